@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+//
+// cs-companion: the CS side of the Josev MQTT contract.
+//
+// The daemon (`cs-companiond`) and everything it links import FoundationEssentials at most, never
+// full Foundation (see docs/ARCHITECTURE.md, "Footprint"). `TestSupport`, the tests and the
+// simulators may use anything.
+import PackageDescription
+
+/// Every target of ours is built in Swift 6 language mode with warnings treated as errors.
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+
+let package = Package(
+    name: "cs-companion",
+    products: [
+        .executable(name: "cs-companiond", targets: ["cs-companiond"]),
+        .executable(name: "cs-companion", targets: ["cs-companion"]),
+        .executable(name: "josev-sim", targets: ["josev-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from Debian packages.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Libraries.
+        .target(name: "JSONSchema", swiftSettings: strict),
+        .target(name: "YAML", dependencies: ["CYAML", "JSONSchema"], swiftSettings: strict),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto"], swiftSettings: strict),
+        .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
+        .target(name: "JosevContract", dependencies: ["JSONSchema"], swiftSettings: strict),
+        .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station",
+                logging, serviceLifecycle, unixSignals,
+            ],
+            swiftSettings: strict
+        ),
+
+        // Executables.
+        .executableTarget(name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict),
+        .executableTarget(name: "cs-companion", dependencies: ["Daemon", "JosevContract", argumentParser], swiftSettings: strict),
+        .executableTarget(
+            name: "josev-sim",
+            dependencies: ["Mosquitto", "JosevContract", "JSONSchema", argumentParser],
+            swiftSettings: strict
+        ),
+
+        // Test helpers: real brokers on free loopback ports, throwaway CAs, processes, temp dirs.
+        .target(name: "TestSupport", dependencies: ["JSONSchema"], swiftSettings: strict),
+
+        // Tests.
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"], swiftSettings: strict),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSONSchema"], swiftSettings: strict),
+        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging], swiftSettings: strict),
+        .testTarget(
+            name: "ContractTests",
+            dependencies: ["JosevContract", "JSONSchema", "Station"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", logging],
+            swiftSettings: strict
+        ),
+    ]
+)
