@@ -1,0 +1,106 @@
+import JSONSchema
+import JosevContract
+import Logging
+import Mosquitto
+import Station
+
+/// Everything `/etc/cs-companiond/cs-companiond.yaml` says, checked and with defaults applied.
+public struct DaemonConfiguration: Sendable, Equatable {
+    public struct MQTT: Sendable, Equatable {
+        public var host: String
+        public var port: Int = 1883
+        public var clientID: String = "cs-companiond"
+        public var keepAlive: Int = 30
+        public var username: String?
+        public var password: String?
+        public var credentialsFile: String?
+        public var tls: TLS?
+        public var reconnectInitialDelay: Double = 1
+        public var reconnectMaxDelay: Double = 30
+    }
+
+    public struct TLS: Sendable, Equatable {
+        public var caFile: String?
+        public var caPath: String?
+        public var certFile: String?
+        public var keyFile: String?
+        public var verifyPeer = true
+    }
+
+    public var station: StationConfiguration
+    public var mqtt: MQTT
+    public var stateDirectory: String = "/var/lib/cs-companiond"
+    public var schemaDirectory: String?
+    public var logLevel: Logger.Level = .info
+
+    /// The parts of a reloaded configuration that cannot be applied while running.
+    public func restartNeeded(toApply other: DaemonConfiguration) -> [String] {
+        var keys: [String] = []
+        if mqtt != other.mqtt { keys.append("mqtt") }
+        if stateDirectory != other.stateDirectory { keys.append("state_directory") }
+        if schemaDirectory != other.schemaDirectory { keys.append("schema_directory") }
+        let old = station.evses, new = other.station.evses
+        if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
+            keys.append("evses (ids, interfaces, connectors)")
+        }
+        return keys
+    }
+}
+
+/// One problem in a configuration file, with where it is.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// JSON pointer of the offending key or value ("" = the whole file).
+    public var pointer: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(pointer: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.pointer = pointer
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// The pointer as a YAML user reads it: `/evses/0/ac/max_current` → `evses[0].ac.max_current`.
+    public var keyPath: String { Self.keyPath(pointer) }
+
+    /// `LINE:COL: key.path: message` (line and column when known).
+    public var description: String {
+        var parts: [String] = []
+        if let line { parts.append(column.map { "\(line):\($0)" } ?? "\(line)") }
+        if !pointer.isEmpty { parts.append(keyPath) }
+        parts.append(message)
+        return parts.joined(separator: ": ")
+    }
+
+    public static func keyPath(_ pointer: String) -> String {
+        guard !pointer.isEmpty else { return "(top level)" }
+        var path = ""
+        for token in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+            let key = token.replacing("~1", with: "/").replacing("~0", with: "~")
+            if !key.isEmpty, key.allSatisfy(\.isNumber) {
+                path += "[\(key)]"
+            } else {
+                path += path.isEmpty ? key : ".\(key)"
+            }
+        }
+        return path
+    }
+}
+
+/// A configuration file that cannot be used, with every problem found.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var problems: [ConfigProblem]
+
+    public init(file: String, problems: [ConfigProblem]) {
+        self.file = file
+        self.problems = problems
+    }
+
+    /// One line per problem: `FILE:LINE:COL: key.path: message`.
+    public var lines: [String] { problems.map { $0.line == nil ? "\(file): \($0)" : "\(file):\($0)" } }
+
+    public var description: String { lines.joined(separator: "\n") }
+}

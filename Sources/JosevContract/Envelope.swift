@@ -1,0 +1,87 @@
+import JSONSchema
+
+/// The two topics of the contract (§1.2): Josev publishes on `josev/cs`, the CS on `cs/josev`.
+public enum Topic {
+    public static let josevToCS = "josev/cs"
+    public static let csToJosev = "cs/josev"
+}
+
+/// `type` of an envelope (§1.3).
+public enum MessageType: String, Sendable, CaseIterable, Codable {
+    case request, response, update
+}
+
+/// One message on the wire (§1.1): exactly `id`, `name`, `type` and `data`.
+public struct Envelope: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var type: MessageType
+    public var data: JSONObject
+
+    public init(id: String, name: String, type: MessageType, data: JSONObject) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.data = data
+    }
+
+    /// Reads the four keys of an envelope that already passed `envelope.json`; nil otherwise.
+    public init?(json: JSONValue) {
+        guard case .object(let object) = json,
+            let id = object["id"]?.stringValue,
+            let name = object["name"]?.stringValue,
+            let typeName = object["type"]?.stringValue,
+            let type = MessageType(rawValue: typeName),
+            let data = object["data"]?.objectValue
+        else { return nil }
+        self.init(id: id, name: name, type: type, data: data)
+    }
+
+    /// The envelope as JSON, keys in the contract's order.
+    public var json: JSONValue {
+        .object([
+            "id": .string(id),
+            "name": .string(name),
+            "type": .string(type.rawValue),
+            "data": .object(data),
+        ])
+    }
+
+    /// The answer to this request: same `id` and `name` (§1.1), type `response`.
+    public func response(data: JSONObject) -> Envelope {
+        Envelope(id: id, name: name, type: .response, data: data)
+    }
+
+    /// A fresh update from the CS, with a new UUIDv4.
+    public static func update(name: String, data: JSONObject) -> Envelope {
+        Envelope(id: MessageID.random(), name: name, type: .update, data: data)
+    }
+
+    /// A fresh request from the CS, with a new UUIDv4.
+    public static func request(name: String, data: JSONObject) -> Envelope {
+        Envelope(id: MessageID.random(), name: name, type: .request, data: data)
+    }
+}
+
+/// Message ids: random UUIDv4 strings, as Josev makes them with `uuid4()`.
+public enum MessageID {
+    public static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        var bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        let hex: [Character] = Array("0123456789abcdef")
+        var text = ""
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append("-") }
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return text
+    }
+}
