@@ -12,7 +12,6 @@ let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
-let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 let package = Package(
@@ -44,7 +43,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station",
-                logging, serviceLifecycle, unixSignals,
+                logging, unixSignals,
             ],
             swiftSettings: strict
         ),

@@ -54,17 +54,17 @@ public struct Envelope: Sendable, Equatable {
 
     /// A fresh update from the CS, with a new UUIDv4.
     public static func update(name: String, data: JSONObject) -> Envelope {
-        Envelope(id: MessageID.random(), name: name, type: .update, data: data)
+        Envelope(id: EnvelopeID.random(), name: name, type: .update, data: data)
     }
 
     /// A fresh request from the CS, with a new UUIDv4.
     public static func request(name: String, data: JSONObject) -> Envelope {
-        Envelope(id: MessageID.random(), name: name, type: .request, data: data)
+        Envelope(id: EnvelopeID.random(), name: name, type: .request, data: data)
     }
 }
 
 /// Message ids: random UUIDv4 strings, as Josev makes them with `uuid4()`.
-public enum MessageID {
+public enum EnvelopeID {
     public static func random() -> String {
         var generator = SystemRandomNumberGenerator()
         return random(using: &generator)

@@ -1,1 +1,146 @@
-print("not yet")
+// cs-companion: the technician's command-line tool for cs-companiond.
+import ArgumentParser
+import Daemon
+import JSONSchema
+import JosevContract
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct CompanionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cs-companion",
+        abstract: "Tools for the cs-companiond charging-station daemon.",
+        version: companionVersion,
+        subcommands: [Validate.self]
+    )
+}
+
+/// `cs-companion validate FILE...`: checks captured messages against the bundled schemas.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate captured Josev messages against the bundled JSON Schemas.",
+        discussion: """
+            Each FILE holds one JSON message, or one message per line (as `mosquitto_sub -t 'cs/josev' -t 'josev/cs'` \
+            prints them); `-` reads standard input. The schema is picked from each envelope's `name` and `type` \
+            (schemas/<name>.<type>.json) unless --schema is given. Every error is printed with its JSON pointer. \
+            Exit status 0 only when every message is valid.
+            """
+    )
+
+    @Argument(help: "Files with captured messages ('-' for standard input).")
+    var files: [String]
+
+    @Option(name: .long, help: "Validate every message against this schema file instead.")
+    var schema: String?
+
+    @Option(name: .long, help: "Directory of the bundled schemas.")
+    var schemaDir: String?
+
+    @Flag(name: .long, help: "Print only problems.")
+    var quiet = false
+
+    func run() throws {
+        guard let directory = schemaDir ?? SchemaCatalog.findDefaultDirectory() else {
+            throw ValidationError("no schema directory found; use --schema-dir")
+        }
+        var cache: [String: JSONSchemaValidator] = [:]
+        func validator(path: String) throws -> JSONSchemaValidator {
+            if let cached = cache[path] { return cached }
+            let compiled = try SchemaCatalog.compile(path: path)
+            cache[path] = compiled
+            return compiled
+        }
+        let envelope = try validator(path: directory + "/" + MessageCatalog.envelopeSchemaFile)
+        var invalid = 0
+        var total = 0
+        for file in files {
+            let messages: [(place: String, json: JSONValue?, error: String?)]
+            do {
+                messages = try Self.read(file)
+            } catch {
+                print("\(file): \(error)")
+                invalid += 1
+                continue
+            }
+            for message in messages {
+                total += 1
+                guard let json = message.json else {
+                    print("\(message.place): not JSON: \(message.error ?? "?")")
+                    invalid += 1
+                    continue
+                }
+                let schemaPath: String
+                var label = ""
+                if let schema {
+                    schemaPath = schema
+                } else {
+                    let envelopeErrors = envelope.validate(json)
+                    guard envelopeErrors.isEmpty, let name = json["name"]?.stringValue, let type = json["type"]?.stringValue else {
+                        report(envelopeErrors, at: message.place, fallback: "not a Josev envelope")
+                        invalid += 1
+                        continue
+                    }
+                    schemaPath = directory + "/\(name).\(type).json"
+                    label = " (\(name) \(type))"
+                    guard SystemFile.exists(schemaPath) else {
+                        print("\(message.place): no schema for \(name) \(type) (\(schemaPath))")
+                        invalid += 1
+                        continue
+                    }
+                }
+                let errors = try validator(path: schemaPath).validate(json)
+                if errors.isEmpty {
+                    if !quiet { print("\(message.place): valid\(label)") }
+                } else {
+                    report(errors, at: message.place, fallback: "invalid")
+                    invalid += 1
+                }
+            }
+        }
+        if !quiet || invalid > 0 { print("\(total - invalid) valid, \(invalid) invalid") }
+        if invalid > 0 { throw ExitCode(1) }
+    }
+
+    func report(_ errors: [ValidationError], at place: String, fallback: String) {
+        if errors.isEmpty { print("\(place): \(fallback)") }
+        for error in errors {
+            print("\(place): \(error.instancePointer.isEmpty ? "/" : error.instancePointer): \(error.message) [\(error.keyword)]")
+        }
+    }
+
+    /// One message per file, or one per line when the file is JSON Lines.
+    static func read(_ file: String) throws -> [(place: String, json: JSONValue?, error: String?)] {
+        let bytes: [UInt8]
+        if file == "-" {
+            var input: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                input.append(contentsOf: buffer[0..<count])
+            }
+            bytes = input
+        } else {
+            bytes = try SystemFile.read(file, maxBytes: 64 << 20)
+        }
+        let name = file == "-" ? "<stdin>" : file
+        do {
+            return [(name, try JSONValue.parse(bytes, maxDepth: 128), nil)]
+        } catch let wholeError {
+            let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let nonEmpty = lines.enumerated().filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
+            guard nonEmpty.count > 1 else { return [(name, nil, wholeError.description)] }
+            return nonEmpty.map { index, line in
+                do {
+                    return ("\(name):\(index + 1)", try JSONValue.parse(bytes: line, maxDepth: 128), nil)
+                } catch {
+                    return ("\(name):\(index + 1)", nil, error.description)
+                }
+            }
+        }
+    }
+}
+
+CompanionCommand.main()

@@ -1,0 +1,66 @@
+# cs-companion — build, test, demo and install.
+#
+#   make demo      private mosquitto on loopback + cs-companiond + josev-sim, end to end
+#   make test      installs missing Debian packages, builds, runs every test and check
+#   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
+#
+SHELL := /bin/bash
+SWIFT ?= swift
+PREFIX ?= /usr
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+RELEASE_FLAGS := -c release --static-swift-stdlib
+RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+
+.PHONY: all deps build release test unit-tests check-unit check-footprint demo install uninstall clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product cs-companiond
+	$(SWIFT) build $(RELEASE_FLAGS) --product cs-companion
+
+unit-tests: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+check-unit: deps
+	scripts/check-unit.sh systemd/cs-companiond.service
+
+check-footprint: release
+	scripts/check-footprint.sh "$(RELEASE_DIR)/cs-companiond"
+
+test: deps unit-tests check-unit check-footprint
+	@echo "make test: all tests and checks passed"
+
+demo: build
+	scripts/demo.sh
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/cs-companion/schemas $(DESTDIR)$(UNITDIR)
+	install -s -m 0755 "$(RELEASE_DIR)/cs-companiond" "$(RELEASE_DIR)/cs-companion" $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/cs-companion/schemas/
+	sed -e 's|/usr/bin/cs-companiond|$(PREFIX)/bin/cs-companiond|g' systemd/cs-companiond.service \
+		> $(DESTDIR)$(UNITDIR)/cs-companiond.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cs-companiond.service
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/cs-companiond
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cs-companiond/cs-companiond.yaml ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cs-companiond/cs-companiond.yaml"; \
+	else \
+		install -m 0644 etc/cs-companiond.yaml $(DESTDIR)$(SYSCONFDIR)/cs-companiond/cs-companiond.yaml; \
+	fi
+	@echo "installed; then: systemctl daemon-reload && systemctl enable --now cs-companiond"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cs-companiond $(DESTDIR)$(PREFIX)/bin/cs-companion $(DESTDIR)$(UNITDIR)/cs-companiond.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/cs-companion
+
+clean:
+	rm -rf .build

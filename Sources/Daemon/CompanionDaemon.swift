@@ -1,0 +1,175 @@
+import JSONSchema
+import JosevContract
+import Logging
+import Mosquitto
+import Station
+import Synchronization
+import Systemd
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Exit codes of `cs-companiond`, as systemd sees them. 78 (EX_CONFIG) is in the unit's
+/// `RestartPreventExitStatus=`: a broken `/etc` file does not make systemd loop.
+public enum DaemonExitCode: Int32, Sendable {
+    case success = 0
+    case failure = 1
+    case configuration = 78
+}
+
+/// Command-line choices; each override wins over the configuration file.
+public struct DaemonOptions: Sendable {
+    public var configFile: String = ConfigLoader.defaultPath
+    public var mqttHost: String?
+    public var mqttPort: Int?
+    public var stateDirectory: String?
+    public var schemaDirectory: String?
+    public var logLevel: Logger.Level?
+
+    public init() {}
+}
+
+/// The version reported in logs and `--version`.
+public let companionVersion = "0.1.0"
+
+/// Wires the daemon together: configuration, station, MQTT, router, systemd, signals.
+public enum CompanionDaemon {
+    /// The schema directory to use: the option, else the first default that exists.
+    public static func schemaDirectory(_ options: DaemonOptions) -> String? {
+        options.schemaDirectory ?? SchemaCatalog.findDefaultDirectory()
+    }
+
+    /// Loads the configuration with the command-line overrides applied.
+    public static func loadConfiguration(_ options: DaemonOptions, schemaDirectory: String) throws(ConfigError) -> DaemonConfiguration {
+        let loader: ConfigLoader
+        do {
+            loader = try ConfigLoader(schemaDirectory: schemaDirectory)
+        } catch {
+            throw ConfigError(file: error.file, problems: [ConfigProblem(pointer: "", message: error.reason)])
+        }
+        var configuration = try loader.load(file: options.configFile)
+        if let host = options.mqttHost { configuration.mqtt.host = host }
+        if let port = options.mqttPort { configuration.mqtt.port = port }
+        if let directory = options.stateDirectory { configuration.stateDirectory = directory }
+        if let level = options.logLevel { configuration.logLevel = level }
+        return configuration
+    }
+
+    /// `--check-config`: validates and prints every problem; 0 when valid, 78 otherwise.
+    public static func checkConfiguration(_ options: DaemonOptions) -> DaemonExitCode {
+        guard let directory = schemaDirectory(options) else {
+            printError("cs-companiond: no schema directory found (tried \(SchemaCatalog.defaultDirectories().joined(separator: ", "))); use --schema-dir")
+            return .configuration
+        }
+        do {
+            let configuration = try loadConfiguration(options, schemaDirectory: directory)
+            if let file = configuration.mqtt.credentialsFile { _ = try MQTTCredentials.load(file: file) }
+            print("\(options.configFile): OK (\(configuration.station.evses.count) EVSE(s), broker \(configuration.mqtt.host):\(configuration.mqtt.port))")
+            return .success
+        } catch {
+            for line in error.lines { printError(line) }
+            return .configuration
+        }
+    }
+
+    /// Runs the daemon until SIGTERM/SIGINT. Returns the exit code.
+    public static func run(_ options: DaemonOptions) async -> DaemonExitCode {
+        signal(SIGPIPE, SIG_IGN)
+        let levelBox = LogSetup.bootstrap(identifier: "cs-companiond", level: options.logLevel ?? .info)
+        let logger = Logger(label: "cs-companiond")
+        let notifier = SystemdNotifier()
+
+        guard let schemaDirectory = schemaDirectory(options) else {
+            logger.critical(
+                "no schema directory found (tried \(SchemaCatalog.defaultDirectories().joined(separator: ", "))); use --schema-dir",
+                metadata: MessageID.configInvalid.metadata)
+            _ = notifier.status("no schemas installed")
+            return .configuration
+        }
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try loadConfiguration(options, schemaDirectory: schemaDirectory)
+        } catch {
+            for line in error.lines { logger.critical("\(line)", metadata: MessageID.configInvalid.metadata) }
+            _ = notifier.status("configuration invalid: \(options.configFile)")
+            return .configuration
+        }
+        levelBox.level = configuration.logLevel
+        let schemas: SchemaCatalog
+        do {
+            schemas = try SchemaCatalog(directory: schemaDirectory)
+        } catch {
+            logger.critical("schema \(error)", metadata: MessageID.configInvalid.metadata)
+            return .configuration
+        }
+        logger.info(
+            "cs-companiond \(companionVersion) starting: \(configuration.station.evses.count) EVSE(s), broker \(configuration.mqtt.host):\(configuration.mqtt.port), schemas \(schemaDirectory)",
+            metadata: MessageID.started.metadata)
+
+        let client: MosquittoClient
+        do {
+            client = try MosquittoClient(configuration: try mosquittoConfiguration(configuration, logger: logger))
+        } catch let error as ConfigError {
+            for line in error.lines { logger.critical("\(line)", metadata: MessageID.configInvalid.metadata) }
+            return .configuration
+        } catch {
+            logger.critical("cannot set up the MQTT client: \(error)", metadata: MessageID.configInvalid.metadata)
+            return .configuration
+        }
+
+        let station = Station(configuration: configuration.station)
+        let router = ContractRouter(schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger)
+        let runtime = DaemonRuntime(
+            options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
+            router: router, notifier: notifier, levelBox: levelBox, logger: logger)
+        return await runtime.run()
+    }
+
+    static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {
+        let mqtt = configuration.mqtt
+        var username = mqtt.username
+        var password = mqtt.password
+        if let file = mqtt.credentialsFile {
+            let credentials = try MQTTCredentials.load(file: file)
+            username = credentials.username
+            password = credentials.password
+        }
+        var settings = MosquittoConfiguration(
+            host: mqtt.host, port: mqtt.port, clientID: mqtt.clientID, keepAlive: mqtt.keepAlive, cleanSession: true,
+            username: username, password: password,
+            tls: mqtt.tls.map {
+                TLSConfiguration(caFile: $0.caFile, caPath: $0.caPath, certFile: $0.certFile, keyFile: $0.keyFile, verifyPeer: $0.verifyPeer)
+            },
+            reconnect: ReconnectPolicy(
+                initialDelay: .milliseconds(Int(mqtt.reconnectInitialDelay * 1000)),
+                multiplier: 2,
+                maximumDelay: .milliseconds(Int(mqtt.reconnectMaxDelay * 1000)),
+                jitter: 0.1)
+        )
+        let mqttLogger = logger
+        settings.logHandler = { level, line in
+            switch level {
+            case .error: mqttLogger.error("libmosquitto: \(line)")
+            case .warning: mqttLogger.warning("libmosquitto: \(line)")
+            default: mqttLogger.trace("libmosquitto: \(line)")
+            }
+        }
+        return settings
+    }
+
+    static func printError(_ line: String) {
+        var line = line + "\n"
+        line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+    }
+}
+
+/// Sends the router's messages through the MQTT client, QoS 1, never retained (contract §1.2).
+struct MosquittoPublisher: MessagePublisher {
+    let client: MosquittoClient
+
+    func publish(topic: String, payload: [UInt8]) throws {
+        try client.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: false)
+    }
+}

@@ -1,0 +1,231 @@
+import JSONSchema
+import JosevContract
+import Logging
+import Station
+import Synchronization
+import Systemd
+
+/// Where the router sends what it emits. The daemon passes its MQTT client; publishing while
+/// disconnected throws, and the router decides per message what that means (see `send`).
+public protocol MessagePublisher: Sendable {
+    func publish(topic: String, payload: [UInt8]) throws
+}
+
+/// What became of one incoming message (returned for tests and counted for `STATUS=`).
+public enum RouteOutcome: Sendable, Equatable {
+    /// A request answered on `cs/josev`.
+    case answered(name: String)
+    /// An update consumed.
+    case consumed(name: String)
+    /// Well-formed but not for us: unknown name, a type we do not take, a foreign EVSE.
+    case ignored(reason: String)
+    /// Malformed: not JSON, a broken envelope, or data that fails its schema.
+    case rejected(reason: String)
+    /// The answer could not be sent (invalid answer, broker gone).
+    case failed(reason: String)
+}
+
+/// The contract router: validates every incoming envelope and payload, dispatches on (name,
+/// type), answers on `cs/josev` with the same `id` and `name`, and validates every outgoing
+/// message before it is published. Bad input is logged and survived, never answered with a crash.
+public final class ContractRouter: Sendable {
+    /// Payloads above this size are refused before parsing (the contract's largest messages
+    /// are a few kB; a 1 MiB payload is an attack or a bug).
+    public static let defaultMaxPayloadBytes = 256 * 1024
+
+    public let schemas: SchemaCatalog
+    public let station: Station
+    let publisher: any MessagePublisher
+    let logger: Logger
+    let maxPayloadBytes: Int
+    private let state = Mutex(RouterState())
+
+    struct RouterState {
+        var lastStatusAndLimits: CsStatusAndLimits?
+        var statistics = RouterStatistics()
+    }
+
+    public init(
+        schemas: SchemaCatalog, station: Station, publisher: any MessagePublisher, logger: Logger,
+        maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes
+    ) {
+        self.schemas = schemas
+        self.station = station
+        self.publisher = publisher
+        self.logger = logger
+        self.maxPayloadBytes = maxPayloadBytes
+    }
+
+    public var statistics: RouterStatistics { state.withLock { $0.statistics } }
+
+    // MARK: Incoming
+
+    /// Handles one MQTT message from `josev/cs`.
+    @discardableResult
+    public func handle(topic: String, payload: [UInt8]) async -> RouteOutcome {
+        let outcome = await route(topic: topic, payload: payload)
+        state.withLock { $0.statistics.count(outcome) }
+        return outcome
+    }
+
+    private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
+        var log = logger
+        log[metadataKey: "topic"] = "\(topic)"
+        guard payload.count <= maxPayloadBytes else {
+            log.warning("payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "payload too large")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(payload, maxDepth: 64)
+        } catch {
+            log.warning("payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "not JSON")
+        }
+        let envelopeErrors = schemas.envelope.validate(json)
+        guard envelopeErrors.isEmpty, let envelope = Envelope(json: json) else {
+            log.warning(
+                "invalid envelope: \(Self.summary(envelopeErrors))",
+                metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "invalid envelope")
+        }
+        log[metadataKey: "msg_name"] = "\(envelope.name)"
+        log[metadataKey: "msg_type"] = "\(envelope.type.rawValue)"
+        guard let entry = MessageCatalog.entry(name: envelope.name, type: envelope.type), entry.direction == .josevToCS else {
+            if MessageCatalog.knows(name: envelope.name) {
+                log.debug("ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
+            } else {
+                log.notice("ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
+            }
+            return .ignored(reason: "unknown (name, type)")
+        }
+        if let errors = schemas.validate(json, name: entry.name, type: entry.type), !errors.isEmpty {
+            log.warning(
+                "invalid \(entry.name) \(entry.type.rawValue): \(Self.summary(errors))",
+                metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "schema")
+        }
+        if let evseID = envelope.data["evse_id"]?.stringValue {
+            log[metadataKey: "evse_id"] = "\(evseID)"
+            guard await station.owns(evseID: evseID) else {
+                log.info("ignored \(entry.name) for foreign EVSE '\(evseID)'")
+                return .ignored(reason: "foreign evse_id")
+            }
+        }
+        switch entry.type {
+        case .request:
+            guard let data = await answer(envelope, logger: log) else {
+                log.error("no handler for request \(entry.name)")
+                return .failed(reason: "no handler")
+            }
+            return send(envelope.response(data: data), logger: log) ? .answered(name: entry.name) : .failed(reason: "not sent")
+        case .update, .response:
+            log.debug("consumed \(entry.name) \(entry.type.rawValue)")
+            return .consumed(name: entry.name)
+        }
+    }
+
+    /// The `data` of the answer to a request, or nil when the CS has no handler for it.
+    private func answer(_ request: Envelope, logger: Logger) async -> JSONObject? {
+        switch request.name {
+        case "cs_parameters":
+            return Self.encode(await station.parameters(), logger: logger)
+        case "cs_status_and_limits":
+            let snapshot = await station.statusAndLimits()
+            return Self.encode(snapshot, logger: logger)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Outgoing
+
+    /// Validates and publishes one message from the CS. An invalid message is a bug in the
+    /// daemon: it is logged as an error and not sent. When the broker is gone the message is
+    /// dropped: an answer is retried by Josev, an update is re-sent after the reconnect.
+    @discardableResult
+    public func send(_ envelope: Envelope, logger: Logger? = nil) -> Bool {
+        let log = logger ?? self.logger
+        let json = envelope.json
+        guard let errors = schemas.validate(json, name: envelope.name, type: envelope.type) else {
+            log.error("refused to send \(envelope.name) \(envelope.type.rawValue): no schema in the catalogue")
+            return false
+        }
+        guard errors.isEmpty else {
+            log.error(
+                "refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(Self.summary(errors))",
+                metadata: MessageID.payloadInvalid.metadata)
+            return false
+        }
+        do {
+            try publisher.publish(topic: Topic.csToJosev, payload: json.serializedBytes())
+        } catch {
+            log.warning("could not publish \(envelope.name) \(envelope.type.rawValue): \(error)")
+            return false
+        }
+        log.debug("sent \(envelope.name) \(envelope.type.rawValue)", metadata: ["msg_id": "\(envelope.id)"])
+        return true
+    }
+
+    /// Publishes a `cs_status_and_limits` update when the station's answer differs from the last
+    /// one published, or always with `force` (after every reconnect: nothing is retained).
+    @discardableResult
+    public func publishStatusAndLimits(force: Bool = false, reason: String) async -> Bool {
+        let snapshot = await station.statusAndLimits()
+        let changed = state.withLock { $0.lastStatusAndLimits != snapshot }
+        guard force || changed else { return false }
+        guard let data = Self.encode(snapshot, logger: logger) else { return false }
+        let sent = send(.update(name: "cs_status_and_limits", data: data))
+        if sent {
+            state.withLock {
+                $0.lastStatusAndLimits = snapshot
+                $0.statistics.updatesSent += 1
+            }
+            logger.info("published cs_status_and_limits update (\(reason))")
+        }
+        return sent
+    }
+
+    // MARK: Helpers
+
+    static func encode<T: Encodable>(_ value: T, logger: Logger) -> JSONObject? {
+        do {
+            guard case .object(let object) = try JSONValueEncoder().encode(value) else {
+                logger.error("\(T.self) did not encode to a JSON object")
+                return nil
+            }
+            return object
+        } catch {
+            logger.error("could not encode \(T.self): \(error)")
+            return nil
+        }
+    }
+
+    /// The first few errors as `pointer: message`, for one log line.
+    static func summary(_ errors: [ValidationError], limit: Int = 3) -> String {
+        guard !errors.isEmpty else { return "not an envelope" }
+        var parts = errors.prefix(limit).map { "\($0.instancePointer.isEmpty ? "/" : $0.instancePointer): \($0.message)" }
+        if errors.count > limit { parts.append("and \(errors.count - limit) more") }
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// Counters for `STATUS=` and tests.
+public struct RouterStatistics: Sendable, Equatable {
+    public var answered = 0
+    public var consumed = 0
+    public var ignored = 0
+    public var rejected = 0
+    public var failed = 0
+    public var updatesSent = 0
+
+    mutating func count(_ outcome: RouteOutcome) {
+        switch outcome {
+        case .answered: answered += 1
+        case .consumed: consumed += 1
+        case .ignored: ignored += 1
+        case .rejected: rejected += 1
+        case .failed: failed += 1
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import JosevContract
+import Logging
+import Mosquitto
+import Station
+import Synchronization
+import Systemd
+import UnixSignals
+
+/// The running daemon: one structured task group of loops, each with one job.
+///
+/// - messages: every MQTT message from `josev/cs` through the router, one at a time, in order;
+/// - connection: logs broker up/down, re-publishes the station's state after every (re)connect,
+///   and sends READY=1 after the first connection (subscriptions are acknowledged by then);
+/// - station events: a `cs_status_and_limits` update on every change of a status or a limit;
+/// - watchdog: WATCHDOG=1 at half of `WatchdogSec=`, only after the station actor answered, so a
+///   stuck daemon stops pinging and systemd restarts it;
+/// - signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.
+final class DaemonRuntime: Sendable {
+    let options: DaemonOptions
+    let schemaDirectory: String
+    let client: MosquittoClient
+    let station: Station
+    let router: ContractRouter
+    let notifier: SystemdNotifier
+    let levelBox: LogLevelBox
+    let logger: Logger
+    private let state: Mutex<RuntimeState>
+
+    struct RuntimeState {
+        var configuration: DaemonConfiguration
+        var ready = false
+        var connected = false
+        var lastError: String?
+    }
+
+    init(
+        options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
+        router: ContractRouter, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger
+    ) {
+        self.options = options
+        self.schemaDirectory = schemaDirectory
+        self.client = client
+        self.station = station
+        self.router = router
+        self.notifier = notifier
+        self.levelBox = levelBox
+        self.logger = logger
+        state = Mutex(RuntimeState(configuration: configuration))
+    }
+
+    func run() async -> DaemonExitCode {
+        do {
+            try client.subscribe(Topic.josevToCS, qos: .atLeastOnce)
+        } catch {
+            logger.critical("cannot subscribe to \(Topic.josevToCS): \(error)")
+            return .failure
+        }
+        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
+        let configuration = state.withLock { $0.configuration }
+        _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
+        client.start()
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.messageLoop() }
+            group.addTask { await self.connectionLoop() }
+            group.addTask { await self.stationLoop() }
+            if let interval = SystemdNotifier.recommendedPingInterval() {
+                group.addTask { await self.watchdogLoop(every: interval) }
+            }
+            // The signal loop returns on SIGTERM/SIGINT; then everything else is cancelled.
+            await self.signalLoop(signals)
+            group.cancelAll()
+        }
+
+        _ = notifier.stopping(status: "stopping")
+        logger.info("stopping: disconnecting from the broker", metadata: MessageID.stopping.metadata)
+        await client.disconnect()
+        logger.info("stopped")
+        return .success
+    }
+
+    // MARK: Loops
+
+    private func messageLoop() async {
+        for await message in client.messages {
+            if Task.isCancelled { break }
+            await router.handle(topic: message.topic, payload: message.payload)
+        }
+    }
+
+    private func connectionLoop() async {
+        for await change in client.states {
+            if Task.isCancelled { break }
+            switch change {
+            case .connecting:
+                logger.debug("connecting to the broker")
+            case .connected:
+                let (first, host, port) = state.withLock { state in
+                    let first = !state.ready
+                    state.ready = true
+                    state.connected = true
+                    state.lastError = nil
+                    return (first, state.configuration.mqtt.host, state.configuration.mqtt.port)
+                }
+                logger.info(
+                    "connected to broker \(host):\(port), subscribed to \(Topic.josevToCS)", metadata: MessageID.brokerConnected.metadata)
+                // Nothing is retained on the broker: Josev hears the current state again.
+                await router.publishStatusAndLimits(force: true, reason: first ? "start" : "reconnected")
+                if first {
+                    _ = notifier.ready(status: statusLine())
+                    logger.info("ready", metadata: MessageID.ready.metadata)
+                } else {
+                    _ = notifier.status(statusLine())
+                }
+            case .disconnected(let error):
+                let wasConnected = state.withLock { state in
+                    let was = state.connected
+                    state.connected = false
+                    state.lastError = error?.description
+                    return was
+                }
+                if wasConnected {
+                    logger.warning(
+                        "lost the broker connection: \(error?.description ?? "closed"); reconnecting",
+                        metadata: MessageID.brokerLost.metadata)
+                } else {
+                    logger.debug("broker not reachable: \(error?.description ?? "closed")")
+                }
+                _ = notifier.status(statusLine())
+            case .stopped:
+                return
+            }
+        }
+    }
+
+    private func stationLoop() async {
+        for await event in station.events {
+            if Task.isCancelled { break }
+            switch event {
+            case .statusAndLimitsChanged(let evseIDs):
+                await router.publishStatusAndLimits(reason: "changed on \(evseIDs.joined(separator: ", "))")
+            }
+        }
+    }
+
+    private func watchdogLoop(every interval: Duration) async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let started = clock.now
+            await station.heartbeat()
+            let took = clock.now - started
+            if took > interval {
+                logger.warning("station answered the watchdog probe after \(took)", metadata: MessageID.watchdogLate.metadata)
+            }
+            _ = notifier.watchdog()
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func signalLoop(_ signals: UnixSignalsSequence) async {
+        for await signal in signals {
+            switch signal {
+            case .sighup:
+                await reload()
+            default:
+                logger.info("received \(signal), shutting down")
+                return
+            }
+        }
+    }
+
+    // MARK: Reload
+
+    /// SIGHUP: reads the file again. An invalid file changes nothing; a valid one changes what can
+    /// change live (station identity, limits, log level) and names what needs a restart.
+    func reload() async {
+        _ = notifier.reloading(status: "reloading \(options.configFile)")
+        logger.info("reloading \(options.configFile)")
+        let newConfiguration: DaemonConfiguration
+        do {
+            newConfiguration = try CompanionDaemon.loadConfiguration(options, schemaDirectory: schemaDirectory)
+        } catch {
+            for line in error.lines { logger.error("\(line)", metadata: MessageID.reloadRejected.metadata) }
+            logger.error("reload rejected: keeping the running configuration", metadata: MessageID.reloadRejected.metadata)
+            _ = notifier.ready(status: statusLine())
+            return
+        }
+        let old = state.withLock { $0.configuration }
+        let restart = old.restartNeeded(toApply: newConfiguration)
+        var applied = newConfiguration
+        if !restart.isEmpty {
+            logger.warning("changes to \(restart.joined(separator: ", ")) need a restart (systemctl restart cs-companiond)")
+            // Keep what cannot change live; take the rest.
+            applied.mqtt = old.mqtt
+            applied.stateDirectory = old.stateDirectory
+            if restart.contains(where: { $0.hasPrefix("evses") }) {
+                applied.station.evses = old.station.evses
+            }
+        }
+        levelBox.level = applied.logLevel
+        state.withLock { $0.configuration = applied }
+        await station.reconfigure(applied.station)
+        logger.info("configuration reloaded", metadata: MessageID.reloaded.metadata)
+        _ = notifier.ready(status: statusLine())
+    }
+
+    /// The human summary for `systemctl status` (STATUS=).
+    func statusLine() -> String {
+        let (connected, host, port, lastError) = state.withLock {
+            ($0.connected, $0.configuration.mqtt.host, $0.configuration.mqtt.port, $0.lastError)
+        }
+        let stats = router.statistics
+        let broker = connected ? "connected to \(host):\(port)" : "broker \(host):\(port) unreachable\(lastError.map { " (\($0))" } ?? "")"
+        return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)"
+    }
+}

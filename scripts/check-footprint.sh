@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Footprint gate for the board: the stripped, statically linked release cs-companiond is at most
+# 25 MB and links neither full Foundation nor ICU (FoundationEssentials only).
+set -euo pipefail
+binary=${1:?usage: check-footprint.sh PATH/TO/cs-companiond}
+limit_mb=${FOOTPRINT_LIMIT_MB:-25}
+cd "$(dirname "$0")/.."
+
+fail=0
+# 1. No daemon source imports full Foundation (tests, TestSupport and the simulators may).
+daemon_dirs=(Sources/JSONSchema Sources/YAML Sources/Mosquitto Sources/Systemd Sources/JosevContract Sources/Station
+             Sources/Daemon Sources/cs-companiond Sources/cs-companion)
+if hits=$(grep -rnE '^\s*(@_exported\s+|public\s+|internal\s+|@preconcurrency\s+)?import\s+(Foundation|FoundationNetworking|FoundationXML|FoundationInternationalization)\s*$' "${daemon_dirs[@]}"); then
+  echo "footprint: full Foundation imported in daemon code:"; echo "$hits"; fail=1
+fi
+
+# 2. The binary links no Foundation/ICU/Swift runtime libraries dynamically.
+if ldd "$binary" | grep -Ei 'libFoundation|libicu|_FoundationICU|libswiftCore'; then
+  echo "footprint: $binary links Foundation, ICU or the Swift runtime dynamically"; fail=1
+fi
+
+# 3. Nor statically: no symbol of the Foundation or FoundationInternationalization modules.
+if nm "$binary" 2>/dev/null | grep -qE '\$s10Foundation|\$s31FoundationInternationalization|_FoundationICU'; then
+  echo "footprint: $binary contains full Foundation or ICU symbols"; fail=1
+fi
+
+# 4. Size of the stripped binary.
+stripped=$(mktemp)
+trap 'rm -f "$stripped"' EXIT
+strip -o "$stripped" "$binary"
+bytes=$(stat -c %s "$stripped")
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+echo "footprint: stripped static cs-companiond is ${mb} MB (limit ${limit_mb} MB); dynamic libraries:"
+ldd "$binary" | awk '{ print "  " $1 }'
+if ((bytes > limit_mb * 1048576)); then
+  echo "footprint: too large"; fail=1
+fi
+exit $fail

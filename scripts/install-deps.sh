@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cs-companion needs to build, test and run its demo; only the
+# missing ones, so a second run costs nothing. Swift itself must already be installed.
+set -euo pipefail
+
+PACKAGES=(
+  pkg-config            # system-library targets find the C libraries through it
+  libmosquitto-dev      # the MQTT client library our Mosquitto module wraps
+  libssl-dev openssl    # TLS for MQTT (libmosquitto uses OpenSSL); openssl makes the tests' throwaway CA
+  libsystemd-dev        # sd_notify, watchdog, journald
+  libyaml-dev           # configuration file
+  mosquitto             # the real broker the tests and the demo start on loopback
+  mosquitto-clients     # mosquitto_pub/_sub/_passwd for tests and debugging
+  systemd               # systemd-analyze verify/security for the unit file checks
+  binutils              # strip, nm: footprint check of the release binary
+  python3               # small helpers in scripts (free ports)
+)
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "install-deps: swift is not on PATH; install the Swift 6 toolchain first (https://www.swift.org/install/linux/)" >&2
+  exit 1
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: not root and no sudo; install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
