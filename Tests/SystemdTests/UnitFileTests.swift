@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// Runs scripts/check-unit.sh, the gate for systemd/cs-companiond.service.
+@Suite("unit file gate", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+struct UnitFileTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let script = root.appendingPathComponent("scripts/check-unit.sh").path
+    static let unit = root.appendingPathComponent("systemd/cs-companiond.service").path
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.script)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func variant(_ transform: (String) -> String) throws -> (directory: URL, unit: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        let path = directory.appendingPathComponent("cs-companiond.service").path
+        try transform(text).write(toFile: path, atomically: true, encoding: .utf8)
+        return (directory, path)
+    }
+
+    @Test func shippedUnitPasses() throws {
+        let (status, output) = try run([Self.unit])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("verify clean"))
+        let scoreLine = output.split(separator: "\n").first { $0.contains("security score") }
+        let score = scoreLine.flatMap { $0.split(separator: " ").dropFirst(3).first }.flatMap { Double($0) }
+        #expect(score != nil && score! <= 2.0, "\(output)")
+    }
+
+    @Test func typoInAKeyFails() throws {
+        let (directory, unit) = try variant { $0.replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSysten=strict") }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, output) = try run([unit])
+        #expect(status != 0)
+        #expect(output.contains("Unknown key 'ProtectSysten'"), "\(output)")
+        #expect(output.contains("FAIL: verify"))
+    }
+
+    @Test func notifyReloadTypeFailsOn252() throws {
+        let (directory, unit) = try variant { $0.replacingOccurrences(of: "Type=notify\n", with: "Type=notify-reload\n") }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, output) = try run([unit])
+        #expect(status != 0, "\(output)")
+    }
+
+    @Test func weakSandboxFails() throws {
+        let (directory, unit) = try variant { text in
+            text.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("SystemCall") && !$0.hasPrefix("Protect") && !$0.hasPrefix("Private") }
+                .joined(separator: "\n")
+        }
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, output) = try run([unit])
+        #expect(status != 0)
+        #expect(output.contains("FAIL: security score"), "\(output)")
+    }
+
+    @Test func unitHasTheContractedSettings() throws {
+        let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        for line in [
+            "Type=notify", "NotifyAccess=main", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
+            "RestartPreventExitStatus=78", "StateDirectory=cs-companiond", "ConfigurationDirectory=cs-companiond",
+            "RuntimeDirectory=cs-companiond",
+            "ExecStart=/usr/bin/cs-companiond --config /etc/cs-companiond/cs-companiond.yaml",
+        ] {
+            #expect(text.split(separator: "\n").contains { $0 == line }, "missing \(line)")
+        }
+    }
+}
