@@ -1,0 +1,102 @@
+import Daemon
+import Foundation
+import Station
+import Testing
+import TestSupport
+
+@Suite("configuration file")
+struct ConfigurationTests {
+    let loader: ConfigLoader
+
+    init() throws {
+        loader = try ConfigLoader(schemaDirectory: Repository.schemas)
+    }
+
+    func problems(_ yaml: String) -> [ConfigProblem] {
+        do {
+            _ = try loader.load(text: yaml, file: "test.yaml")
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test("the shipped example configuration is valid")
+    func exampleIsValid() throws {
+        let configuration = try loader.load(file: Repository.exampleConfig)
+        #expect(configuration.station.evses.count == 1)
+        #expect(configuration.station.evses[0].ac?.maxCurrent == 32)
+        #expect(configuration.mqtt.port == 1883)
+        #expect(configuration.logLevel == .info)
+    }
+
+    @Test("the test station (AC + DC with BPT) decodes with every field")
+    func testStationDecodes() throws {
+        let configuration = try loader.load(text: stationConfigYAML(port: 1884), file: "t.yaml")
+        let dc = try #require(configuration.station.evses[1].dc)
+        #expect(dc.maxPower == 150000)
+        #expect(dc.currentRegTolerance == 1)
+        #expect(configuration.station.evses[1].dcBPT?.maxDischargeCurrent == 100)
+        #expect(configuration.station.evses[1].dcBPT?.bptChannel == .unified)
+        #expect(configuration.mqtt.reconnectInitialDelay == 0.2)
+        #expect(configuration.station.identity.firmwareVersion == "9.8.7")
+    }
+
+    @Test(
+        "every problem is reported with its key path and line",
+        arguments: [
+            // (change to the valid test config, expected key path, expected line)
+            ("max_current: 32", "max_current: -1", "evses[0].ac.max_current", 25),
+            ("max_current: 32", "max_current: lots", "evses[0].ac.max_current", 25),
+            ("phases: 3", "phases: 2", "evses[0].ac.phases", 26),
+            ("  port: 1884", "  port: 70000", "mqtt.port", 9),
+            ("  vendor: \"Test Vendor\"", "  vendr: \"Test Vendor\"", "station", 1),
+            ("connector_type: DC_extended", "connector_type: DC_extendet", "evses[1].connectors[0].connector_type", 48),
+            ("log_level: debug", "log_level: chatty", "log_level", 51),
+            ("evse_id: \"DE*TST*E0001*2\"", "evse_id: \"DE*TST*E0001*1\"", "evses[1].evse_id", 31),
+            ("connector_type: AC_three_phase_core", "connector_type: DC_core", "evses[0].connectors[0].connector_type", 29),
+        ])
+    func problemLocation(original: String, replacement: String, keyPath: String, line: Int) throws {
+        let yaml = stationConfigYAML(port: 1884).replacingOccurrences(of: original, with: replacement)
+        #expect(yaml != stationConfigYAML(port: 1884), "the test's replacement did not apply")
+        let found = problems(yaml)
+        let problem = try #require(found.first { $0.keyPath == keyPath }, "no problem at \(keyPath) in \(found)")
+        #expect(problem.line == line, "\(problem)")
+    }
+
+    @Test("a YAML syntax error names its line")
+    func syntaxError() throws {
+        let found = problems("station:\n  serial_number: [unclosed\nmqtt: {}\n")
+        let problem = try #require(found.first)
+        #expect(problem.line != nil)
+    }
+
+    @Test("--check-config exits 0 for the example and 78 with key paths for a broken file")
+    func checkConfigCommand() async throws {
+        let directory = try TemporaryDirectory()
+        let good = try runCheck(configFile: Repository.exampleConfig)
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("OK"))
+
+        let brokenFile = try directory.write(
+            "broken.yaml", stationConfigYAML(port: 1884).replacingOccurrences(of: "max_current: 32", with: "max_current: 2000"),
+            permissions: 0o644)
+        let broken = try runCheck(configFile: brokenFile)
+        #expect(broken.status == 78)
+        #expect(broken.output.contains("broken.yaml:25:"), "\(broken.output)")
+        #expect(broken.output.contains("evses[0].ac.max_current"), "\(broken.output)")
+    }
+
+    func runCheck(configFile: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companiond"))
+        process.arguments = ["--check-config", "--config", configFile, "--schema-dir", Repository.schemas]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
