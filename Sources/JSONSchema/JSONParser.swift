@@ -261,12 +261,13 @@ struct JSONByteParser {
             let key = try parseString()
             // Duplicate detection: a linear scan for small objects, a set beyond that.
             if members.count < 16 {
-                for member in members where member.key == key {
+                for member in members where jsonStringsEqual(member.key, key) {
                     throw error(.duplicateKey, "duplicate object key '\(key)'", at: keyOffset)
                 }
             } else {
                 if keySet == nil { keySet = Set(members.map(\.key)) }
-                if keySet?.insert(key).inserted == false {
+                // The set compares canonically; confirm a hit byte for byte.
+                if keySet?.insert(key).inserted == false, members.contains(where: { jsonStringsEqual($0.key, key) }) {
                     throw error(.duplicateKey, "duplicate object key '\(key)'", at: keyOffset)
                 }
             }

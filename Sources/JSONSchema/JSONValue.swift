@@ -46,11 +46,11 @@ public struct JSONObject: Sendable {
     /// appends it, setting an existing key replaces its value in place.
     public subscript(key: String) -> JSONValue? {
         get {
-            for member in members where member.key == key { return member.value }
+            for member in members where jsonStringsEqual(member.key, key) { return member.value }
             return nil
         }
         set {
-            if let index = members.firstIndex(where: { $0.key == key }) {
+            if let index = members.firstIndex(where: { jsonStringsEqual($0.key, key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append(Member(key: key, value: newValue))
@@ -58,7 +58,7 @@ public struct JSONObject: Sendable {
         }
     }
 
-    public func contains(_ key: String) -> Bool { members.contains { $0.key == key } }
+    public func contains(_ key: String) -> Bool { members.contains { jsonStringsEqual($0.key, key) } }
 }
 
 extension JSONObject: Sequence {
@@ -143,12 +143,24 @@ extension JSONValue: Equatable {
         case (.int(let a), .int(let b)): return a == b
         case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Double(a) == b && b.rounded() == b
         case (.double(let a), .double(let b)): return a == b
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return jsonStringsEqual(a, b)
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
         default: return false
         }
     }
+}
+
+/// JSON string equality: the same sequence of Unicode scalars. Swift's `==` on String is
+/// canonical equivalence ("é" == "e\u{301}"), which JSON (and JSON Schema's `const`) does not use.
+@inline(__always)
+func jsonStringsEqual(_ a: String, _ b: String) -> Bool {
+    let au = a.utf8
+    let bu = b.utf8
+    guard au.count == bu.count else { return false }
+    // `==` is a byte comparison for ASCII/NFC strings; equal bytes are needed on top of it.
+    guard a == b else { return false }
+    return au.elementsEqual(bu)
 }
 
 extension JSONObject: Equatable {
