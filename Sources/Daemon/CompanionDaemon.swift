@@ -161,7 +161,7 @@ public enum CompanionDaemon {
 
     static func printError(_ line: String) {
         var line = line + "\n"
-        line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }
 

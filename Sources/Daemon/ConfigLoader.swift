@@ -41,12 +41,12 @@ public struct ConfigLoader: Sendable {
             document = try YAMLDocument.parse(text)
         } catch {
             throw ConfigError(file: file, problems: [
-                ConfigProblem(pointer: "", line: error.line, column: error.column, message: error.problem)
+                ConfigProblem(pointer: "", line: error.line, column: error.column, message: error.message)
             ])
         }
         func located(_ pointer: String, _ message: String) -> ConfigProblem {
-            let mark = document.sourceMap.location(nearest: pointer)
-            return ConfigProblem(pointer: pointer, line: mark?.line, column: mark?.column, message: message)
+            let mark = document.sourceMap.nearestLocation(of: pointer).location
+            return ConfigProblem(pointer: pointer, line: mark.line, column: mark.column, message: message)
         }
         let errors = schema.validate(document.value)
         if !errors.isEmpty {
@@ -208,7 +208,7 @@ public struct MQTTCredentials: Sendable, Equatable {
         do {
             value = try YAMLDocument.parse(text).value
         } catch {
-            throw fail(error.problem, line: error.line)
+            throw fail(error.message, line: error.line)
         }
         guard let username = value["username"]?.stringValue, !username.isEmpty else {
             throw fail("credentials file needs a non-empty 'username'")

@@ -103,7 +103,7 @@ struct Validate: ParsableCommand {
         if invalid > 0 { throw ExitCode(1) }
     }
 
-    func report(_ errors: [ValidationError], at place: String, fallback: String) {
+    func report(_ errors: [JSONSchema.ValidationError], at place: String, fallback: String) {
         if errors.isEmpty { print("\(place): \(fallback)") }
         for error in errors {
             print("\(place): \(error.instancePointer.isEmpty ? "/" : error.instancePointer): \(error.message) [\(error.keyword)]")
@@ -133,10 +133,17 @@ struct Validate: ParsableCommand {
             let nonEmpty = lines.enumerated().filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
             guard nonEmpty.count > 1 else { return [(name, nil, wholeError.description)] }
             return nonEmpty.map { index, line in
+                // `mosquitto_sub -v` prints "topic payload": the message starts at the first '{'.
+                var message = line
+                if message.first != UInt8(ascii: "{"), let brace = message.firstIndex(of: UInt8(ascii: "{")),
+                    message[..<brace].last == UInt8(ascii: " ")
+                {
+                    message = message[brace...]
+                }
                 do {
-                    return ("\(name):\(index + 1)", try JSONValue.parse(bytes: line, maxDepth: 128), nil)
+                    return ("\(name):\(index + 1)", try JSONValue.parse(bytes: message, maxDepth: 128), nil)
                 } catch {
-                    return ("\(name):\(index + 1)", nil, error.description)
+                    return ("\(name):\(index + 1)", nil, "\(error)")
                 }
             }
         }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Daemon
 import Logging
 
+@main
 struct CompanionDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cs-companiond",
@@ -53,4 +54,4 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
     }
 }
 
-await CompanionDaemonCommand.main()
+

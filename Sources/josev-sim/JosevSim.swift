@@ -6,6 +6,7 @@ import JosevContract
 import Mosquitto
 import Synchronization
 
+@main
 struct JosevSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "josev-sim",
@@ -36,7 +37,21 @@ struct Connection: ParsableArguments {
 final class JosevPeer: Sendable {
     let client: MosquittoClient
     let schemas: SchemaCatalog?
-    let pending = Mutex<[String: CheckedContinuation<JSONValue?, Never>]>([:])
+    let pending = Waiters()
+
+    /// Requests waiting for their answer, by id.
+    final class Waiters: Sendable {
+        private let waiting = Mutex<[String: CheckedContinuation<JSONValue?, Never>]>([:])
+
+        func add(_ id: String, _ continuation: CheckedContinuation<JSONValue?, Never>) {
+            waiting.withLock { $0[id] = continuation }
+        }
+
+        /// Resumes the waiter of `id`, if any is still waiting.
+        func resolve(_ id: String, with value: JSONValue?) {
+            waiting.withLock { $0.removeValue(forKey: id) }?.resume(returning: value)
+        }
+    }
 
     init(_ connection: Connection) async throws {
         client = try MosquittoClient(configuration: MosquittoConfiguration(
@@ -51,8 +66,7 @@ final class JosevPeer: Sendable {
                 guard let json = try? JSONValue.parse(message.payload), let id = json["id"]?.stringValue,
                     json["type"]?.stringValue == "response"
                 else { continue }
-                let waiter = pending.withLock { $0.removeValue(forKey: id) }
-                waiter?.resume(returning: json)
+                pending.resolve(id, with: json)
             }
         }
     }
@@ -61,16 +75,16 @@ final class JosevPeer: Sendable {
     func ask(_ name: String, data: JSONObject = [:], timeout: Double) async throws -> JSONValue? {
         let request = Envelope.request(name: name, data: data)
         return await withCheckedContinuation { continuation in
-            pending.withLock { $0[request.id] = continuation }
+            pending.add(request.id, continuation)
             do {
                 try client.publish(topic: Topic.josevToCS, payload: request.json.serializedBytes(), qos: .atLeastOnce)
             } catch {
-                pending.withLock { $0.removeValue(forKey: request.id) }?.resume(returning: nil)
+                pending.resolve(request.id, with: nil)
                 return
             }
             Task { [pending] in
                 try? await Task.sleep(for: .seconds(timeout))
-                pending.withLock { $0.removeValue(forKey: request.id) }?.resume(returning: nil)
+                pending.resolve(request.id, with: nil)
             }
         }
     }
@@ -142,4 +156,4 @@ struct Ask: AsyncParsableCommand {
     }
 }
 
-await JosevSim.main()
+
