@@ -18,8 +18,11 @@ import Logging
 /// Metadata values are sent as their `description` (arrays and dictionaries in swift-log's text
 /// form); values may hold newlines. `message_id` becomes `MESSAGE_ID` (see ``MessageID``).
 ///
-/// When journald refuses the entry (no socket, e.g. in a container without journald), the event is
-/// written to stderr as a `<N>`-prefixed line instead, so it is not lost.
+/// When sd_journal_sendv fails (a negative errno, e.g. journald's socket buffer is full), the event
+/// is written to stderr as a `<N>`-prefixed line instead, so it is not lost. libsystemd returns 0,
+/// dropping the entry, when journald's socket does not exist at all (measured on 252); that is why
+/// ``LogSetup/detectDestination(journalStream:fileDescriptor:journalSocketPath:)`` checks for the
+/// socket before it picks this handler.
 public struct JournalLogHandler: LogHandler {
     public let label: String
     public let identifier: String

@@ -1,5 +1,6 @@
 // Loading one YAML document into a JSONValue, with the position of every value.
 import CYAML
+import Glibc
 import JSONSchema
 
 /// One YAML document loaded as a ``JSONValue`` plus where each value was written.
@@ -46,6 +47,35 @@ public struct YAMLDocument: Sendable {
     /// Loads `text`.
     public static func parse(_ text: String, limits: YAMLLimits = .default) throws(YAMLError) -> YAMLDocument {
         try parse(bytes: Array(text.utf8), limits: limits)
+    }
+
+    /// Reads and loads the file at `path`, reading at most ``YAMLLimits/maxInputBytes`` + 1 bytes,
+    /// so a huge file (or `/dev/zero`) is rejected without being read into memory.
+    public static func parse(contentsOfFile path: String, limits: YAMLLimits = .default) throws(YAMLError) -> YAMLDocument {
+        try parse(bytes: try readFile(path, limit: limits.maxInputBytes), limits: limits)
+    }
+
+    static func readFile(_ path: String, limit: Int) throws(YAMLError) -> [UInt8] {
+        func failure(_ what: String) -> YAMLError {
+            let code = errno
+            return YAMLError(.unreadable, "cannot \(what) \(path): \(String(cString: strerror(code)))", line: 0, column: 0)
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("open") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= limit {
+            let wanted = min(chunk.count, limit + 1 - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, wanted) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("read")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return bytes
     }
 
     /// Loads UTF-8 (or BOM-marked UTF-16) bytes, e.g. a file's contents.

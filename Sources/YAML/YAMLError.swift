@@ -28,12 +28,15 @@ public struct YAMLError: Error, Sendable, Hashable, CustomStringConvertible {
         case limitExceeded
         /// libyaml could not allocate memory.
         case outOfMemory
+        /// The file could not be opened or read (``YAMLDocument/parse(contentsOfFile:limits:)``);
+        /// line and column are 0.
+        case unreadable
     }
 
     public var kind: Kind
     /// What is wrong, in one line (libyaml's problem text for syntax errors).
     public var message: String
-    /// 1-based line.
+    /// 1-based line (0 for ``Kind/unreadable``).
     public var line: Int
     /// 1-based column (in Unicode characters as libyaml counts them).
     public var column: Int
@@ -51,10 +54,11 @@ public struct YAMLError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var location: YAMLSourceMap.Location { .init(line: line, column: column) }
 
-    public var description: String { "\(line):\(column): \(message)" }
+    /// `line:column: message`, or just the message when there is no position.
+    public var description: String { line > 0 ? "\(line):\(column): \(message)" : message }
 
-    /// `file:line:column: message`.
-    public func formatted(file: String) -> String { "\(file):\(description)" }
+    /// `file:line:column: message` (`file: message` without a position).
+    public func formatted(file: String) -> String { line > 0 ? "\(file):\(description)" : "\(file): \(message)" }
 }
 
 /// Bounds that keep hostile input from exhausting memory or the stack.

@@ -1,4 +1,5 @@
 import Foundation
+import Systemd
 import Testing
 
 /// Runs scripts/check-unit.sh, the gate for systemd/cs-companiond.service.
@@ -78,5 +79,15 @@ struct UnitFileTests {
         ] {
             #expect(text.split(separator: "\n").contains { $0 == line }, "missing \(line)")
         }
+    }
+}
+
+@Suite("message catalog")
+struct CatalogTests {
+    @Test func catalogCoversExactlyTheMessageIDs() throws {
+        let path = UnitFileTests.root.appendingPathComponent("systemd/cs-companiond.catalog").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let ids = text.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) }
+        #expect(ids.sorted() == MessageID.all.map(\.id.hex).sorted())
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import JSONSchema
 import Testing
 import YAML
@@ -218,5 +219,33 @@ struct YAMLLimitTests {
         let list = "[" + Array(repeating: "1", count: 50).joined(separator: ",") + "]"
         #expect(loadError(list, limits: YAMLLimits(maxNodes: 50)) != nil)
         #expect(loadError(list, limits: YAMLLimits(maxNodes: 51)) == nil)
+    }
+}
+
+@Suite("YAML files")
+struct YAMLFileTests {
+    @Test func readsAFile() throws {
+        let path = "/tmp/cs-yaml-test-\(UInt64.random(in: 0...UInt64.max)).yaml"
+        let text = "broker:\n  host: localhost\n"
+        let file = try #require(fopen(path, "w"))
+        fputs(text, file)
+        fclose(file)
+        defer { unlink(path) }
+        let document = try YAMLDocument.parse(contentsOfFile: path)
+        #expect(document.value == ["broker": ["host": "localhost"]])
+        #expect(document.sourceMap.location(of: "/broker/host") == .init(line: 2, column: 9))
+    }
+
+    @Test func missingFile() {
+        var caught: YAMLError?
+        do { _ = try YAMLDocument.parse(contentsOfFile: "/nonexistent/cs-companiond.yaml") } catch { caught = error }
+        #expect(caught?.kind == .unreadable)
+        #expect(caught?.formatted(file: "cs-companiond.yaml").contains("No such file or directory") == true)
+    }
+
+    @Test func endlessFileIsCutAtTheLimit() {
+        var caught: YAMLError?
+        do { _ = try YAMLDocument.parse(contentsOfFile: "/dev/zero", limits: YAMLLimits(maxInputBytes: 1 << 20)) } catch { caught = error }
+        #expect(caught?.kind == .limitExceeded)
     }
 }
