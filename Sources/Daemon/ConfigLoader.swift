@@ -2,6 +2,7 @@ import JSONSchema
 import JosevContract
 import Logging
 import Station
+import Systemd
 import YAML
 
 #if canImport(Glibc)
@@ -60,9 +61,14 @@ public struct ConfigLoader: Sendable {
 
     // MARK: Decoding a document that passed the schema
 
+    /// Paths may start with `$CREDENTIALS_DIRECTORY/`: files systemd passes in with LoadCredential=.
+    static let credentialsPrefix = "$CREDENTIALS_DIRECTORY/"
+
     static func decode(
-        _ root: JSONValue, problems: inout [ConfigProblem], located: (String, String) -> ConfigProblem
+        _ root: JSONValue, problems: inout [ConfigProblem], located: (String, String) -> ConfigProblem,
+        credentialsDirectory: String? = LogSetup.environment("CREDENTIALS_DIRECTORY")
     ) -> DaemonConfiguration? {
+        let credentialsPrefix = Self.credentialsPrefix
         let station = root["station"]
         let identity = StationIdentity(
             serialNumber: station?["serial_number"]?.stringValue ?? "",
@@ -159,11 +165,20 @@ public struct ConfigLoader: Sendable {
         if let keepAlive = mqttJSON?["keepalive"]?.integerValue { mqtt.keepAlive = Int(keepAlive) }
         mqtt.username = mqttJSON?["username"]?.stringValue
         mqtt.password = mqttJSON?["password"]?.stringValue
-        mqtt.credentialsFile = mqttJSON?["credentials_file"]?.stringValue
+        func path(_ value: JSONValue?, _ pointer: String) -> String? {
+            guard let text = value?.stringValue else { return nil }
+            guard text.hasPrefix(credentialsPrefix) else { return text }
+            guard let directory = credentialsDirectory else {
+                problems.append(located(pointer, "$CREDENTIALS_DIRECTORY is not set (add LoadCredential= to the unit)"))
+                return nil
+            }
+            return directory + text.dropFirst(credentialsPrefix.count - 1)
+        }
+        mqtt.credentialsFile = path(mqttJSON?["credentials_file"], "/mqtt/credentials_file")
         if let tls = mqttJSON?["tls"] {
             mqtt.tls = DaemonConfiguration.TLS(
-                caFile: tls["ca_file"]?.stringValue, caPath: tls["ca_path"]?.stringValue,
-                certFile: tls["cert_file"]?.stringValue, keyFile: tls["key_file"]?.stringValue,
+                caFile: path(tls["ca_file"], "/mqtt/tls/ca_file"), caPath: path(tls["ca_path"], "/mqtt/tls/ca_path"),
+                certFile: path(tls["cert_file"], "/mqtt/tls/cert_file"), keyFile: path(tls["key_file"], "/mqtt/tls/key_file"),
                 verifyPeer: tls["verify_peer"]?.boolValue ?? true)
         }
         if let initial = mqttJSON?["reconnect"]?["initial_delay"]?.numberValue { mqtt.reconnectInitialDelay = initial }
