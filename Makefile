@@ -13,7 +13,7 @@ UNITDIR ?= /lib/systemd/system
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit-tests check-unit check-footprint demo install uninstall clean
+.PHONY: all deps build release test unit-tests check-unit check-footprint check-install demo install uninstall clean
 
 all: build
 
@@ -37,7 +37,7 @@ check-unit: deps
 check-footprint: release
 	scripts/check-footprint.sh "$(RELEASE_DIR)/cs-companiond"
 
-test: deps unit-tests check-unit check-footprint
+test: deps unit-tests check-unit check-footprint check-install
 	@echo "make test: all tests and checks passed"
 
 demo: build
@@ -64,3 +64,6 @@ uninstall:
 
 clean:
 	rm -rf .build
+
+check-install: release
+	scripts/check-install.sh
