@@ -41,8 +41,10 @@ struct RegexTranslationError: Error, Sendable {
     let message: String
 }
 
+// U+2000…U+200A are listed one by one: Swift's Regex rejects U+2000 and U+2001 (which have
+// canonical decompositions) as range bounds.
 private let ecmaWhitespace =
-    "\\t\\n\\u{B}\\f\\r \\u{A0}\\u{1680}\\u{2000}-\\u{200A}\\u{2028}\\u{2029}\\u{202F}\\u{205F}\\u{3000}\\u{FEFF}"
+    "\\t\\n\\u{B}\\f\\r \\u{A0}\\u{1680}\\u{2000}\\u{2001}\\u{2002}\\u{2003}\\u{2004}\\u{2005}\\u{2006}\\u{2007}\\u{2008}\\u{2009}\\u{200A}\\u{2028}\\u{2029}\\u{202F}\\u{205F}\\u{3000}\\u{FEFF}"
 
 func translateECMAPattern(_ pattern: String) throws(RegexTranslationError) -> String {
     let scalars = Array(pattern.unicodeScalars)
@@ -187,7 +189,23 @@ func translateECMAPattern(_ pattern: String) throws(RegexTranslationError) -> St
             out += inClass ? "." : "[^\\n\\r\\u{2028}\\u{2029}]"
             index += 1
         case "(":
-            if !inClass { depth += 1 }
+            if !inClass {
+                depth += 1
+                if index + 1 < scalars.count && scalars[index + 1] == "?" {
+                    // ECMA group syntax only: (?:…) (?=…) (?!…) (?<=…) (?<!…) (?<name>…).
+                    let next = index + 2 < scalars.count ? scalars[index + 2] : "\u{0}"
+                    let after = index + 3 < scalars.count ? scalars[index + 3] : "\u{0}"
+                    switch next {
+                    case ":", "=", "!": break
+                    case "<":
+                        if after != "=" && after != "!" && !(after.isASCII && after.properties.isAlphabetic) {
+                            throw fail("invalid group name")
+                        }
+                    default:
+                        throw fail("unsupported group syntax '(?\(next)'")
+                    }
+                }
+            }
             out += "("
             index += 1
         case ")":

@@ -38,7 +38,7 @@ enum FormatKind: String, Sendable {
         case .uriTemplate: isURITemplate(s)
         case .jsonPointer: (try? JSONPointer(parsing: s)) != nil
         case .relativeJSONPointer: isRelativeJSONPointer(s)
-        case .regex: (try? translateECMAPattern(s)) != nil && (try? ECMARegex(s)) != nil
+        case .regex: isECMARegex(s)
         case .uuid: isUUID(s)
         }
     }
@@ -183,13 +183,16 @@ extension Substring {
 }
 
 func isHostname(_ s: String, international: Bool) -> Bool {
-    var text = Substring(s)
-    if text.hasSuffix(".") { text = text.dropLast() }
-    guard !text.isEmpty else { return false }
-    if !international {
-        guard s.utf8.count <= 253 else { return false }
+    guard !s.isEmpty, s.unicodeScalars.count <= 253 else { return false }
+    let separators: Set<Unicode.Scalar> = international ? [".", "\u{3002}", "\u{FF0E}", "\u{FF61}"] : ["."]
+    var labels: [Substring] = []
+    var start = s.unicodeScalars.startIndex
+    for i in s.unicodeScalars.indices where separators.contains(s.unicodeScalars[i]) {
+        labels.append(Substring(s.unicodeScalars[start..<i]))
+        start = s.unicodeScalars.index(after: i)
     }
-    for label in text.split(separator: ".", omittingEmptySubsequences: false) {
+    labels.append(Substring(s.unicodeScalars[start...]))
+    for label in labels {
         guard !label.isEmpty else { return false }
         if label.hasPrefix("-") || label.hasSuffix("-") { return false }
         if international && !label.unicodeScalars.allSatisfy(\.isASCII) {
@@ -352,18 +355,80 @@ func isURI(_ s: String, requireScheme: Bool, allowNonASCII: Bool) -> Bool {
     return true
 }
 
+/// Whether `s` is a syntactically valid ECMA-262 pattern (as far as the translation checks), and
+/// Swift can compile it; lookbehind that Swift's engine lacks is still accepted as valid syntax.
+func isECMARegex(_ s: String) -> Bool {
+    guard (try? translateECMAPattern(s)) != nil else { return false }
+    if (try? ECMARegex(s)) != nil { return true }
+    return s.contains("(?<=") || s.contains("(?<!")
+}
+
+/// RFC 6570 URI Template syntax (levels 1–4).
 func isURITemplate(_ s: String) -> Bool {
-    var open = false
-    for c in s.unicodeScalars {
+    let scalars = Array(s.unicodeScalars)
+    var i = 0
+    func pctEncoded(_ at: Int) -> Bool {
+        at + 2 < scalars.count && scalars[at + 1].isASCII && scalars[at + 2].isASCII
+            && hexValue(UInt8(scalars[at + 1].value)) != nil && hexValue(UInt8(scalars[at + 2].value)) != nil
+    }
+    while i < scalars.count {
+        let c = scalars[i]
         if c == "{" {
-            if open { return false }
-            open = true
-        } else if c == "}" {
-            if !open { return false }
-            open = false
+            i += 1
+            if i < scalars.count, "+#./;?&=,!@|".unicodeScalars.contains(scalars[i]) { i += 1 }
+            while true {
+                // varname
+                var nameLength = 0
+                var lastWasDot = true
+                while i < scalars.count {
+                    let v = scalars[i]
+                    if v.isASCII && (v.properties.isAlphabetic || ("0"..."9").contains(v) || v == "_") {
+                        i += 1
+                    } else if v == "%" && pctEncoded(i) {
+                        i += 3
+                    } else if v == "." && !lastWasDot {
+                        i += 1
+                        lastWasDot = true
+                        continue
+                    } else {
+                        break
+                    }
+                    nameLength += 1
+                    lastWasDot = false
+                }
+                guard nameLength > 0, !lastWasDot, i < scalars.count else { return false }
+                if scalars[i] == ":" {
+                    i += 1
+                    var digits = 0
+                    guard i < scalars.count, ("1"..."9").contains(scalars[i]) else { return false }
+                    while i < scalars.count, ("0"..."9").contains(scalars[i]) {
+                        digits += 1
+                        i += 1
+                    }
+                    guard digits <= 4 else { return false }
+                } else if scalars[i] == "*" {
+                    i += 1
+                }
+                guard i < scalars.count else { return false }
+                if scalars[i] == "," {
+                    i += 1
+                    continue
+                }
+                guard scalars[i] == "}" else { return false }
+                i += 1
+                break
+            }
+        } else {
+            if c.value <= 0x20 || c.value == 0x7F || "\"<>\\^`{|}".unicodeScalars.contains(c) { return false }
+            if c == "%" {
+                guard pctEncoded(i) else { return false }
+                i += 3
+                continue
+            }
+            i += 1
         }
     }
-    return !open
+    return true
 }
 
 func isRelativeJSONPointer(_ s: String) -> Bool {

@@ -160,6 +160,11 @@ func jsonStringsEqual(_ a: String, _ b: String) -> Bool {
     guard au.count == bu.count else { return false }
     // `==` is a byte comparison for ASCII/NFC strings; equal bytes are needed on top of it.
     guard a == b else { return false }
+    if let same = au.withContiguousStorageIfAvailable({ pa in
+        bu.withContiguousStorageIfAvailable { pb in pa.elementsEqual(pb) }
+    }), let same {
+        return same
+    }
     return au.elementsEqual(bu)
 }
 

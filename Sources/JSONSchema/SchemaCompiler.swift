@@ -92,7 +92,8 @@ struct PatternProperty: Sendable {
     let node: Int
 }
 
-/// Everything a schema object says, resolved. Absent keywords are nil / empty.
+/// Everything a schema object says, resolved, while it is being compiled. Absent keywords are
+/// nil / empty. Frozen into a `SchemaNode` when done.
 struct NodeSpec: Sendable {
     var location = ""  // schema pointer of this node, "" for the root document's root
     var boolean: Bool? = nil  // boolean schema
@@ -149,9 +150,104 @@ struct NodeSpec: Sendable {
     var hasObject = false
 }
 
+/// A compiled schema node: immutable `let` fields, so evaluation reads them without copying a
+/// struct (and retaining all its references) or paying for exclusivity checks.
 final class SchemaNode: Sendable {
-    let spec: NodeSpec
-    init(_ spec: NodeSpec) { self.spec = spec }
+    let location: String
+    let boolean: Bool?
+    let ref: Int?
+    let types: TypeMask?
+    let enumValues: [JSONValue]?
+    let enumSet: Set<JSONValue>?
+    let constValue: JSONValue?
+    let hasConst: Bool
+    let multipleOf: JSONValue?
+    let maximum: JSONValue?
+    let exclusiveMaximum: JSONValue?
+    let minimum: JSONValue?
+    let exclusiveMinimum: JSONValue?
+    let maxLength: Int?
+    let minLength: Int?
+    let pattern: ECMARegex?
+    let format: FormatKind?
+    let formatName: String
+    let contentBase64: Bool
+    let contentJSON: Bool
+    let items: ItemsSpec
+    let additionalItems: Int?
+    let maxItems: Int?
+    let minItems: Int?
+    let uniqueItems: Bool
+    let contains: Int?
+    let maxProperties: Int?
+    let minProperties: Int?
+    let required: [String]
+    let properties: [(String, Int)]
+    let propertyTable: [String: Int]?
+    let patternProperties: [PatternProperty]
+    let additionalProperties: Int?
+    let dependencies: [(String, DependencySpec)]
+    let propertyNames: Int?
+    let ifNode: Int?
+    let thenNode: Int?
+    let elseNode: Int?
+    let allOf: [Int]
+    let anyOf: [Int]
+    let oneOf: [Int]
+    let not: Int?
+    let hasNumeric: Bool
+    let hasString: Bool
+    let hasArray: Bool
+    let hasObject: Bool
+
+    init(_ spec: NodeSpec) {
+        location = spec.location
+        boolean = spec.boolean
+        ref = spec.ref
+        types = spec.types
+        enumValues = spec.enumValues
+        enumSet = spec.enumSet
+        constValue = spec.constValue
+        hasConst = spec.hasConst
+        multipleOf = spec.multipleOf
+        maximum = spec.maximum
+        exclusiveMaximum = spec.exclusiveMaximum
+        minimum = spec.minimum
+        exclusiveMinimum = spec.exclusiveMinimum
+        maxLength = spec.maxLength
+        minLength = spec.minLength
+        pattern = spec.pattern
+        format = spec.format
+        formatName = spec.formatName
+        contentBase64 = spec.contentBase64
+        contentJSON = spec.contentJSON
+        items = spec.items
+        additionalItems = spec.additionalItems
+        maxItems = spec.maxItems
+        minItems = spec.minItems
+        uniqueItems = spec.uniqueItems
+        contains = spec.contains
+        maxProperties = spec.maxProperties
+        minProperties = spec.minProperties
+        required = spec.required
+        properties = spec.properties
+        propertyTable = spec.propertyTable
+        patternProperties = spec.patternProperties
+        additionalProperties = spec.additionalProperties
+        dependencies = spec.dependencies
+        propertyNames = spec.propertyNames
+        ifNode = spec.ifNode
+        thenNode = spec.thenNode
+        elseNode = spec.elseNode
+        allOf = spec.allOf
+        anyOf = spec.anyOf
+        oneOf = spec.oneOf
+        not = spec.not
+        hasNumeric = spec.hasNumeric
+        hasString = spec.hasString
+        hasArray = spec.hasArray
+        hasObject = spec.hasObject
+    }
 }
 
 // MARK: - Compiler

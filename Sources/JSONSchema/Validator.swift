@@ -76,8 +76,7 @@ public struct JSONSchemaValidator: Sendable {
     // MARK: Fast path
 
     func valid(_ index: Int, _ instance: JSONValue, depth: Int) -> Bool {
-        let node = nodes[index]
-        let s = node.spec
+        let s = nodes[index]
         if let b = s.boolean { return b }
         guard depth < Self.maxEvaluationDepth else { return false }
         if let ref = s.ref { return valid(ref, instance, depth: depth + 1) }
@@ -134,7 +133,7 @@ public struct JSONSchemaValidator: Sendable {
         return true
     }
 
-    func arrayValid(_ s: NodeSpec, _ elements: [JSONValue], depth: Int) -> Bool {
+    func arrayValid(_ s: SchemaNode, _ elements: [JSONValue], depth: Int) -> Bool {
         if let max = s.maxItems, elements.count > max { return false }
         if let min = s.minItems, elements.count < min { return false }
         switch s.items {
@@ -165,7 +164,7 @@ public struct JSONSchemaValidator: Sendable {
         return true
     }
 
-    func propertySchema(_ s: NodeSpec, _ key: String) -> Int? {
+    func propertySchema(_ s: SchemaNode, _ key: String) -> Int? {
         if let table = s.propertyTable {
             guard let position = table[key], jsonStringsEqual(s.properties[position].0, key) else { return nil }
             return s.properties[position].1
@@ -174,7 +173,7 @@ public struct JSONSchemaValidator: Sendable {
         return nil
     }
 
-    func objectValid(_ s: NodeSpec, _ object: JSONObject, depth: Int) -> Bool {
+    func objectValid(_ s: SchemaNode, _ object: JSONObject, depth: Int) -> Bool {
         if let max = s.maxProperties, object.count > max { return false }
         if let min = s.minProperties, object.count < min { return false }
         for name in s.required where !object.contains(name) { return false }
@@ -228,7 +227,7 @@ public struct JSONSchemaValidator: Sendable {
     }
 
     /// The failing numeric keyword and its message, or nil.
-    func numericFailure(_ s: NodeSpec, _ instance: JSONValue) -> (String, String)? {
+    func numericFailure(_ s: SchemaNode, _ instance: JSONValue) -> (String, String)? {
         if let m = s.multipleOf, !isMultiple(instance, of: m) {
             return ("multipleOf", "\(instance) is not a multiple of \(m)")
         }
@@ -247,7 +246,7 @@ public struct JSONSchemaValidator: Sendable {
         return nil
     }
 
-    func stringFailure(_ s: NodeSpec, _ str: String) -> (String, String)? {
+    func stringFailure(_ s: SchemaNode, _ str: String) -> (String, String)? {
         if s.maxLength != nil || s.minLength != nil {
             let byteCount = str.utf8.count
             // Code points never outnumber UTF-8 bytes: skip the count when bytes decide it.
@@ -360,7 +359,7 @@ struct ErrorCollector {
 
     var pointer: String { JSONPointer(tokens: path).description }
 
-    mutating func report(_ s: NodeSpec, _ keyword: String, _ message: String, extra: String? = nil) {
+    mutating func report(_ s: SchemaNode, _ keyword: String, _ message: String, extra: String? = nil) {
         var schemaPointer = s.location + "/" + keyword
         if let extra { schemaPointer += "/" + JSONPointer.escape(extra) }
         errors.append(ValidationError(instancePointer: pointer, keyword: keyword, schemaPointer: schemaPointer, message: message))
@@ -371,7 +370,7 @@ struct ErrorCollector {
     }
 
     mutating func collect(_ index: Int, _ instance: JSONValue, depth: Int) {
-        let s = validator.nodes[index].spec
+        let s = validator.nodes[index]
         if let b = s.boolean {
             if !b {
                 errors.append(ValidationError(instancePointer: pointer, keyword: "false", schemaPointer: s.location, message: "no value is allowed here (schema is false)"))
@@ -440,7 +439,7 @@ struct ErrorCollector {
         }
     }
 
-    mutating func collectArray(_ s: NodeSpec, _ elements: [JSONValue], depth: Int) {
+    mutating func collectArray(_ s: SchemaNode, _ elements: [JSONValue], depth: Int) {
         if let max = s.maxItems, elements.count > max {
             report(s, "maxItems", "array has \(elements.count) items, more than \(max)")
         }
@@ -457,7 +456,7 @@ struct ErrorCollector {
                 if i < items.count {
                     collectChild(items[i], element, String(i), depth: depth)
                 } else if let additional = s.additionalItems {
-                    if validator.nodes[additional].spec.boolean == false {
+                    if validator.nodes[additional].boolean == false {
                         path.append(String(i))
                         report(s, "additionalItems", "additional item at index \(i) is not allowed")
                         path.removeLast()
@@ -482,7 +481,7 @@ struct ErrorCollector {
         path.removeLast()
     }
 
-    mutating func collectObject(_ s: NodeSpec, _ object: JSONObject, depth: Int) {
+    mutating func collectObject(_ s: SchemaNode, _ object: JSONObject, depth: Int) {
         if let max = s.maxProperties, object.count > max {
             report(s, "maxProperties", "object has \(object.count) properties, more than \(max)")
         }
@@ -503,7 +502,7 @@ struct ErrorCollector {
                 collectChild(pattern.node, member.value, member.key, depth: depth)
             }
             if !matched, let additional = s.additionalProperties {
-                if validator.nodes[additional].spec.boolean == false {
+                if validator.nodes[additional].boolean == false {
                     report(s, "additionalProperties", "property '\(member.key)' is not allowed")
                 } else {
                     collectChild(additional, member.value, member.key, depth: depth)
