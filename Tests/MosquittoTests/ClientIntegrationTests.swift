@@ -29,6 +29,7 @@ import TestSupport
         #expect(await observer.waitForMessages(on: "rt/c").map(\.payload) == [bytes("from mosquitto_pub")])
 
         await client.disconnect()
+        #expect(await observer.waitForStates { $0.last == .stopped })
         #expect(observer.states.first == .connecting)
         #expect(observer.states.suffix(3) == [.connected, .disconnected(nil), .stopped])
     }
