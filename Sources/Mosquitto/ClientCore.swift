@@ -254,10 +254,12 @@ final class ClientCore: @unchecked Sendable {
     }
 
     private func handleDisconnect(_ rc: Int32) {
+        // For MOSQ_ERR_ERRNO the cause is in errno right now; it does not survive until mosquitto_loop returns.
+        let saved = errno
         state.withLock { s in
             s.sessionUp = false
             if rc != 0 && s.linkError == nil && s.stopRequest == nil {
-                s.linkError = .library(rc, context: "connection closed")
+                s.linkError = .library(rc, errno: saved, context: "connection closed")
             }
         }
     }
