@@ -46,15 +46,15 @@ struct ConfigurationTests {
         "every problem is reported with its key path and line",
         arguments: [
             // (change to the valid test config, expected key path, expected line)
-            ("max_current: 32", "max_current: -1", "evses[0].ac.max_current", 25),
-            ("max_current: 32", "max_current: lots", "evses[0].ac.max_current", 25),
-            ("phases: 3", "phases: 2", "evses[0].ac.phases", 26),
+            ("max_current: 32", "max_current: -1", "evses[0].ac.max_current", 22),
+            ("max_current: 32", "max_current: lots", "evses[0].ac.max_current", 22),
+            ("phases: 3", "phases: 2", "evses[0].ac.phases", 23),
             ("  port: 1884", "  port: 70000", "mqtt.port", 9),
             ("  vendor: \"Test Vendor\"", "  vendr: \"Test Vendor\"", "station", 1),
-            ("connector_type: DC_extended", "connector_type: DC_extendet", "evses[1].connectors[0].connector_type", 48),
-            ("log_level: debug", "log_level: chatty", "log_level", 51),
-            ("evse_id: \"DE*TST*E0001*2\"", "evse_id: \"DE*TST*E0001*1\"", "evses[1].evse_id", 31),
-            ("connector_type: AC_three_phase_core", "connector_type: DC_core", "evses[0].connectors[0].connector_type", 29),
+            ("connector_type: DC_extended", "connector_type: DC_extendet", "evses[1].connectors[0].connector_type", 45),
+            ("log_level: debug", "log_level: chatty", "log_level", 47),
+            ("evse_id: \"DE*TST*E0001*2\"", "evse_id: \"DE*TST*E0001*1\"", "evses[1].evse_id", 28),
+            ("connector_type: AC_three_phase_core", "connector_type: DC_core", "evses[0].connectors[0].connector_type", 26),
         ])
     func problemLocation(original: String, replacement: String, keyPath: String, line: Int) throws {
         let yaml = stationConfigYAML(port: 1884).replacingOccurrences(of: original, with: replacement)
@@ -83,7 +83,7 @@ struct ConfigurationTests {
             permissions: 0o644)
         let broken = try runCheck(configFile: brokenFile)
         #expect(broken.status == 78)
-        #expect(broken.output.contains("broken.yaml:25:"), "\(broken.output)")
+        #expect(broken.output.contains("broken.yaml:22:20:"), "\(broken.output)")
         #expect(broken.output.contains("evses[0].ac.max_current"), "\(broken.output)")
     }
 

@@ -90,7 +90,7 @@ struct DaemonEndToEndTests {
         let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port), directory: directory)
         #expect(await daemon.waitForLog("ready"))
 
-        try broker.kill()
+        await broker.kill()
         #expect(await daemon.waitForLog("lost the broker connection"), "\(daemon.log)")
         try await broker.restart()
         #expect(await daemon.waitForLog("connected to broker", count: 2, timeout: .seconds(15)), "\(daemon.log)")

@@ -94,7 +94,7 @@ final class DaemonProcess: @unchecked Sendable {
         self.directory = directory
         let configFile = try directory.write("cs-companiond.yaml", config, permissions: 0o644)
         logFile = directory.file("daemon.log")
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companiond"))
         process.arguments = ["--config", configFile, "--schema-dir", Repository.schemas, "--state-dir", directory.file("state")] + arguments
         var env = ProcessInfo.processInfo.environment
@@ -151,8 +151,11 @@ final class DaemonProcess: @unchecked Sendable {
 /// asks by id.
 final class JosevTestClient: Sendable {
     let client: MosquittoClient
-    private let received = Mutex<[JSONValue]>([])
-    private let rawReceived = Mutex<[[UInt8]]>([])
+    private let inbox = Inbox()
+
+    final class Inbox: Sendable {
+        let messages = Mutex<[JSONValue]>([])
+    }
 
     init(broker: TestBroker) async throws {
         client = try MosquittoClient(configuration: MosquittoConfiguration(
@@ -161,15 +164,14 @@ final class JosevTestClient: Sendable {
         try client.subscribe(Topic.csToJosev, qos: .atLeastOnce)
         try await client.connect()
         let messages = client.messages
-        Task { [received, rawReceived] in
+        Task { [inbox] in
             for await message in messages {
-                rawReceived.withLock { $0.append(message.payload) }
-                if let json = try? JSONValue.parse(message.payload) { received.withLock { $0.append(json) } }
+                if let json = try? JSONValue.parse(message.payload) { inbox.messages.withLock { $0.append(json) } }
             }
         }
     }
 
-    var messages: [JSONValue] { received.withLock { $0 } }
+    var messages: [JSONValue] { inbox.messages.withLock { $0 } }
 
     func messages(name: String, type: String) -> [JSONValue] {
         messages.filter { $0["name"]?.stringValue == name && $0["type"]?.stringValue == type }

@@ -7,12 +7,17 @@ import TestSupport
 final class NotifySocketListener: Sendable {
     let path: String
     private let fd: Int32
-    private let datagrams = Mutex<[String]>([])
+    private let datagrams = Datagrams()
+
+    final class Datagrams: Sendable {
+        let list = Mutex<[String]>([])
+    }
 
     init(directory: TemporaryDirectory) throws {
         path = directory.file("notify.sock")
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket: \(errno)") }
+        self.fd = fd
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -26,14 +31,13 @@ final class NotifySocketListener: Sendable {
         guard bound == 0 else { throw TestSupportError("bind \(path): \(errno)") }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let fd = self.fd
         let datagrams = self.datagrams
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let count = recv(fd, &buffer, buffer.count, 0)
                 if count > 0 {
-                    datagrams.withLock { $0.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+                    datagrams.list.withLock { $0.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
                 } else if count < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
                     return
                 }
@@ -41,7 +45,7 @@ final class NotifySocketListener: Sendable {
         }
     }
 
-    var received: [String] { datagrams.withLock { $0 } }
+    var received: [String] { datagrams.list.withLock { $0 } }
 
     /// Every `KEY=value` line of every datagram, in order.
     var assignments: [String] { received.flatMap { $0.split(separator: "\n").map(String.init) } }
