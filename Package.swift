@@ -70,6 +70,7 @@ let package = Package(
             dependencies: ["JosevContract", "JSONSchema", "Station"],
             swiftSettings: strict
         ),
+        .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", logging],
