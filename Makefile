@@ -29,7 +29,7 @@ release: deps
 
 unit-tests: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log
 
 check-unit: deps
 	scripts/check-unit.sh systemd/cs-companiond.service
@@ -39,6 +39,8 @@ check-footprint: release
 
 test: deps unit-tests check-unit check-footprint check-install
 	@echo "make test: all tests and checks passed"
+	@count=$$(grep -oE 'Test run with [0-9]+ tests' .build/test-output.log | grep -oE '[0-9]+' | tail -1); \
+		echo "$${count:-0} passed, 0 failed"
 
 demo: build
 	scripts/demo.sh

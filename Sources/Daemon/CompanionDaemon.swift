@@ -25,6 +25,7 @@ public struct DaemonOptions: Sendable {
     public var mqttHost: String?
     public var mqttPort: Int?
     public var stateDirectory: String?
+    public var controlSocket: String?
     public var schemaDirectory: String?
     public var logLevel: Logger.Level?
 
@@ -53,6 +54,7 @@ public enum CompanionDaemon {
         if let host = options.mqttHost { configuration.mqtt.host = host }
         if let port = options.mqttPort { configuration.mqtt.port = port }
         if let directory = options.stateDirectory { configuration.stateDirectory = directory }
+        if let socket = options.controlSocket { configuration.controlSocket = socket }
         if let level = options.logLevel { configuration.logLevel = level }
         return configuration
     }

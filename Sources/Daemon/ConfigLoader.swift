@@ -189,6 +189,7 @@ public struct ConfigLoader: Sendable {
 
         var configuration = DaemonConfiguration(station: StationConfiguration(identity: identity, evses: evses), mqtt: mqtt)
         if let directory = root["state_directory"]?.stringValue { configuration.stateDirectory = directory }
+        if let socket = root["control_socket"]?.stringValue { configuration.controlSocket = socket }
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         return configuration
     }

@@ -30,6 +30,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var station: StationConfiguration
     public var mqtt: MQTT
     public var stateDirectory: String = "/var/lib/cs-companiond"
+    public var controlSocket: String = ControlSocketPath.default
     public var logLevel: Logger.Level = .info
 
     /// The parts of a reloaded configuration that cannot be applied while running.
@@ -37,6 +38,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         var keys: [String] = []
         if mqtt != other.mqtt { keys.append("mqtt") }
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
+        if controlSocket != other.controlSocket { keys.append("control_socket") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

@@ -57,6 +57,7 @@ final class DaemonRuntime: Sendable {
         }
         let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         let configuration = state.withLock { $0.configuration }
+        let control = startControlServer(path: configuration.controlSocket)
         _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
         client.start()
 
@@ -72,11 +73,26 @@ final class DaemonRuntime: Sendable {
             group.cancelAll()
         }
 
+        control?.stop()
         _ = notifier.stopping(status: "stopping")
         logger.info("stopping: disconnecting from the broker", metadata: MessageID.stopping.metadata)
         await client.disconnect()
         logger.info("stopped")
         return .success
+    }
+
+    /// The local control socket; its absence is logged, not fatal (the station still serves Josev).
+    private func startControlServer(path: String) -> ControlServer? {
+        let commands = ControlCommands(station: station, runtime: self)
+        do {
+            let server = try ControlServer(path: path, logger: logger) { request in await commands.handle(request) }
+            server.start()
+            logger.info("control socket at \(path)")
+            return server
+        } catch {
+            logger.warning("no control socket: \(error)")
+            return nil
+        }
     }
 
     // MARK: Loops
@@ -197,6 +213,7 @@ final class DaemonRuntime: Sendable {
             // Keep what cannot change live; take the rest.
             applied.mqtt = old.mqtt
             applied.stateDirectory = old.stateDirectory
+            applied.controlSocket = old.controlSocket
             if restart.contains(where: { $0.hasPrefix("evses") }) {
                 applied.station.evses = old.station.evses
             }

@@ -13,7 +13,9 @@ struct CompanionCommand: ParsableCommand {
         commandName: "cs-companion",
         abstract: "Tools for the cs-companiond charging-station daemon.",
         version: companionVersion,
-        subcommands: [Validate.self]
+        subcommands: [
+            Validate.self, Status.self, Plug.self, Unplug.self, RFID.self, Fault.self, ClearFault.self, EV.self,
+        ]
     )
 }
 
@@ -147,6 +149,111 @@ struct Validate: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+// MARK: - Local control interface
+
+/// Where the daemon's control socket is, and which EVSE a command is for.
+struct ControlOptions: ParsableArguments {
+    @Option(name: .long, help: "The daemon's control socket.")
+    var socket = ControlSocketPath.default
+
+    @Option(name: .long, help: "EVSE id (default: the station's first EVSE).")
+    var evse: String?
+
+    @Flag(name: .long, help: "Print the daemon's answer as JSON.")
+    var json = false
+
+    /// Sends one command; prints the answer; exit 1 when the daemon refused it.
+    func send(_ command: String, _ fields: JSONObject = [:]) throws {
+        var request = fields
+        request["command"] = .string(command)
+        if let evse { request["evse_id"] = .string(evse) }
+        let answer: JSONObject
+        do {
+            answer = try ControlClient.request(request, path: socket)
+        } catch {
+            print("cs-companion: \(error)")
+            throw ExitCode(1)
+        }
+        if json {
+            print(JSONValue.object(answer).serialized(pretty: true))
+        } else if answer["ok"] == true {
+            print(answer["message"]?.stringValue ?? "ok")
+        }
+        if answer["ok"] != true {
+            print("cs-companion: \(answer["error"]?.stringValue ?? "refused")")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the station: EVSEs, CP states, limits, contactor, session.")
+
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        var request: JSONObject = ["command": "status"]
+        if let evse = control.evse { request["evse_id"] = .string(evse) }
+        let answer: JSONObject
+        do {
+            answer = try ControlClient.request(request, path: control.socket)
+        } catch {
+            print("cs-companion: \(error)")
+            throw ExitCode(1)
+        }
+        if control.json || answer["ok"] != true {
+            print(JSONValue.object(answer).serialized(pretty: true))
+            if answer["ok"] != true { throw ExitCode(1) }
+            return
+        }
+        print(answer["summary"]?.stringValue ?? JSONValue.object(answer).serialized(pretty: true))
+    }
+}
+
+struct Plug: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Simulated hardware: plug an EV into a connector.")
+    @OptionGroup var control: ControlOptions
+    @Option(name: .long, help: "Connector id.") var connector = 1
+    func run() throws { try control.send("plug", ["connector_id": .int(Int64(connector))]) }
+}
+
+struct Unplug: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Simulated hardware: unplug the EV.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try control.send("unplug") }
+}
+
+struct RFID: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rfid", abstract: "Present an RFID card (local token) to the station.")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Card UID, hex.") var uid: String
+    func run() throws { try control.send("rfid", ["uid": .string(uid)]) }
+}
+
+struct Fault: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Simulated hardware: raise a fault (rcd, isolation, overtemperature, cp_short, contactor_welded).")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "Fault kind.") var kind: String
+    func run() throws { try control.send("fault", ["kind": .string(kind)]) }
+}
+
+struct ClearFault: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clear-fault", abstract: "Simulated hardware: clear the faults.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try control.send("clear-fault") }
+}
+
+struct EV: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ev", abstract: "Simulated EV: ask for power with a maximum current per phase (0 or --stop: stop charging).")
+    @OptionGroup var control: ControlOptions
+    @Argument(help: "The EV's maximum current per phase, A.") var maxCurrent: Double = 32
+    @Flag(name: .long, help: "The EV stops charging (C → B).") var stop = false
+    func run() throws {
+        try control.send("ev", stop || maxCurrent <= 0 ? ["stop": true] : ["max_current": .double(maxCurrent)])
     }
 }
 

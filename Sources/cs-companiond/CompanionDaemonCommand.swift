@@ -30,6 +30,9 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "State directory (overrides state_directory).")
     var stateDir: String?
 
+    @Option(name: .long, help: "Local control socket (overrides control_socket).")
+    var controlSocket: String?
+
     @Option(name: .long, help: "Directory of the bundled JSON Schemas (default: next to the binary, then /usr/share/cs-companion/schemas).")
     var schemaDir: String?
 
@@ -47,6 +50,7 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
         options.mqttHost = mqttHost
         options.mqttPort = mqttPort
         options.stateDirectory = stateDir
+        options.controlSocket = controlSocket
         options.schemaDirectory = schemaDir
         options.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
         let code = checkConfig ? CompanionDaemon.checkConfiguration(options) : await CompanionDaemon.run(options)

@@ -96,7 +96,10 @@ final class DaemonProcess: @unchecked Sendable {
         logFile = directory.file("daemon.log")
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companiond"))
-        process.arguments = ["--config", configFile, "--schema-dir", Repository.schemas, "--state-dir", directory.file("state")] + arguments
+        process.arguments = [
+            "--config", configFile, "--schema-dir", Repository.schemas, "--state-dir", directory.file("state"),
+            "--control-socket", directory.file("control.sock"),
+        ] + arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { env.removeValue(forKey: key) }
         for (key, value) in environment { env[key] = value }
@@ -108,6 +111,21 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     var configFile: String { directory.file("cs-companiond.yaml") }
+    var controlSocket: String { directory.file("control.sock") }
+
+    /// Runs `cs-companion ARGS --socket <this daemon's control socket>`.
+    func companion(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companion"))
+        process.arguments = arguments + ["--socket", controlSocket]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
     var pid: Int32 { process.processIdentifier }
 

@@ -1,0 +1,255 @@
+import JSONSchema
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The local control interface: a Unix stream socket speaking line-delimited JSON, one request
+/// object per line, one answer object per line (`{"ok":true,…}` or `{"ok":false,"error":"…"}`).
+/// Used by `cs-companion status|plug|unplug|rfid|fault|clear-fault|ev` and by the simulated
+/// hardware's drivers in tests and demos.
+///
+/// Only root, the daemon's own user and members of the daemon's group may use it: the socket file
+/// is mode 0660, and every connection's peer credentials (SO_PEERCRED) are checked as well.
+/// Connections are served on one dedicated thread (technicians, not traffic): a request is at
+/// most 64 KiB, a connection idle for 30 s is closed.
+public final class ControlServer: Sendable {
+    public typealias Handler = @Sendable (JSONObject) async -> JSONObject
+
+    public let path: String
+    private let listener: Int32
+    private let handler: Handler
+    private let logger: Logger
+    private let stopped = Atomic<Bool>(false)
+
+    public struct SetupError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public init(path: String, logger: Logger, handler: @escaping Handler) throws(SetupError) {
+        self.path = path
+        self.handler = handler
+        self.logger = logger
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw SetupError(description: "control socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SetupError(description: "socket: \(String(cString: strerror(errno)))") }
+        unlink(path)  // a stale socket from a previous run
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, 8) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw SetupError(description: "cannot listen on \(path): \(reason)")
+        }
+        listener = fd
+    }
+
+    /// Serves connections on a dedicated thread until `stop()`.
+    public func start() {
+        let unmanaged = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            let server = Unmanaged<ControlServer>.fromOpaque(context).takeRetainedValue()
+            server.acceptLoop()
+            return nil
+        }, unmanaged.toOpaque())
+        if created == 0 {
+            pthread_detach(thread)
+        } else {
+            unmanaged.release()
+            logger.error("control socket: cannot start its thread (\(created))")
+        }
+    }
+
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        unlink(path)
+    }
+
+    private func acceptLoop() {
+        while !stopped.load(ordering: .acquiring) {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            serve(connection)
+            close(connection)
+        }
+    }
+
+    /// Whether the peer is root, our own user, or in our group.
+    private func peerAllowed(_ connection: Int32) -> (Bool, String) {
+        var credentials = PeerCredentials()
+        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
+        guard getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return (false, "unknown peer") }
+        let who = "uid \(credentials.uid) gid \(credentials.gid) pid \(credentials.pid)"
+        return (credentials.uid == 0 || credentials.uid == getuid() || credentials.gid == getgid(), who)
+    }
+
+    private func serve(_ connection: Int32) {
+        let (allowed, who) = peerAllowed(connection)
+        guard allowed else {
+            logger.warning("control socket: refused \(who) (not root, not the service user or group)")
+            reply(connection, ["ok": false, "error": "permission denied"])
+            return
+        }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !stopped.load(ordering: .acquiring) {
+            let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return }
+            pending.append(contentsOf: chunk[0..<count])
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(pending[..<newline])
+                pending.removeSubrange(...newline)
+                guard !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) else { continue }
+                guard reply(connection, answer(line, peer: who)) else { return }
+            }
+            if pending.count > 64 * 1024 {
+                reply(connection, ["ok": false, "error": "request longer than 64 KiB"])
+                return
+            }
+        }
+    }
+
+    private func answer(_ line: [UInt8], peer: String) -> JSONObject {
+        let request: JSONObject
+        do {
+            guard case .object(let object) = try JSONValue.parse(line, maxDepth: 16) else {
+                return ["ok": false, "error": "a request is a JSON object"]
+            }
+            request = object
+        } catch {
+            return ["ok": false, "error": .string("not JSON: \(error)")]
+        }
+        logger.info("control: \(request["command"]?.stringValue ?? "?") from \(peer)")
+        // Bridge from this thread to the async handler; the thread waits, the cooperative pool does not.
+        let box = ResultBox()
+        let semaphore = Semaphore()
+        let handler = self.handler
+        Task {
+            let result = await handler(request)
+            box.value.withLock { $0 = result }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value.withLock { $0 } ?? ["ok": false, "error": "no answer"]
+    }
+
+    @discardableResult
+    private func reply(_ connection: Int32, _ object: JSONObject) -> Bool {
+        var bytes = JSONValue.object(object).serializedBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return false }
+            offset += sent
+        }
+        return true
+    }
+
+    private final class ResultBox: Sendable {
+        let value = Mutex<JSONObject?>(nil)
+    }
+}
+
+/// `struct ucred` of <sys/socket.h> (only visible to C with _GNU_SOURCE): pid, uid, gid.
+struct PeerCredentials {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// A counting semaphore for a plain thread waiting on a Swift task.
+final class Semaphore: @unchecked Sendable {
+    // @unchecked: the sem_t is only touched through sem_* calls, which are thread-safe.
+    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+    init() { sem_init(semaphore, 0, 0) }
+
+    deinit {
+        sem_destroy(semaphore)
+        semaphore.deallocate()
+    }
+
+    func signal() { sem_post(semaphore) }
+
+    func wait() {
+        while sem_wait(semaphore) != 0 && errno == EINTR {}
+    }
+}
+
+/// A client for the control socket (the CLI, josev-sim, tests).
+public enum ControlClient {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Sends one request and returns the answer.
+    public static func request(_ object: JSONObject, path: String, timeoutSeconds: Int = 10) throws(Failure) -> JSONObject {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure(description: "socket path too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw Failure(description: "cannot connect to \(path): \(String(cString: strerror(errno))) (is cs-companiond running? are you root or in its group?)")
+        }
+        var line = JSONValue.object(object).serializedBytes()
+        line.append(UInt8(ascii: "\n"))
+        guard (line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else {
+            throw Failure(description: "cannot send to \(path)")
+        }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !answer.contains(UInt8(ascii: "\n")) {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw Failure(description: "no answer from \(path)") }
+            answer.append(contentsOf: chunk[0..<count])
+        }
+        let text = answer.prefix { $0 != UInt8(ascii: "\n") }
+        guard case .object(let result)? = try? JSONValue.parse(bytes: text) else { throw Failure(description: "answer is not a JSON object") }
+        return result
+    }
+}
+
+/// Where the control socket lives: the option, else `$RUNTIME_DIRECTORY/control.sock` (systemd's
+/// RuntimeDirectory=), else `/run/cs-companiond/control.sock`.
+public enum ControlSocketPath {
+    public static var `default`: String {
+        if let runtime = getenv("RUNTIME_DIRECTORY").map({ String(cString: $0) }), !runtime.isEmpty {
+            // RuntimeDirectory= may list several directories separated by ':'; ours is the first.
+            return String(runtime.split(separator: ":").first ?? Substring(runtime)) + "/control.sock"
+        }
+        return "/run/cs-companiond/control.sock"
+    }
+}
