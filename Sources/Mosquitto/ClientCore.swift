@@ -1,6 +1,5 @@
 import CMosquitto
 import Glibc
-import Synchronization
 
 /// The shared part of a `MosquittoClient`: the libmosquitto handle, the state machine and the
 /// network thread.
@@ -12,7 +11,7 @@ import Synchronization
 /// * Any thread may call `publish`, `subscribe` and `unsubscribe`. libmosquitto is put in threaded
 ///   mode (`mosquitto_threaded_set(true)`), so those only queue the packet under libmosquitto's own
 ///   mutexes and wake the loop; the network thread writes it.
-/// * Every piece of Swift state lives in `state`, a `Mutex`. Continuations (stream and waiter) are
+/// * Every piece of Swift state lives in `state`, a `Locked` (pthread mutex). Continuations (stream and waiter) are
 ///   resumed while holding it so that reported states keep their order.
 ///
 /// `@unchecked Sendable`: the only stored property that is not `Sendable` is `mosq`, an immutable
@@ -57,7 +56,7 @@ final class ClientCore: @unchecked Sendable {
 
     let mosq: OpaquePointer
     let configuration: MosquittoConfiguration
-    let state: Mutex<State>
+    let state: Locked<State>
     let messageContinuation: AsyncStream<MQTTMessage>.Continuation
     let stateContinuation: AsyncStream<ConnectionState>.Continuation
 
@@ -75,7 +74,7 @@ final class ClientCore: @unchecked Sendable {
         self.configuration = configuration
         self.messageContinuation = messages
         self.stateContinuation = states
-        self.state = Mutex(State(backoff: Backoff(policy: configuration.reconnect)))
+        self.state = Locked(State(backoff: Backoff(policy: configuration.reconnect)))
 
         errno = 0
         // userdata is set below, once `self` is fully initialised.
@@ -130,6 +129,9 @@ final class ClientCore: @unchecked Sendable {
             try check(mosquitto_username_pw_set(mosq, username, c.password), "mosquitto_username_pw_set")
         }
         if let will = c.will {
+            guard will.payload.count <= 268_435_455 else {
+                throw MosquittoError.library(MOSQ_ERR_PAYLOAD_SIZE.rawValue, context: "will payload of \(will.payload.count) bytes")
+            }
             let rc = will.payload.withUnsafeBytes { bytes in
                 mosquitto_will_set(mosq, will.topic, Int32(bytes.count), bytes.baseAddress, will.qos.rawValue, will.retain)
             }
@@ -160,8 +162,9 @@ final class ClientCore: @unchecked Sendable {
         mosquitto_disconnect_callback_set(mosq) { _, userdata, rc in
             ClientCore.from(userdata)?.handleDisconnect(rc)
         }
-        mosquitto_subscribe_callback_set(mosq) { _, userdata, mid, _, _ in
-            ClientCore.from(userdata)?.handleSuback(mid)
+        mosquitto_subscribe_callback_set(mosq) { _, userdata, mid, count, granted in
+            let refused = granted.map { UnsafeBufferPointer(start: $0, count: Int(max(count, 0))).contains { $0 >= 128 } } ?? false
+            ClientCore.from(userdata)?.handleSuback(mid, refused: refused)
         }
         mosquitto_message_callback_set(mosq) { _, userdata, message in
             guard let message else { return }
@@ -246,7 +249,11 @@ final class ClientCore: @unchecked Sendable {
         }
     }
 
-    private func handleSuback(_ mid: Int32) {
+    private func handleSuback(_ mid: Int32, refused: Bool) {
+        if refused {
+            // The broker's ACL said no (SUBACK 0x80). Nothing to retry; make it visible.
+            configuration.logHandler?(.warning, "subscription refused by the broker (SUBACK 0x80, mid \(mid))")
+        }
         state.withLock { s in
             guard s.pendingSubacks.remove(mid) != nil else { return }
             if s.pendingSubacks.isEmpty && s.sessionUp && !s.ready { becomeReady(&s) }
@@ -502,8 +509,11 @@ final class ClientCore: @unchecked Sendable {
         while true {
             let (stop, ready) = state.withLock { ($0.stopRequest, $0.ready) }
             if let stop {
-                shutDown(stop, linkActive: linkActive)
-                return
+                if shutDown(stop, linkActive: linkActive) { return }
+                // start()/connect() took a .toIdle request back while we were closing: go on.
+                linkActive = false
+                nextAttempt = clock.now
+                continue
             }
 
             if !linkActive {
@@ -580,8 +590,9 @@ final class ClientCore: @unchecked Sendable {
         }
     }
 
-    /// Sends DISCONNECT (bounded wait), then reports and finishes.
-    private func shutDown(_ request: StopRequest, linkActive: Bool) {
+    /// Sends DISCONNECT (bounded wait), then reports and finishes. Returns false if the thread
+    /// must keep running after all (a `.toIdle` request was taken back meanwhile).
+    private func shutDown(_ request: StopRequest, linkActive: Bool) -> Bool {
         if linkActive && mosquitto_socket(mosq) != -1 {
             let clock = ContinuousClock()
             let until = clock.now + .seconds(1)
@@ -598,7 +609,7 @@ final class ClientCore: @unchecked Sendable {
                 _ = mosquitto_loop(mosq, 10, 1)
             }
         }
-        state.withLock { s in
+        return state.withLock { s in
             let wasUp = s.sessionUp || s.ready
             s.sessionUp = false
             s.ready = false
@@ -606,17 +617,18 @@ final class ClientCore: @unchecked Sendable {
             s.linkError = nil
             // disconnect() may have upgraded a .toIdle request meanwhile.
             let finalStop = request == .final || s.stopRequest == .final
+            let revoked = !finalStop && s.stopRequest == nil
             s.stopRequest = nil
             if wasUp { report(.disconnected(nil)) }
             if finalStop {
                 finishStreams(&s)
-            } else {
-                if !wasUp && linkActive { report(.disconnected(.cancelled("connect"))) }
-                s.lifecycle = .idle
-                s.stopOnFirstFailure = false
-                for waiter in s.stopWaiters { waiter.resume() }
-                s.stopWaiters.removeAll()
+                return true
             }
+            if !wasUp && linkActive { report(.disconnected(.cancelled("connect"))) }
+            if revoked { return false }
+            s.lifecycle = .idle
+            s.stopOnFirstFailure = false
+            return true
         }
     }
 }

@@ -66,8 +66,10 @@ public final class MosquittoClient: Sendable {
     /// Publishes from any thread or task.
     ///
     /// Throws `.noConnection` while disconnected (no offline queue), `.invalidArgument` for an invalid
-    /// topic, `.payloadSize` for a payload over 256 MiB. A message accepted here at QoS 1 is
-    /// retransmitted by libmosquitto until the broker acknowledges it.
+    /// topic, `.payloadSize` for a payload over 256 MiB. A QoS 1 message accepted here stays in
+    /// libmosquitto's outgoing queue until PUBACK (libmosquitto resends unacknowledged messages after a
+    /// reconnect; our tests do not cover that case). Publishes race with a connection loss: a call
+    /// made just as the link drops may still be accepted, or throw `.noConnection`.
     public func publish(topic: String, payload: [UInt8], qos: MQTTQoS, retain: Bool = false) throws(MosquittoError) {
         try core.publish(topic: topic, payload: payload, qos: qos, retain: retain)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A child process started with `posix_spawn`, with an EMPTY signal mask and default signal
 /// dispositions.
@@ -11,7 +10,7 @@ import Synchronization
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     public let executable: String
-    private let exitStatus = Mutex<Int32?>(nil)
+    private let exitStatus = Locked<Int32?>(nil)
 
     /// Starts `executable arguments…`; stdin is /dev/null, stdout and stderr go to the given
     /// descriptors (or /dev/null). The descriptors are not closed.

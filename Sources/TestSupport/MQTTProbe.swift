@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// An independent MQTT observer for tests: a `mosquitto_sub` process (not the client under test).
 ///
@@ -22,7 +21,7 @@ public final class MQTTProbe: Sendable {
 
     /// Shared with the pipe's readability handler.
     private final class OutputBox: Sendable {
-        let state = Mutex(Output())
+        let state = Locked(Output())
     }
 
     private let process: ChildProcess

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A TCP forwarder on a free 127.0.0.1 port, to break a client's connection under it.
 ///
@@ -19,7 +18,7 @@ public final class TCPProxy: Sendable {
     public let upstreamPort: Int
     public let mode: Mode
     private let listener: Int32
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(upstreamPort: Int, mode: Mode = .forward) throws {
         self.upstreamPort = upstreamPort

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A real `mosquitto` broker for integration tests, on a free 127.0.0.1 port, with its own
 /// configuration, password file, throwaway PKI and log in a temporary directory.
@@ -50,7 +49,7 @@ public final class TestBroker: Sendable {
     /// Set when `options.tls` is set.
     public let certificates: TestCertificates?
     public let executable: String
-    private let process: Mutex<ChildProcess?>
+    private let process: Locked<ChildProcess?>
 
     /// Starts the broker and returns when its port accepts TCP connections (bounded: about 5 s per try).
     public init(options: Options = .anonymous) async throws {
@@ -88,7 +87,7 @@ public final class TestBroker: Sendable {
                 let started = try await TestBroker.launch(
                     executable: executable, configFile: configFile, logFile: logFile, port: candidate)
                 self.port = candidate
-                self.process = Mutex(started)
+                self.process = Locked(started)
                 return
             } catch let error as LaunchError {
                 lastError = error.underlying

@@ -6,8 +6,8 @@ import TestSupport
 /// Records everything a client reports, consuming its two single-consumer streams.
 final class Observer: Sendable {
     let client: MosquittoClient
-    private let recordedStates = Mutex<[ConnectionState]>([])
-    private let recordedMessages = Mutex<[MQTTMessage]>([])
+    private let recordedStates = Locked<[ConnectionState]>([])
+    private let recordedMessages = Locked<[MQTTMessage]>([])
 
     init(_ client: MosquittoClient) {
         self.client = client
