@@ -79,6 +79,11 @@ public enum CompanionDaemon {
     /// Runs the daemon until SIGTERM/SIGINT. Returns the exit code.
     public static func run(_ options: DaemonOptions) async -> DaemonExitCode {
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have started us with signals blocked (Foundation's Process does, from a
+        // worker thread): SIGHUP/SIGTERM must reach the daemon whatever its parent did.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         let levelBox = LogSetup.bootstrap(identifier: "cs-companiond", level: options.logLevel ?? .info)
         let logger = Logger(label: "cs-companiond")
         let notifier = SystemdNotifier()
