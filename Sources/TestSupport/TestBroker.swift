@@ -193,6 +193,9 @@ public final class TestBroker: Sendable {
             "log_dest stderr",
             "log_timestamp_format %H:%M:%S",
             "connection_messages true",
+            // The default (1000) makes the broker drop QoS 1 messages for a subscriber that falls
+            // behind on a loaded 2-core machine; tests count every message, so no limit here.
+            "max_queued_messages 0",
         ]
         if options.verboseLog {
             lines.append("log_type all")
