@@ -272,9 +272,17 @@ final class ScenarioRunner {
     private func verdict(steps: [Step], passed: Int, skipped: Int, failures: [(Int, Step, String)], warnings: [String]) -> Bool {
         let allWarnings = warnings + peer.warnings
         if !latencies.isEmpty {
-            let text = latencies.map { "\($0.0) \(Transcript.latency($0.1))" }
-            let worst = latencies.max { $0.1 < $1.1 }!
-            transcript.line("latency: \(latencies.count) answers, worst \(worst.0) \(Transcript.latency(worst.1)); " + text.joined(separator: ", "))
+            var names: [String] = []
+            var byName: [String: [Double]] = [:]
+            for (name, latency) in latencies {
+                if byName[name] == nil { names.append(name) }
+                byName[name, default: []].append(latency)
+            }
+            let text = names.map { name in
+                let values = byName[name]!
+                return "\(name) \(Transcript.latency(values.max()!))" + (values.count > 1 ? " (×\(values.count))" : "")
+            }
+            transcript.line("latency, worst per request: " + text.joined(separator: ", "))
         }
         let tail = "\(passed) passed, \(failures.count) failed, \(skipped) skipped\(skipped > 0 ? " (no --control-socket)" : ""), \(allWarnings.count) warning\(allWarnings.count == 1 ? "" : "s")"
         if let (number, step, reason) = failures.first {
@@ -362,7 +370,7 @@ final class ScenarioRunner {
         case .invalid(let errors)?: reasons.append("fails the \(answer.envelope.name) response schema: " + errors.joined(separator: "; "))
         case .noSchema(let reason)?:
             if peer.options.allowMissingSchemas {
-                transcript.note("⚠ \(name) response not checked: \(reason)")
+                peer.warnOnce("\(name).response", "\(name) response not checked: \(reason)")
             } else {
                 reasons.append("cannot check it: \(reason)")
             }
@@ -413,15 +421,16 @@ final class ScenarioRunner {
 
     private func drive(_ command: JSONObject) async -> Outcome {
         guard let control else { return .fail("no control socket") }
-        let text = KeyFields.short(.object(command))
+        let verb = command["command"]?.stringValue ?? "?"
+        transcript.message("⚡ \(verb)  \(JSONValue.object(command).serialized())")
         do {
             let answer = try await control.request(command)
-            transcript.message("⚡ \(command["command"]?.stringValue ?? "?")  \(text) → \(JSONValue.object(answer).serialized())")
+            transcript.message("⚡ \(verb) ← \(JSONValue.object(answer).serialized())")
             if answer["ok"]?.boolValue == true { return .pass("") }
             return .fail("the station refused it: \(answer["error"]?.stringValue ?? JSONValue.object(answer).serialized())")
         } catch {
-            transcript.message("⚡ \(command["command"]?.stringValue ?? "?")  \(text) → \(error)")
-            return .fail("\(error)")
+            transcript.message("⚡ \(verb) ✗ \(error)")
+            return .fail("control socket: \(error)")
         }
     }
 

@@ -53,7 +53,7 @@ enum Scenario: String, CaseIterable, Sendable {
     static func contactorMustBeClosed() -> [Step] {
         [
             contactorUpdate("closed", "CS closes the contactor → cs_contactor_status update closed").ev(),
-            contactorRequest("closed", "cs_contactor_status request → closed within 3 s (V2G2-860)").ev(),
+            contactorRequest("closed", "cs_contactor_status request → closed (within 3 s)").ev(),
             contactorRequest("opened", "cs_contactor_status request → opened (no EV in C2, so it must stay open)").noEV(),
         ]
     }
@@ -89,7 +89,7 @@ enum Scenario: String, CaseIterable, Sendable {
     ]
 
     static let evDraws: [Step] = [
-        Step.control("⚡ EV asks for power ($ev_current A)", ["command": "ev", "evse_id": evse, "max_current": "$ev_current"]).marked("ev"),
+        Step.control("⚡ EV asks for power", ["command": "ev", "evse_id": evse, "max_current": "$ev_current"]).marked("ev"),
         cpStatus("CS reports CP C2 (cp_status C2)", ["C2"]).ev(),
     ]
 
@@ -145,7 +145,7 @@ enum Scenario: String, CaseIterable, Sendable {
         ] + evDraws + contactorMustBeClosed() + [
             stateInfo("ChargingLoop"),
             meterRequest,
-            .expect("CS pushes meter_values updates while charging", [Expectation("meter_values", .update, [.equals("evse_id", evse)])], within: 5)
+            .expect("CS pushes meter_values updates while charging", [Expectation("meter_values", .update, [.equals("evse_id", evse)])], within: 3)
                 .ev().soft(),
             .update("display_params", ["evse_id": evse, "present_soc": 42, "target_soc": 80, "remaining_time_to_target_soc": 3600]),
             transaction("in_progress"),

@@ -36,7 +36,7 @@ struct EVSEView: Sendable {
     /// ISO 15118-20 `ScheduleExchange` allow it; `hlc_charging false`, `stop_charging`,
     /// `SessionStop`, `transaction_status ended` withdraw it.
     var energyAllowed = false
-    var energyReason = "nothing yet"
+    var energyReason = "no hlc_charging true, cable_check start or basic charging yet"
 
     /// Why a contactor may not be closed now, or nil when it may.
     var closeObjections: [String] {
@@ -67,6 +67,7 @@ final class SessionPeer: Sendable {
         var problems: [String] = []
         var warnings: [String] = []
         var evses: [String: EVSEView] = [:]
+        var warnedKeys: Set<String> = []
     }
 
     let client: MosquittoClient
@@ -170,6 +171,12 @@ final class SessionPeer: Sendable {
         transcript.note("✗ \(text)")
     }
 
+    /// A warning printed and counted once per key (e.g. one per message kind without a schema).
+    func warnOnce(_ key: String, _ text: String) {
+        guard state.withLock({ $0.warnedKeys.insert(key).inserted }) else { return }
+        warn(text)
+    }
+
     private func warn(_ text: String) {
         state.withLock { $0.warnings.append(text) }
         transcript.note("⚠ \(text)")
@@ -239,7 +246,7 @@ final class SessionPeer: Sendable {
             problem("\(envelope.name) \(envelope.type.rawValue) from the CS fails its schema: \(errors.joined(separator: "; "))")
         case .noSchema(let reason)?:
             if options.allowMissingSchemas {
-                warn("\(envelope.name) \(envelope.type.rawValue) not checked: \(reason)")
+                warnOnce("\(envelope.name).\(envelope.type.rawValue)", "\(envelope.name) \(envelope.type.rawValue) not checked: \(reason)")
             } else {
                 problem("\(envelope.name) \(envelope.type.rawValue) cannot be checked: \(reason)")
             }

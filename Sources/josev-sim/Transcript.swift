@@ -66,6 +66,14 @@ enum KeyFields {
                 parts.append("evse \(evse["evse_id"]?.stringValue ?? "?") [\(Set(services).sorted().joined(separator: ","))]")
             }
             return parts.joined(separator: "  ")
+        case "device_model":
+            for key in ["model", "identity", "security_profile"] {
+                if let value = data[key] { parts.append("\(key)=\(short(value))") }
+            }
+            for evse in data["evses"]?.arrayValue ?? [] {
+                parts.append("evse \(evse["ocpp_id"].map(short) ?? "?")=\(evse["iso15118_id"]?.stringValue ?? "?")")
+            }
+            return parts.joined(separator: " ")
         case "cs_status_and_limits":
             for evse in data["evses"]?.arrayValue ?? [] {
                 var text = "evse \(evse["evse_id"]?.stringValue ?? "?") \(evse["status_code"]?.stringValue ?? "?")"
