@@ -114,7 +114,7 @@ struct Load: AsyncParsableCommand {
         }
         let mean = sorted.isEmpty ? 0 : Double(sorted.reduce(0, +)) / Double(sorted.count)
         let rate = figures.elapsed > 0 ? Double(figures.answered) / figures.elapsed : 0
-        let micro: (UInt64) -> Double = { Double($0) / 1000 }
+        let micro: (UInt64) -> Double = { (Double($0) / 100).rounded() / 10 }
         if json {
             var latency: JSONObject = [:]
             latency["min"] = .double(micro(sorted.first ?? 0))
@@ -148,9 +148,13 @@ struct Load: AsyncParsableCommand {
                 + "invalid \(validated ? String(invalid) : "not checked"), late \(figures.late), duplicates \(figures.duplicates), "
                 + "send errors \(figures.sendErrors)")
         print(String(format: "  %.3f s, %.0f requests/s", figures.elapsed, rate))
-        print(
+        if sorted.isEmpty {
+            print("  latency: no answers")
+        } else {
+            print(
             "  latency min \(text(sorted.first ?? 0)), p50 \(text(percentile(50))), p90 \(text(percentile(90))), "
                 + "p99 \(text(percentile(99))), max \(text(sorted.last ?? 0)), mean \(text(UInt64(mean)))")
+        }
         if let note { print("  note: \(note)") }
     }
 }

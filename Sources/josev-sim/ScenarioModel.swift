@@ -75,6 +75,11 @@ enum Check: Sendable {
 
     /// nil when the data passes, else why not.
     func failure(_ data: JSONObject, _ context: inout ScenarioContext) -> String? {
+        let evse = context.evse ?? "?"
+        return rawFailure(data, &context)?.replacingOccurrences(of: "[$evse]", with: "[\(evse)]")
+    }
+
+    private func rawFailure(_ data: JSONObject, _ context: inout ScenarioContext) -> String? {
         switch self {
         case .equals(let path, let expected):
             let expected = context.fill(expected)
