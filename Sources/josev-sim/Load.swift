@@ -152,8 +152,8 @@ struct Load: AsyncParsableCommand {
             print("  latency: no answers")
         } else {
             print(
-            "  latency min \(text(sorted.first ?? 0)), p50 \(text(percentile(50))), p90 \(text(percentile(90))), "
-                + "p99 \(text(percentile(99))), max \(text(sorted.last ?? 0)), mean \(text(UInt64(mean)))")
+                "  latency min \(text(sorted.first ?? 0)), p50 \(text(percentile(50))), p90 \(text(percentile(90))), "
+                    + "p99 \(text(percentile(99))), max \(text(sorted.last ?? 0)), mean \(text(UInt64(mean)))")
         }
         if let note { print("  note: \(note)") }
     }

@@ -163,6 +163,8 @@ struct Step: Sendable {
     var optional = false
     /// Remember where this step started, for a later `expect(since:)`.
     var mark: String?
+    /// An `expect` that may match a message an earlier step already matched ("has been reported").
+    var reuse = false
 
     static func update(_ name: String, _ data: JSONObject, _ label: String? = nil) -> Step {
         Step(label: label ?? "\(name) update", action: .update(name, data))
@@ -184,6 +186,7 @@ struct Step: Sendable {
     func noEV() -> Step { var step = self; step.withoutEVOnly = true; return step }
     func soft() -> Step { var step = self; step.optional = true; return step }
     func marked(_ name: String) -> Step { var step = self; step.mark = name; return step }
+    func reusing() -> Step { var step = self; step.reuse = true; return step }
 }
 
 /// Requests that must be answered within 3 s (§2.8 item 2).
@@ -329,7 +332,7 @@ final class ScenarioRunner {
             }
             return .fail("still not \(until.map(\.text).joined(separator: ", ")) after \(attempts) requests (last: \(last))")
         case .expect(let alternatives, let within, let since):
-            return await expect(alternatives, within: within, since: since)
+            return await expect(alternatives, within: within, since: since, reuse: step.reuse)
         case .control(let command):
             return await drive(context.fill(command))
         case .wait(let seconds):
@@ -388,12 +391,12 @@ final class ScenarioRunner {
         return .fail(reasons.joined(separator: "; "))
     }
 
-    private func expect(_ alternatives: [Expectation], within: Double, since: String?) async -> Outcome {
+    private func expect(_ alternatives: [Expectation], within: Double, since: String?, reuse: Bool) async -> Outcome {
         let origin = since.flatMap { marks[$0] } ?? anchor
         let deadline = origin.at + .seconds(within)
         while true {
             var context = self.context
-            let found = peer.take(from: origin.index) { message in
+            let found = peer.take(from: origin.index, reuse: reuse) { message in
                 alternatives.contains { expectation in
                     expectation.name == message.envelope.name && expectation.type == message.envelope.type
                         && expectation.checks.allSatisfy { $0.failure(message.envelope.data, &context) == nil }

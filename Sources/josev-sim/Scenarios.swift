@@ -74,7 +74,7 @@ enum Scenario: String, CaseIterable, Sendable {
         .request(
             "cp_pwm", ["evse_id": evse, "hlc": true, "error_state": false, "fault_state": false],
             [.equals("evse_id", evse), .equals("status", "valid")], "cp_pwm request hlc:true (5 %) → valid"),
-        cpStatus("CS reports 5 % PWM on (cp_status B2)", ["B2"], since: "plug").ev(),
+        cpStatus("CS reports 5 % PWM on (cp_status B2 since the plug-in)", ["B2"], since: "plug").ev().reusing(),
     ]
 
     static let card: [Step] = [

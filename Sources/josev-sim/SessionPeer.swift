@@ -139,10 +139,10 @@ final class SessionPeer: Sendable {
     var inboxCount: Int { state.withLock { $0.inbox.count } }
 
     /// The first unconsumed message at or after `from` that `matches`, consumed if found.
-    func take(from: Int, where matches: (Received) -> Bool) -> Received? {
+    func take(from: Int, reuse: Bool = false, where matches: (Received) -> Bool) -> Received? {
         state.withLock { state in
             guard from < state.inbox.count else { return nil }
-            for message in state.inbox[from...] where !state.consumed.contains(message.index) && matches(message) {
+            for message in state.inbox[from...] where (reuse || !state.consumed.contains(message.index)) && matches(message) {
                 state.consumed.insert(message.index)
                 return message
             }
