@@ -11,7 +11,7 @@ struct JosevSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "josev-sim",
         abstract: "Plays Josev's side of the MQTT contract against a charging station.",
-        subcommands: [Startup.self, Ask.self],
+        subcommands: [Startup.self, Ask.self, Session.self, Load.self],
         defaultSubcommand: Startup.self
     )
 }
@@ -36,7 +36,7 @@ struct Connection: ParsableArguments {
 /// A Josev stand-in: one MQTT client subscribed to `cs/josev` that asks and waits by `id`.
 final class JosevPeer: Sendable {
     let client: MosquittoClient
-    let schemas: SchemaCatalog?
+    let schemas: SchemaBook?
     let pending = Waiters()
 
     /// Requests waiting for their answer, by id.
@@ -56,8 +56,7 @@ final class JosevPeer: Sendable {
     init(_ connection: Connection) async throws {
         client = try MosquittoClient(configuration: MosquittoConfiguration(
             host: connection.host, port: connection.port, clientID: "josev-sim-\(ProcessInfo.processInfo.processIdentifier)"))
-        let directory = connection.schemaDir ?? SchemaCatalog.findDefaultDirectory()
-        schemas = try directory.map { try SchemaCatalog(directory: $0) }
+        schemas = try SchemaBook.load(connection.schemaDir)
         try client.subscribe(Topic.csToJosev, qos: .atLeastOnce)
         try await client.connect()
         let messages = client.messages
@@ -91,9 +90,11 @@ final class JosevPeer: Sendable {
 
     /// Schema errors of an answer, as printable lines (empty when valid or no schemas known).
     func check(_ answer: JSONValue, name: String) -> [String] {
-        guard let schemas else { return [] }
-        guard let errors = schemas.validate(answer, name: name, type: .response) else { return ["no schema for \(name) response"] }
-        return errors.map { "\($0.instancePointer): \($0.message)" }
+        switch schemas?.check(answer, name: name, type: .response) {
+        case .invalid(let errors)?: return errors
+        case .noSchema(let reason)?: return ["no schema for \(name) response: \(reason)"]
+        case .valid?, nil: return []
+        }
     }
 }
 

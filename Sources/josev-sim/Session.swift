@@ -1,0 +1,94 @@
+// `josev-sim session`: a whole charging session, Josev's side over MQTT, the EV's side over the
+// station's control socket.
+import ArgumentParser
+import Foundation
+import JSONSchema
+
+extension Scenario: ExpressibleByArgument {}
+
+struct Session: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a whole charging session (contract §4) against the CS and check every answer.",
+        discussion: """
+            Scenarios: ac-eim (AC ISO 15118-2 with an RFID card), ac-basic (SLAC gives up, IEC 61851 \
+            basic charging, remote stop), dc (DC ISO 15118-2: cable check, pre-charge, current demand).
+            With --control-socket the EV and the driver (plug, card, power request, unplug) are driven \
+            through the station's local control socket; without it those steps are skipped.
+            Exit status 1 when the CS misbehaves: a missing, late (>3 s where §2.8 says so) or invalid \
+            answer, a wrong id or name, a missing update, or a contactor closed when it may not be.
+            """
+    )
+
+    @OptionGroup var connection: Connection
+
+    @Option(name: .long, help: "ac-eim, ac-basic or dc.")
+    var scenario: Scenario
+
+    @Option(name: .long, help: "EVSE to charge on (default: the first one cs_parameters lists).")
+    var evseId: String?
+
+    @Option(name: .long, help: "Connector of the EVSE.")
+    var connectorId = 1
+
+    @Option(name: .long, help: "The station's local control socket (Unix socket, line-delimited JSON).")
+    var controlSocket: String?
+
+    @Option(name: .long, help: "RFID card UID the driver presents.")
+    var uid = "04A1B2C3"
+
+    @Option(name: .long, help: "Current per phase the EV asks for (A); also the basic-charging PWM current.")
+    var evCurrent = 16.0
+
+    @Option(name: .long, help: "Josev's answer to the CS's authorization requests: accepted or rejected.")
+    var authorization = "accepted"
+
+    @Flag(name: .long, help: "Run the remaining steps after a failure instead of stopping at the first.")
+    var keepGoing = false
+
+    @Flag(name: .long, help: "Only warn (instead of failing) about CS messages that have no bundled schema.")
+    var allowMissingSchemas = false
+
+    @Flag(name: .long, help: "List the scenario's steps and exit.")
+    var listSteps = false
+
+    func run() async throws {
+        let steps = scenario.steps
+        if listSteps {
+            for (index, step) in steps.enumerated() {
+                let flags = (step.needsEV ? " [EV]" : "") + (step.withoutEVOnly ? " [no EV]" : "") + (step.optional ? " [optional]" : "")
+                print("\(index + 1). \(step.label)\(flags)")
+            }
+            return
+        }
+        let transcript = Transcript()
+        let schemas = try SchemaBook.load(connection.schemaDir)
+        transcript.line(
+            "josev-sim session \(scenario.rawValue) against \(connection.host):\(connection.port); "
+                + (schemas.map { "\($0.count) schemas from \($0.directory)" } ?? "NO schemas found: answers are not checked")
+                + "; control socket: \(controlSocket ?? "none")")
+        let peer = try await SessionPeer(
+            host: connection.host, port: connection.port, schemas: schemas, transcript: transcript,
+            options: .init(allowMissingSchemas: allowMissingSchemas, authorizationStatus: authorization))
+        var context = ScenarioContext()
+        context.evse = evseId
+        context.connector = connectorId
+        context.uid = uid
+        context.evCurrent = evCurrent
+        context.hasEV = controlSocket != nil
+        let control = controlSocket.map(ControlSocket.init(path:))
+        if let control {
+            do {
+                let status = try await control.request(["command": "status"])
+                transcript.message("⚡ status → \(JSONValue.object(status).serialized())")
+            } catch {
+                transcript.message("⚡ status → \(error)")
+            }
+        }
+        let runner = ScenarioRunner(
+            name: scenario.rawValue, peer: peer, control: control, context: context, timeout: connection.timeout,
+            keepGoing: keepGoing)
+        let passed = await runner.run(steps)
+        await peer.close()
+        if !passed { throw ExitCode(1) }
+    }
+}
