@@ -20,6 +20,7 @@ cat > "$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
+set_tcp_nodelay true
 log_dest file $work/mosquitto.log
 CONF
 "$mosquitto_bin" -c "$work/mosquitto.conf" &
