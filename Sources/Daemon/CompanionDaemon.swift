@@ -126,12 +126,28 @@ public enum CompanionDaemon {
             return .configuration
         }
 
-        let station = Station(configuration: configuration.station)
-        let router = ContractRouter(schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger)
+        let station = makeStation(configuration)
+        let identity = OCPPIdentityBox(configuration.ocpp)
+        let router = ContractRouter(
+            schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
+            ocpp: { identity.value })
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
-            router: router, notifier: notifier, levelBox: levelBox, logger: logger)
+            router: router, ocppIdentity: identity, notifier: notifier, levelBox: levelBox, logger: logger)
         return await runtime.run()
+    }
+
+    /// The station with its hardware driver and authorization policy.
+    static func makeStation(_ configuration: DaemonConfiguration) -> Station {
+        var policy = StationPolicy()
+        policy.freeVend = configuration.freeVend
+        policy.localTokens = Set(configuration.localTokens)
+        let hardware: any StationHardware =
+            switch configuration.hardware {
+            case .simulated: SimulatedHardware(configuration: configuration.station)
+            case .none: NullHardware()
+            }
+        return Station(configuration: configuration.station, hardware: hardware, policy: policy)
     }
 
     static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {
@@ -169,6 +185,18 @@ public enum CompanionDaemon {
     static func printError(_ line: String) {
         var line = line + "\n"
         line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+/// The OCPP identity, replaced on reload and read by `device_model`.
+final class OCPPIdentityBox: Sendable {
+    private let box: Mutex<OCPPIdentity>
+
+    init(_ identity: OCPPIdentity) { box = Mutex(identity) }
+
+    var value: OCPPIdentity {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
     }
 }
 

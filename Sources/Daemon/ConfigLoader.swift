@@ -190,6 +190,42 @@ public struct ConfigLoader: Sendable {
         var configuration = DaemonConfiguration(station: StationConfiguration(identity: identity, evses: evses), mqtt: mqtt)
         if let directory = root["state_directory"]?.stringValue { configuration.stateDirectory = directory }
         if let socket = root["control_socket"]?.stringValue { configuration.controlSocket = socket }
+        if let driver = root["hardware"]?.stringValue.flatMap(DaemonConfiguration.HardwareDriver.init(rawValue:)) {
+            configuration.hardware = driver
+        }
+        configuration.freeVend = root["authorization"]?["free_vend"]?.boolValue ?? false
+        configuration.localTokens = root["authorization"]?["local_tokens"]?.arrayValue?.compactMap(\.stringValue) ?? []
+
+        var ocpp = OCPPIdentity.defaults
+        ocpp.identity = identity.serialNumber
+        if let block = root["ocpp"] {
+            ocpp.configured = true
+            if let name = block["identity"]?.stringValue { ocpp.identity = name }
+            ocpp.csmsURL = block["csms_url"]?.stringValue ?? ocpp.csmsURL
+            ocpp.securityProfile = Int(block["security_profile"]?.integerValue ?? 1)
+            ocpp.ocppVersion = block["version"]?.stringValue.flatMap(OCPPVersion.init(rawValue:))
+            if let password = block["basic_auth_password"]?.stringValue {
+                ocpp.basicAuthPassword = password
+            } else if let file = path(block["basic_auth_password_file"], "/ocpp/basic_auth_password_file") {
+                do {
+                    ocpp.basicAuthPassword = String(try SystemFile.readText(file, maxBytes: 4096).prefix { $0 != "\n" && $0 != "\r" })
+                } catch {
+                    problems.append(located("/ocpp/basic_auth_password_file", "cannot read: \(error.reason)"))
+                }
+            }
+        }
+        for item in root["evses"]?.arrayValue ?? [] {
+            guard let evseID = item["evse_id"]?.stringValue else { continue }
+            if let ocppID = item["ocpp_evse_id"]?.integerValue { ocpp.ocppEVSEIDs[evseID] = Int(ocppID) }
+            for connector in item["connectors"]?.arrayValue ?? [] {
+                if let id = connector["id"]?.integerValue,
+                    let type = connector["ocpp_connector_type"]?.stringValue.flatMap(OCPPConnectorType.init(rawValue:))
+                {
+                    ocpp.connectorTypes[evseID, default: [:]][Int(id)] = type
+                }
+            }
+        }
+        configuration.ocpp = ocpp
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         return configuration
     }

@@ -35,22 +35,41 @@ public final class ContractRouter: Sendable {
 
     public let schemas: SchemaCatalog
     public let station: Station
+    let handlers: ContractHandlers
     let publisher: any MessagePublisher
     let logger: Logger
     let maxPayloadBytes: Int
-    private let state = Mutex(RouterState())
+    let state = Mutex(RouterState())
 
     struct RouterState {
         var lastStatusAndLimits: CsStatusAndLimits?
         var statistics = RouterStatistics()
+        /// Requests the CS sent, by id, until Josev answers (or they expire).
+        var pending: [String: PendingRequest] = [:]
+        /// The last CP state and duty cycle published per EVSE and connector.
+        var pilots: [String: [Int: (ControlPilotState, Double)]] = [:]
+    }
+
+    /// A request of the CS waiting for Josev's response.
+    struct PendingRequest: Sendable {
+        enum Context: Sendable {
+            case authorization(evseID: String, token: ChargingToken)
+            case other
+        }
+
+        let name: String
+        let context: Context
+        let sentAt: ContinuousClock.Instant
     }
 
     public init(
         schemas: SchemaCatalog, station: Station, publisher: any MessagePublisher, logger: Logger,
+        ocpp: @escaping @Sendable () -> OCPPIdentity = { OCPPIdentity.defaults },
         maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes
     ) {
         self.schemas = schemas
         self.station = station
+        handlers = ContractHandlers(station: station, ocpp: ocpp, logger: logger)
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes
@@ -91,7 +110,7 @@ public final class ContractRouter: Sendable {
         }
         log[metadataKey: "msg_name"] = "\(envelope.name)"
         log[metadataKey: "msg_type"] = "\(envelope.type.rawValue)"
-        guard let entry = MessageCatalog.entry(name: envelope.name, type: envelope.type), entry.direction == .josevToCS else {
+        guard let entry = MessageCatalog.entry(name: envelope.name, type: envelope.type), entry.direction.isReceivedByCS else {
             if MessageCatalog.knows(name: envelope.name) {
                 log.debug("ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
             } else {
@@ -105,36 +124,39 @@ public final class ContractRouter: Sendable {
                 metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "schema")
         }
-        if let evseID = envelope.data["evse_id"]?.stringValue {
-            log[metadataKey: "evse_id"] = "\(evseID)"
-            guard await station.owns(evseID: evseID) else {
-                log.info("ignored \(entry.name) for foreign EVSE '\(evseID)'")
-                return .ignored(reason: "foreign evse_id")
-            }
-        }
+        let evseID = envelope.data["evse_id"]?.stringValue
+        if let evseID { log[metadataKey: "evse_id"] = "\(evseID)" }
+        let foreign: Bool
+        if let evseID { foreign = await !station.owns(evseID: evseID) } else { foreign = false }
         switch entry.type {
         case .request:
-            guard let data = await answer(envelope, logger: log) else {
-                log.error("no handler for request \(entry.name)")
-                return .failed(reason: "no handler")
+            // A request for a foreign EVSE still goes to its handler: it answers with the rejecting
+            // status the schema offers, or with nothing where there is none.
+            if foreign { log.info("\(entry.name) request for foreign EVSE '\(evseID ?? "")'") }
+            switch await handlers.request(envelope) {
+            case .respond(let data):
+                return send(envelope.response(data: data), logger: log) ? .answered(name: entry.name) : .failed(reason: "not sent")
+            case .none:
+                if foreign { return .ignored(reason: "foreign evse_id") }
+                log.notice("\(entry.name) request left unanswered")
+                return .failed(reason: "no answer")
             }
-            return send(envelope.response(data: data), logger: log) ? .answered(name: entry.name) : .failed(reason: "not sent")
-        case .update, .response:
-            log.debug("consumed \(entry.name) \(entry.type.rawValue)")
+        case .update:
+            guard !foreign else {
+                log.info("ignored \(entry.name) update for foreign EVSE '\(evseID ?? "")'")
+                return .ignored(reason: "foreign evse_id")
+            }
+            await handlers.consume(envelope)
             return .consumed(name: entry.name)
-        }
-    }
-
-    /// The `data` of the answer to a request, or nil when the CS has no handler for it.
-    private func answer(_ request: Envelope, logger: Logger) async -> JSONObject? {
-        switch request.name {
-        case "cs_parameters":
-            return Self.encode(await station.parameters(), logger: logger)
-        case "cs_status_and_limits":
-            let snapshot = await station.statusAndLimits()
-            return Self.encode(snapshot, logger: logger)
-        default:
-            return nil
+        case .response:
+            guard let pending = state.withLock({ $0.pending.removeValue(forKey: envelope.id) }) else {
+                log.debug("ignored \(entry.name) response with an id the CS did not ask for")
+                return .ignored(reason: "unknown response id")
+            }
+            if case .authorization(let evseID, let token) = pending.context {
+                await handlers.authorizationAnswer(envelope, evseID: evseID, token: token)
+            }
+            return .consumed(name: entry.name)
         }
     }
 

@@ -9,11 +9,63 @@ struct ControlCommands: Sendable {
 
     func handle(_ request: JSONObject) async -> JSONObject {
         guard let command = request["command"]?.stringValue else { return Self.failure("missing \"command\"") }
+        if command == "status" { return await status(evseID: request["evse_id"]?.stringValue) }
+        let configuration = await station.configuration
+        guard let evseID = request["evse_id"]?.stringValue ?? configuration.evses.first?.evseID else {
+            return Self.failure("no EVSE configured")
+        }
+        guard await station.owns(evseID: evseID) else { return Self.failure("no EVSE '\(evseID)'") }
         switch command {
-        case "status":
-            return await status(evseID: request["evse_id"]?.stringValue)
+        case "plug":
+            let connectorID = Int(request["connector_id"]?.integerValue ?? 1)
+            var ev = SimulatedEV()
+            if let current = request["max_current"]?.numberValue { ev.maxCurrent = current }
+            if let phases = request["phases"]?.integerValue { ev.phases = Int(phases) }
+            return await outcome(station.plug(evseID: evseID, connectorID: connectorID, ev: ev), "EV plugged into \(evseID)/\(connectorID)")
+        case "unplug":
+            return await outcome(station.unplug(evseID: evseID), "EV unplugged from \(evseID)")
+        case "rfid":
+            guard let uid = request["uid"]?.stringValue, !uid.isEmpty else { return Self.failure("rfid needs \"uid\"") }
+            switch await station.rfid(uid: uid, evseID: evseID) {
+            case .acceptedLocally: return ["ok": true, "message": .string("card \(uid) accepted locally on \(evseID)")]
+            case .pending: return ["ok": true, "message": .string("card \(uid) presented on \(evseID); asking Josev")]
+            case .unknownEVSE: return Self.failure("no EVSE '\(evseID)'")
+            }
+        case "ev":
+            if request["stop"] == true {
+                return await outcome(station.evStops(evseID: evseID), "EV on \(evseID) stops charging")
+            }
+            let current = request["max_current"]?.numberValue
+            return await outcome(
+                station.evRequestsPower(evseID: evseID, maxCurrent: current),
+                "EV on \(evseID) asks for power\(current.map { " (max \($0) A)" } ?? "")")
+        case "fault":
+            guard let name = request["kind"]?.stringValue, let kind = Self.faultKind(name) else {
+                let known = HardwareFaultKind.allCases.map(\.rawValue).joined(separator: ", ")
+                return Self.failure("fault needs \"kind\": one of rcd, isolation, overtemperature, cp_short, \(known)")
+            }
+            return await outcome(station.fault(kind, evseID: evseID), "fault \(kind.rawValue) raised on \(evseID)")
+        case "clear-fault":
+            var cleared = false
+            for kind in HardwareFaultKind.allCases where await station.clearFault(kind, evseID: evseID) { cleared = true }
+            return cleared ? ["ok": true, "message": .string("faults cleared on \(evseID)")] : ["ok": true, "message": "no fault to clear"]
         default:
             return Self.failure("unknown command '\(command)'")
+        }
+    }
+
+    private func outcome(_ done: Bool, _ message: String) -> JSONObject {
+        done ? ["ok": true, "message": .string(message)] : Self.failure("refused: \(message)")
+    }
+
+    /// Fault names as technicians type them, and the domain's own.
+    static func faultKind(_ name: String) -> HardwareFaultKind? {
+        switch name {
+        case "rcd": .rcdTripped
+        case "isolation": .isolationFault
+        case "overtemperature": .overTemperature
+        case "cp_short": .pilotError
+        default: HardwareFaultKind(rawValue: name)
         }
     }
 
@@ -33,6 +85,24 @@ struct ControlCommands: Sendable {
                 object["offered_current"] = .double(ac.maxCurrent.l1)
                 object["rcd_error"] = .bool(ac.rcdError)
                 line += ", AC offered \(ac.maxCurrent.l1) A/phase at \(ac.nominalVoltage) V"
+            }
+            let evse = configuration.evses.first { $0.evseID == entry.evseID }
+            var pilots: [String] = []
+            for connector in evse?.connectors ?? [] {
+                if let pilot = await station.controlPilot(evseID: entry.evseID, connectorID: connector.id) {
+                    pilots.append("\(connector.id):\(pilot.rawValue)")
+                }
+            }
+            object["cp_states"] = .array(pilots.map { .string($0) })
+            line += ", CP \(pilots.joined(separator: " "))"
+            if let closed = await station.contactorClosed(evseID: entry.evseID) {
+                object["contactor"] = .string(closed ? "closed" : "open")
+                line += ", contactor \(closed ? "closed" : "open")"
+            }
+            if let meter = await station.meterValues(evseID: entry.evseID) {
+                object["energy_wh"] = .double((meter.energyImportedWh * 10).rounded() / 10)
+                object["power_w"] = .double((meter.activePower * 10).rounded() / 10)
+                line += ", \((meter.activePower / 100).rounded() / 10) kW, \((meter.energyImportedWh / 100).rounded() / 10) kWh"
             }
             if let dc = entry.dc {
                 object["present_voltage"] = .double(dc.presentVoltage)

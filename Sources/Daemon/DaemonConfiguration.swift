@@ -27,8 +27,23 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var verifyPeer = true
     }
 
+    /// The board driver behind the station.
+    public enum HardwareDriver: String, Sendable, Equatable {
+        /// The EV simulator, driven through the control socket (demos, tests, bench).
+        case simulated
+        /// No hardware: the pilot and the contactor stay idle.
+        case none
+    }
+
     public var station: StationConfiguration
     public var mqtt: MQTT
+    public var hardware: HardwareDriver = .simulated
+    /// Every session authorized without a token.
+    public var freeVend = false
+    /// RFID UIDs the station accepts by itself.
+    public var localTokens: [String] = []
+    /// What `device_model` reports to Josev's OCPP service.
+    public var ocpp: OCPPIdentity = .defaults
     public var stateDirectory: String = "/var/lib/cs-companiond"
     public var controlSocket: String = ControlSocketPath.default
     public var logLevel: Logger.Level = .info
@@ -39,6 +54,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if mqtt != other.mqtt { keys.append("mqtt") }
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
+        if hardware != other.hardware { keys.append("hardware") }
+        if freeVend != other.freeVend || localTokens != other.localTokens { keys.append("authorization") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

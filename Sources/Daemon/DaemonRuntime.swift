@@ -21,6 +21,7 @@ final class DaemonRuntime: Sendable {
     let client: MosquittoClient
     let station: Station
     let router: ContractRouter
+    let ocppIdentity: OCPPIdentityBox
     let notifier: SystemdNotifier
     let levelBox: LogLevelBox
     let logger: Logger
@@ -35,8 +36,9 @@ final class DaemonRuntime: Sendable {
 
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
-        router: ContractRouter, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger
+        router: ContractRouter, ocppIdentity: OCPPIdentityBox, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger
     ) {
+        self.ocppIdentity = ocppIdentity
         self.options = options
         self.schemaDirectory = schemaDirectory
         self.client = client
@@ -65,6 +67,7 @@ final class DaemonRuntime: Sendable {
             group.addTask { await self.messageLoop() }
             group.addTask { await self.connectionLoop() }
             group.addTask { await self.stationLoop() }
+            group.addTask { await self.tickLoop() }
             if let interval = SystemdNotifier.recommendedPingInterval() {
                 group.addTask { await self.watchdogLoop(every: interval) }
             }
@@ -121,7 +124,7 @@ final class DaemonRuntime: Sendable {
                 logger.info(
                     "connected to broker \(host):\(port), subscribed to \(Topic.josevToCS)", metadata: MessageID.brokerConnected.metadata)
                 // Nothing is retained on the broker: Josev hears the current state again.
-                await router.publishStatusAndLimits(force: true, reason: first ? "start" : "reconnected")
+                await router.republishState(reason: first ? "start" : "reconnected")
                 if first {
                     _ = notifier.ready(status: statusLine())
                     logger.info("ready", metadata: MessageID.ready.metadata)
@@ -150,11 +153,21 @@ final class DaemonRuntime: Sendable {
     }
 
     private func stationLoop() async {
-        for await event in station.events {
+        for await notification in station.notifications {
             if Task.isCancelled { break }
-            switch event {
-            case .statusAndLimitsChanged(let evseIDs):
-                await router.publishStatusAndLimits(reason: "changed on \(evseIDs.joined(separator: ", "))")
+            await router.publish(notification)
+        }
+    }
+
+    /// Advances the station's clock: meters integrate, the simulated hardware moves, periodic
+    /// meter values fall due.
+    private func tickLoop() async {
+        while !Task.isCancelled {
+            await station.tick()
+            do {
+                try await Task.sleep(for: .milliseconds(250))
+            } catch {
+                return
             }
         }
     }
@@ -214,11 +227,15 @@ final class DaemonRuntime: Sendable {
             applied.mqtt = old.mqtt
             applied.stateDirectory = old.stateDirectory
             applied.controlSocket = old.controlSocket
+            applied.hardware = old.hardware
+            applied.freeVend = old.freeVend
+            applied.localTokens = old.localTokens
             if restart.contains(where: { $0.hasPrefix("evses") }) {
                 applied.station.evses = old.station.evses
             }
         }
         levelBox.level = applied.logLevel
+        ocppIdentity.value = applied.ocpp
         state.withLock { $0.configuration = applied }
         await station.reconfigure(applied.station)
         logger.info("configuration reloaded", metadata: MessageID.reloaded.metadata)

@@ -95,7 +95,8 @@ enum Scenario: String, CaseIterable, Sendable {
 
     static let unplug: [Step] = [
         Step.control("⚡ EV stops asking for power", ["command": "ev", "evse_id": evse, "stop": true]),
-        cpStatus("CS reports CP back to B (cp_status B1/B2)", ["B1", "B2"]).ev(),
+        // The CP may be back at B before the EV stops: the station turns the PWM off on a remote stop.
+        cpStatus("CS reports CP back to B (cp_status B1/B2 since charging)", ["B1", "B2"], since: "ev").ev().reusing(),
         Step.control("⚡ EV unplugs", ["command": "unplug", "evse_id": evse]),
         cpStatus("CS reports CP A (cp_status A1/A2)", ["A1", "A2"]).ev(),
     ]
