@@ -96,7 +96,7 @@ enum Scenario: String, CaseIterable, Sendable {
     static let unplug: [Step] = [
         Step.control("⚡ EV stops asking for power", ["command": "ev", "evse_id": evse, "stop": true]),
         // The CP may be back at B before the EV stops: the station turns the PWM off on a remote stop.
-        cpStatus("CS reports CP back to B (cp_status B1/B2 since charging)", ["B1", "B2"], since: "ev").ev().reusing(),
+        cpStatus("CS reports CP back to B (cp_status B1/B2 since the stop)", ["B1", "B2"], since: "stop").ev().reusing(),
         Step.control("⚡ EV unplugs", ["command": "unplug", "evse_id": evse]),
         cpStatus("CS reports CP A (cp_status A1/A2)", ["A1", "A2"]).ev(),
     ]
@@ -152,7 +152,7 @@ enum Scenario: String, CaseIterable, Sendable {
             transaction("in_progress"),
             Step(label: "charging for 1 s", action: .wait(1)),
             stateInfo("PowerDelivery"),
-            .update("hlc_charging", ["evse_id": evse, "status": false], "hlc_charging false (PowerDelivery stop)"),
+            .update("hlc_charging", ["evse_id": evse, "status": false], "hlc_charging false (PowerDelivery stop)").marked("stop"),
         ] + contactorMustOpen(after: "hlc_charging false") + [
             stateInfo("SessionStop", ["stop_action": "Terminate"]),
             transaction("ended"),
@@ -173,7 +173,7 @@ enum Scenario: String, CaseIterable, Sendable {
             Step(label: "charging for 1 s", action: .wait(1)),
             .request(
                 "stop_charging", ["evse_id": evse], [.equals("evse_id", evse), .equals("status", "accepted")],
-                "stop_charging request (remote stop, no HLC) → accepted"),
+                "stop_charging request (remote stop, no HLC) → accepted").marked("stop"),
         ] + contactorMustOpen(after: "stop_charging") + [transaction("ended")] + unplug
 
     // MARK: §4.3 DC
@@ -228,7 +228,7 @@ enum Scenario: String, CaseIterable, Sendable {
             transaction("in_progress"),
             Step(label: "charging for 1 s", action: .wait(1)),
             stateInfo("PowerDelivery"),
-            .update("hlc_charging", ["evse_id": evse, "status": false], "hlc_charging false (PowerDelivery stop)"),
+            .update("hlc_charging", ["evse_id": evse, "status": false], "hlc_charging false (PowerDelivery stop)").marked("stop"),
         ] + contactorMustOpen(after: "hlc_charging false") + [
             stateInfo("WeldingDetection"),
             .request("cs_status_and_limits", [:], [.present("evses[$evse].dc.present_voltage")], "cs_status_and_limits (welding detection)"),

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// josev-sim plays Josev through whole charging sessions (contract §4) against the real daemon,
+/// a real broker and the simulated EV on the control socket; every message is checked against
+/// its schema, every answer for id, name and timing, and the contactor against §2.8.
+@Suite("charging sessions (josev-sim against cs-companiond)", .timeLimit(.minutes(2)))
+struct SessionScenarioTests {
+    @Test(
+        "a whole session passes",
+        arguments: [("ac-eim", "DE*TST*E0001*1"), ("ac-basic", "DE*TST*E0001*1"), ("dc", "DE*TST*E0001*2")])
+    func session(scenario: String, evseID: String) async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port, logLevel: "info"), directory: directory)
+        #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Repository.product("josev-sim"))
+        process.arguments = [
+            "session", "--scenario", scenario, "--evse-id", evseID, "--host", broker.host, "--port", String(broker.port),
+            "--schema-dir", Repository.schemas, "--control-socket", daemon.controlSocket, "--timeout", "10",
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "josev-sim \(scenario):\n\(output)\n--- daemon log:\n\(daemon.log)")
+        #expect(output.contains("PASS \(scenario)"), "\(output)")
+        #expect(!output.contains("✗"), "\(output)")
+        // The station never refused or dropped a message of the session.
+        #expect(daemon.logLines(containing: "invalid").isEmpty, "\(daemon.log)")
+        #expect(daemon.logLines(containing: "refused to send").isEmpty, "\(daemon.log)")
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test("a fault during charging opens the contactor at once and is reported")
+    func faultOpensContactor() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port, logLevel: "info"), directory: directory)
+        #expect(await daemon.waitForLog("ready"))
+        let josev = try await JosevTestClient(broker: broker)
+        let evse = "DE*TST*E0001*1"
+
+        // Basic charging: plug, PWM 16 A, a local card is not configured → free of tokens? No: ask Josev.
+        #expect(try daemon.companion(["plug", "--evse", evse]).status == 0)
+        let pwm = try #require(try await josev.ask("cp_pwm", data: ["evse_id": .string(evse), "hlc": false, "current": 16, "error_state": false, "fault_state": false]))
+        #expect(pwm["data"]?["status"] == "valid", "\(pwm)")
+        #expect(try daemon.companion(["rfid", "--evse", evse, "04AABBCC"]).status == 0)
+        // The CS asks Josev to authorize the card; answer it as Josev does.
+        #expect(await waitUntil { !josev.messages(name: "authorization", type: "request").isEmpty })
+        let request = try #require(josev.messages(name: "authorization", type: "request").first)
+        #expect(request["data"]?["id_token"] == "04AABBCC")
+        try josev.send(.init(id: try #require(request["id"]?.stringValue), name: "authorization", type: .response, data: ["status": "accepted", "evse_id": .string(evse)]))
+        #expect(try daemon.companion(["ev", "--evse", evse, "16"]).status == 0)
+        #expect(await waitUntil { josev.messages(name: "cs_contactor_status", type: "update").contains { $0["data"]?["status"] == "closed" } }, "\(daemon.log)")
+
+        #expect(try daemon.companion(["fault", "--evse", evse, "rcd"]).status == 0)
+        #expect(await waitUntil { josev.messages(name: "hardware_fault", type: "update").contains { $0["data"]?["fault_name"] == "ground_fault" } }, "\(daemon.log)")
+        #expect(josev.messages(name: "cs_contactor_status", type: "update").last?["data"]?["status"] == "opened")
+        #expect(await waitUntil {
+            josev.messages(name: "cs_status_and_limits", type: "update").last?["data"]?["evses"]?.arrayValue?.first?["status_code"] == "evse_malfunction"
+        })
+        // While faulted the contactor stays open, whatever Josev asks.
+        let status = try #require(try await josev.ask("cs_contactor_status", data: ["evse_id": .string(evse)]))
+        #expect(status["data"]?["status"] == "opened")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+    }
+}
