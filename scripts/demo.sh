@@ -30,7 +30,7 @@ echo "== mosquitto listening on 127.0.0.1:$port"
 
 cp etc/cs-companiond.yaml "$work/cs-companiond.yaml"
 "$BIN/cs-companiond" --config "$work/cs-companiond.yaml" --mqtt-host 127.0.0.1 --mqtt-port "$port" \
-  --state-dir "$work/state" --schema-dir schemas 2> "$work/daemon.log" &
+  --state-dir "$work/state" --schema-dir schemas --control-socket "$work/control.sock" 2> "$work/daemon.log" &
 daemon=$!
 pids+=($daemon)
 for _ in $(seq 100); do grep -q "ready" "$work/daemon.log" 2>/dev/null && break; sleep 0.1; done
@@ -38,7 +38,14 @@ echo "== cs-companiond is up (pid $daemon); its log so far:"
 sed 's/^/   /' "$work/daemon.log"
 
 echo "== josev-sim: start-up requests"
-"$BIN/josev-sim" startup --host 127.0.0.1 --port "$port" --schema-dir schemas
+"$BIN/josev-sim" startup --host 127.0.0.1 --port "$port" --schema-dir schemas --compact
+
+echo "== josev-sim: a whole AC session (ISO 15118-2, RFID card): Josev over MQTT, the EV over the control socket"
+"$BIN/josev-sim" session --scenario ac-eim --host 127.0.0.1 --port "$port" --schema-dir schemas \
+  --control-socket "$work/control.sock"
+
+echo "== cs-companion status"
+"$BIN/cs-companion" status --socket "$work/control.sock"
 
 echo "== lowering max_current 32 A → 16 A in the configuration and reloading (SIGHUP)"
 mosquitto_sub -h 127.0.0.1 -p "$port" -t cs/josev -C 1 -W 10 > "$work/update.json" &

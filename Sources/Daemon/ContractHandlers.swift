@@ -396,9 +396,8 @@ struct ContractHandlers: Sendable {
         case .ended:
             let ended = await station.endTransaction(transactionID: update.transactionID, evseID: update.evseID)
             let energy = ended.flatMap { t in t.energyAtEndWh.map { $0 - t.energyAtStartWh } }
-            logger.info(
-                "transaction \(update.transactionID) ended on \(evseID)\(energy.map { ", \(($0 / 100).rounded() / 10) kWh" } ?? "")",
-                metadata: ["evse_id": "\(evseID)"])
+            let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""
+            logger.info("transaction \(update.transactionID) ended on \(evseID)\(delivered)", metadata: ["evse_id": "\(evseID)"])
         }
     }
 }

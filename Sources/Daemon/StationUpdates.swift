@@ -49,8 +49,15 @@ extension ContractRouter {
         case .statusAndLimitsChanged(let evseIDs):
             await publishStatusAndLimits(reason: "changed on \(evseIDs.joined(separator: ", "))")
         case .cpStateChanged(let evseID, let connectorID, let pilot, let duty):
-            state.withLock { $0.pilots[evseID, default: [:]][connectorID] = (pilot, duty) }
-            logger.info("CP \(pilot.rawValue) on \(evseID)/\(connectorID), duty \(duty) %", metadata: ["evse_id": "\(evseID)"])
+            let previous = state.withLock { state in
+                defer { state.pilots[evseID, default: [:]][connectorID] = (pilot, duty) }
+                return state.pilots[evseID]?[connectorID]
+            }
+            // The station re-announces an unchanged state (e.g. on every hlc_charging update):
+            // Josev hears it again, the log only when something changed.
+            if previous?.0 != pilot || previous?.1 != duty {
+                logger.info("CP \(pilot.rawValue) on \(evseID)/\(connectorID), duty \(duty) %", metadata: ["evse_id": "\(evseID)"])
+            }
             sendCPStatus(evseID: evseID, connectorID: connectorID, pilot: pilot, duty: duty)
         case .contactorChanged(let evseID, let closed):
             logger.info("contactor \(closed ? "closed" : "opened") on \(evseID)", metadata: ["evse_id": "\(evseID)"])
