@@ -1,4 +1,6 @@
 import Foundation
+import JSONSchema
+import JosevContract
 import Testing
 import TestSupport
 
@@ -68,6 +70,43 @@ struct SessionScenarioTests {
         // While faulted the contactor stays open, whatever Josev asks.
         let status = try #require(try await josev.ask("cs_contactor_status", data: ["evse_id": .string(evse)]))
         #expect(status["data"]?["status"] == "opened")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+    }
+}
+
+@Suite("requests in the wrong place", .timeLimit(.minutes(1)))
+struct ForeignRequestTests {
+    @Test("a foreign EVSE gets the rejecting answer its schema offers, or none; updates are never answered")
+    func foreignEVSE() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port), directory: directory)
+        #expect(await daemon.waitForLog("ready"))
+        let josev = try await JosevTestClient(broker: broker)
+        let foreign: JSONValue = "DE*XXX*E9999*1"
+
+        let pwm = try #require(try await josev.ask("cp_pwm", data: ["evse_id": foreign, "hlc": true, "error_state": false, "fault_state": false]))
+        #expect(pwm["data"]?["status"] == "invalid")
+        #expect(try schemaErrors(pwm, name: "cp_pwm", type: .response).isEmpty)
+        let stop = try #require(try await josev.ask("stop_charging", data: ["evse_id": foreign]))
+        #expect(stop["data"]?["status"] == "rejected")
+        let availability = try #require(try await josev.ask("change_availability", data: ["evse_id": foreign, "operational_status": "inoperative"]))
+        #expect(availability["data"]?["status"] == "rejected")
+        let contactor = try #require(try await josev.ask("cs_contactor_status", data: ["evse_id": foreign]))
+        #expect(contactor["data"]?["status"] == "error")
+        // meter_values has no rejecting answer: nothing comes.
+        #expect(try await josev.ask("meter_values", data: ["evse_id": foreign, "timestamp": "2026-11-21T10:00:00.000Z"], timeout: .seconds(1)) == nil)
+
+        // Updates are consumed, never answered; a foreign one is ignored.
+        let before = josev.messages.count
+        try josev.send(.update(name: "hlc_charging", data: ["evse_id": "DE*TST*E0001*1", "status": true]))
+        try josev.send(.update(name: "hlc_charging", data: ["evse_id": foreign, "status": true]))
+        #expect(await daemon.waitForLog("ignored hlc_charging update for foreign EVSE"), "\(daemon.log)")
+        #expect(!josev.messages[before...].contains { $0["type"] == "response" })
+        // A response whose id the CS never asked for is ignored.
+        try josev.send(.init(id: EnvelopeID.random(), name: "authorization", type: .response, data: ["status": "accepted"]))
+        #expect(try await josev.ask("cs_parameters") != nil)
         await josev.close()
         #expect(await daemon.stop() == 0)
     }
