@@ -13,6 +13,9 @@ let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let flyingFox = Target.Dependency.product(name: "FlyingFox", package: "FlyingFox")
 
 let package = Package(
     name: "cs-companion",
@@ -20,11 +23,14 @@ let package = Package(
         .executable(name: "cs-companiond", targets: ["cs-companiond"]),
         .executable(name: "cs-companion", targets: ["cs-companion"]),
         .executable(name: "josev-sim", targets: ["josev-sim"]),
+        .executable(name: "gridbox-sim", targets: ["gridbox-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // C libraries from Debian packages.
@@ -39,10 +45,14 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
         .target(name: "JosevContract", dependencies: ["JSONSchema"], swiftSettings: strict),
         .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
+        // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
+        .target(name: "Modbus", dependencies: [nioCore, nioPosix, logging], swiftSettings: strict),
+        // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
+        .target(name: "LoadManagement", swiftSettings: strict),
         .target(
             name: "Daemon",
             dependencies: [
-                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station",
+                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus",
                 logging, unixSignals,
             ],
             swiftSettings: strict
@@ -54,6 +64,12 @@ let package = Package(
         .executableTarget(
             name: "josev-sim",
             dependencies: ["Mosquitto", "JosevContract", "JSONSchema", argumentParser],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "gridbox-sim",
+            dependencies: ["Modbus", "LoadManagement", argumentParser, flyingFox, logging],
             swiftSettings: strict
         ),
 
@@ -71,6 +87,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
+        .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
+        .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", logging],

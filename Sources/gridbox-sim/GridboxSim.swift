@@ -1,0 +1,4 @@
+@main
+struct GridboxSim {
+    static func main() { print("gridbox-sim: not yet") }
+}
