@@ -26,6 +26,7 @@ public struct DaemonOptions: Sendable {
     public var mqttPort: Int?
     public var stateDirectory: String?
     public var controlSocket: String?
+    public var modbusPort: Int?
     public var schemaDirectory: String?
     public var logLevel: Logger.Level?
 
@@ -55,6 +56,10 @@ public enum CompanionDaemon {
         if let port = options.mqttPort { configuration.mqtt.port = port }
         if let directory = options.stateDirectory { configuration.stateDirectory = directory }
         if let socket = options.controlSocket { configuration.controlSocket = socket }
+        if let port = options.modbusPort {
+            if configuration.modbus == nil { configuration.modbus = DaemonConfiguration.Modbus() }
+            configuration.modbus?.port = port
+        }
         if let level = options.logLevel { configuration.logLevel = level }
         return configuration
     }

@@ -226,6 +226,29 @@ public struct ConfigLoader: Sendable {
             }
         }
         configuration.ocpp = ocpp
+
+        if let block = root["modbus"], block["enabled"]?.boolValue ?? true {
+            var modbus = DaemonConfiguration.Modbus()
+            if let bind = block["bind"]?.stringValue { modbus.bind = bind }
+            if let port = block["port"]?.integerValue { modbus.port = Int(port) }
+            modbus.allow = block["allow"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            modbus.readOnly = block["read_only"]?.boolValue ?? false
+            if let clients = block["max_clients"]?.integerValue { modbus.maxClients = Int(clients) }
+            if let idle = block["idle_timeout"]?.numberValue { modbus.idleTimeout = idle }
+            modbus.testBench = block["test_bench"]?.boolValue ?? false
+            if let valid = block["setpoint_valid_time"]?.numberValue {
+                if valid < 30, !modbus.testBench {
+                    problems.append(located("/modbus/setpoint_valid_time", "\(valid) s is under 30 s; allowed only with test_bench: true"))
+                }
+                modbus.setpointValidTime = valid
+            }
+            if let safe = block["safe_current"]?.numberValue { modbus.safeCurrent = safe }
+            modbus.allowPhaseSwitching = block["allow_phase_switching"]?.boolValue ?? false
+            for item in root["evses"]?.arrayValue ?? [] {
+                if let id = item["evse_id"]?.stringValue, let safe = item["safe_current"]?.numberValue { modbus.safeCurrents[id] = safe }
+            }
+            configuration.modbus = modbus
+        }
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         return configuration
     }

@@ -35,8 +35,25 @@ public struct DaemonConfiguration: Sendable, Equatable {
         case none
     }
 
+    /// The Modbus TCP server for the gridBox (nil: none).
+    public struct Modbus: Sendable, Equatable {
+        public var bind = "0.0.0.0"
+        public var port = 1502
+        /// Addresses or CIDR ranges; empty = any.
+        public var allow: [String] = []
+        public var readOnly = false
+        public var maxClients = 4
+        public var idleTimeout: Double = 60
+        public var setpointValidTime: Double = 60
+        public var testBench = false
+        public var safeCurrent: Double = 6
+        public var safeCurrents: [String: Double] = [:]
+        public var allowPhaseSwitching = false
+    }
+
     public var station: StationConfiguration
     public var mqtt: MQTT
+    public var modbus: Modbus?
     public var hardware: HardwareDriver = .simulated
     /// Every session authorized without a token.
     public var freeVend = false
@@ -55,6 +72,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware { keys.append("hardware") }
+        if modbus != other.modbus { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens { keys.append("authorization") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {

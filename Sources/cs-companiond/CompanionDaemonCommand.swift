@@ -30,6 +30,9 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "State directory (overrides state_directory).")
     var stateDir: String?
 
+    @Option(name: .long, help: "Modbus TCP port (overrides modbus.port; enables the server).")
+    var modbusPort: Int?
+
     @Option(name: .long, help: "Local control socket (overrides control_socket).")
     var controlSocket: String?
 
@@ -41,6 +44,7 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let mqttPort, !(1...65535).contains(mqttPort) { throw ValidationError("--mqtt-port must be 1...65535") }
+        if let modbusPort, !(1...65535).contains(modbusPort) { throw ValidationError("--modbus-port must be 1...65535") }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
 
@@ -51,6 +55,7 @@ struct CompanionDaemonCommand: AsyncParsableCommand {
         options.mqttPort = mqttPort
         options.stateDirectory = stateDir
         options.controlSocket = controlSocket
+        options.modbusPort = modbusPort
         options.schemaDirectory = schemaDir
         options.logLevel = logLevel.flatMap(Logger.Level.init(rawValue:))
         let code = checkConfig ? CompanionDaemon.checkConfiguration(options) : await CompanionDaemon.run(options)
