@@ -88,15 +88,6 @@ struct ConfigurationTests {
     }
 
     func runCheck(configFile: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companiond"))
-        process.arguments = ["--check-config", "--config", configFile, "--schema-dir", Repository.schemas]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Repository.run("cs-companiond", ["--check-config", "--config", configFile, "--schema-dir", Repository.schemas])
     }
 }

@@ -25,6 +25,20 @@ enum Repository {
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         throw TestSupportError("\(name) is not built (looked in \(candidates)); run `swift build` first")
     }
+
+    /// Runs a built product to its end: exit status and stdout + stderr.
+    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try product(name))
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }
 
 /// A station configuration for tests: one three-phase AC EVSE and one DC EVSE (with BPT).
@@ -115,16 +129,7 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Runs `cs-companion ARGS --socket <this daemon's control socket>`.
     func companion(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companion"))
-        process.arguments = arguments + ["--socket", controlSocket]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Repository.run("cs-companion", arguments + ["--socket", controlSocket])
     }
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
     var pid: Int32 { process.processIdentifier }

@@ -5,16 +5,7 @@ import TestSupport
 @Suite("cs-companion validate")
 struct ValidateCommandTests {
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companion"))
-        process.arguments = ["validate", "--schema-dir", Repository.schemas] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Repository.run("cs-companion", ["validate", "--schema-dir", Repository.schemas] + arguments)
     }
 
     static let goodResponse = #"{"id":"3f1c2a7e-0000-4000-8000-000000000002","name":"cs_status_and_limits","type":"response","data":{"evses":[{"evse_id":"E1","status_code":"evse_ready","ac":{"max_current":{"l1":32.0,"l2":32.0,"l3":32.0},"nominal_voltage":230.0,"rcd_error":false}}]}}"#
