@@ -31,7 +31,9 @@ enum Output {
                 let pad = String(repeating: " ", count: widths[column] - text.count)
                 return numeric.contains(column) ? pad + text : text + pad
             }
-            lines.append(cells.joined(separator: "  "))
+            var line = cells.joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            lines.append(line)
         }
         if snapshot.rows.isEmpty { lines.append("(no connectors)") }
         for station in snapshot.stations where !station.connected {
@@ -56,7 +58,8 @@ enum Output {
     }
 
     static func json(_ snapshot: Simulator.Snapshot, elapsed: Double) -> String {
-        func number(_ value: Double) -> JSONValue { .number(value) }
+        /// Registers are FLOAT32: 10.6 reads back as 10.600000381, so two decimals.
+        func number(_ value: Double) -> JSONValue { .number(value.isFinite ? (value * 100).rounded() / 100 : value) }
         let connectors: [JSONValue] = snapshot.rows.map { row in
             let reading = row.state.reading
             var members: [(String, JSONValue)] = [
@@ -67,8 +70,8 @@ enum Output {
                 ("online", .bool(row.state.online)),
                 ("state", .string(Mode3.normalized(reading.state))),
                 ("currents_a", .array(reading.currents.map(number))),
-                ("power_kw", number((reading.power / 10).rounded() / 100)),
-                ("energy_kwh", number((reading.energy).rounded() / 1000)),
+                ("power_kw", number(reading.power / 1000)),
+                ("energy_kwh", .number((reading.energy).rounded() / 1000)),
                 ("priority", number(Double(row.priority))),
                 ("allocated_a", number(row.state.allocated)),
                 ("outcome", .string(row.state.outcome.rawValue)),
