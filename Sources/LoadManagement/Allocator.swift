@@ -44,13 +44,15 @@ public struct Allocation: Sendable, Equatable {
 ///    and what a priority cannot use goes to the next lower one. Tenths that cannot be split equally
 ///    among the connectors sharing a full phase stay unallocated (rounding down).
 /// 5. A three-phase connector loads L1, L2 and L3 with its limit; a single-phase one only its phase
-///    (L1 unless told otherwise). The sum on each phase never exceeds the site limit.
+///    (L1 unless told otherwise). The sum on each phase never exceeds the site limit minus what is
+///    `reserved` on that phase (rounded up to 0.1 A; e.g. what unreachable stations may still draw).
 public enum LoadAllocator {
     /// The lowest current an AC EVSE may offer (IEC 61851: 6 A per phase).
     public static let minimumCurrent = 6.0
 
     public static func allocate(
-        siteLimit: Double, connectors: [ConnectorDemand], minimumCurrent: Double = LoadAllocator.minimumCurrent
+        siteLimit: Double, connectors: [ConnectorDemand], reserved: [Double] = [0, 0, 0],
+        minimumCurrent: Double = LoadAllocator.minimumCurrent
     ) -> Allocation {
         let site = tenthsDown(siteLimit)
         let minimum = max(1, tenthsUp(minimumCurrent))
@@ -75,7 +77,9 @@ public enum LoadAllocator {
         }
 
         // Admission at the minimum current.
-        var remaining = [Int](repeating: site, count: Phase.allCases.count)
+        var remaining = Phase.allCases.map { phase in
+            max(0, site - tenthsUp(phase.rawValue < reserved.count ? reserved[phase.rawValue] : 0))
+        }
         var admitted: [ConnectorDemand] = []
         var full = false
         for candidate in candidates {

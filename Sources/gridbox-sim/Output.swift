@@ -7,6 +7,9 @@ enum Output {
         var lines: [String] = []
         let loads = snapshot.phaseLoads.map { format($0) }.joined(separator: "/")
         lines.append("gridbox-sim  cycle \(snapshot.cycle)  t=\(format(elapsed)) s  site limit \(format(snapshot.siteLimit)) A/phase  allocated L1/L2/L3 \(loads) A")
+        if snapshot.reserved.contains(where: { $0 > 0 }) {
+            lines[0] += "  reserved for offline stations \(snapshot.reserved.map { format($0) }.joined(separator: "/")) A"
+        }
         let header = ["STATION", "CONN", "STATE", "CURRENT A L1/L2/L3", "POWER kW", "ENERGY kWh", "PRIO", "LIMIT A", "APPLIED A", "VALID s", "PH", "NOTE"]
         var rows: [[String]] = [header]
         for row in snapshot.rows {
@@ -96,6 +99,7 @@ enum Output {
             ("elapsed_s", number((elapsed * 10).rounded() / 10)),
             ("site_limit_a", number(snapshot.siteLimit)),
             ("phase_loads_a", .array(snapshot.phaseLoads.map(number))),
+            ("reserved_offline_a", .array(snapshot.reserved.map(number))),
             ("stations", .array(stations)),
             ("connectors", .array(connectors)),
         ])

@@ -68,6 +68,9 @@ struct ConnectorState {
     var lastWritten: Double?
     var lastWriteAt: ContinuousClock.Instant?
     var online = true
+    /// While its station is unreachable: what the connector may still draw (its last setpoint until
+    /// that expires, then the safe current), kept free of the allocation.
+    var offlineReserve = 0.0
 }
 
 struct SimulatorOptions: Sendable {
@@ -90,6 +93,7 @@ actor Simulator {
     private(set) var connectors: [ConnectorID: ConnectorState] = [:]
     private(set) var book = PriorityBook()
     private(set) var phaseLoads = [0.0, 0.0, 0.0]
+    private(set) var reserved = [0.0, 0.0, 0.0]
     private(set) var cycle = 0
     private var arrivals = 0
 
@@ -287,6 +291,10 @@ actor Simulator {
         stations[index] = station
         if let serial = station.identity?.serial {
             for (id, _) in connectors where id.serial == serial && connectors[id]?.station == station.address {
+                if let connector = connectors[id], connector.online {
+                    let safe = connector.reading.safe.isFinite ? connector.reading.safe : 0
+                    connectors[id]?.offlineReserve = max(connector.lastWritten ?? 0, safe, 0)
+                }
                 connectors[id]?.online = false
                 connectors[id]?.allocated = 0
                 connectors[id]?.lastWritten = nil
@@ -304,7 +312,15 @@ actor Simulator {
                 phases: PhaseConnection(count: reading.phases ?? options.defaultPhases),
                 drawing: reading.currents.filter(\.isFinite).max() ?? 0, arrival: connector.arrival ?? Int.max)
         }
-        let allocation = LoadAllocator.allocate(siteLimit: options.siteLimit, connectors: demands)
+        // Unreachable stations may still be charging: keep what they may draw free on its phases.
+        var reserved = [0.0, 0.0, 0.0]
+        for connector in connectors.values where !connector.online {
+            for phase in PhaseConnection(count: connector.reading.phases ?? options.defaultPhases).phases {
+                reserved[phase.rawValue] += connector.offlineReserve
+            }
+        }
+        self.reserved = reserved
+        let allocation = LoadAllocator.allocate(siteLimit: options.siteLimit, connectors: demands, reserved: reserved)
         for demand in demands {
             connectors[demand.id]?.allocated = allocation.limit(demand.id)
             connectors[demand.id]?.outcome = allocation.outcomes[demand.id] ?? .notCharging
@@ -375,6 +391,7 @@ actor Simulator {
         var cycle: Int
         var siteLimit: Double
         var phaseLoads: [Double]
+        var reserved: [Double]
         var stations: [(address: StationAddress, serial: String?, connected: Bool, error: String?, retryIn: Double?)]
         var rows: [Row]
     }
@@ -392,7 +409,7 @@ actor Simulator {
             }
         }
         return Snapshot(
-            cycle: cycle, siteLimit: options.siteLimit, phaseLoads: phaseLoads,
+            cycle: cycle, siteLimit: options.siteLimit, phaseLoads: phaseLoads, reserved: reserved,
             stations: stations.map { station in
                 let retry = station.connected ? nil : max(0, Double((station.nextAttempt - now).components.seconds))
                 return (station.address, station.identity?.serial, station.connected, station.lastError, retry)

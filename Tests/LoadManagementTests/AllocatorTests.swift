@@ -188,6 +188,16 @@ struct AllocatorTests {
     }
 }
 
+@Test func reservedCurrentIsKeptFree() {
+    let connectors = [C(n: 1).demand, C(n: 2, phases: .singlePhase(.l2)).demand]
+    // 12.05 A reserved on L1 counts as 12.1 A (rounded up): 7.9 A left there for the 3-phase one.
+    let allocation = LoadAllocator.allocate(siteLimit: 20, connectors: connectors, reserved: [12.05, 0, 0])
+    #expect(allocation.limits == [ConnectorID(serial: "S", connector: 1): 7.9, ConnectorID(serial: "S", connector: 2): 12.1])
+    #expect(allocation.phaseLoads == [7.9, 20, 7.9])
+    let none = LoadAllocator.allocate(siteLimit: 20, connectors: connectors, reserved: [16, 16, 16])
+    #expect(none.limits.values.allSatisfy { $0 == 0 })
+}
+
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
