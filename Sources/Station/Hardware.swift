@@ -67,6 +67,9 @@ public protocol StationHardware: AnyObject, Sendable {
     /// with it; the simulated EV draws it in HLC sessions.
     func setCurrentLimit(evseID: String, current: Double)
     func setContactor(evseID: String, closed: Bool)
+    /// AC: the phases the EVSE connects (1: l1 only, 3: all). The station calls it only while the
+    /// contactor is open (idle, or in the dwell of a switching sequence).
+    func setPhases(evseID: String, phases: Int)
     /// Locks or unlocks a socket and returns the state reached.
     func setConnectorLock(evseID: String, connectorID: Int, locked: Bool) -> ConnectorLockState
     /// DC: starts the insulation test.
@@ -87,6 +90,7 @@ public protocol StationHardware: AnyObject, Sendable {
 }
 
 extension StationHardware {
+    public func setPhases(evseID: String, phases: Int) {}
     public func advance(to now: StationInstant) {}
     public func reconfigure(_ configuration: StationConfiguration) {}
 }

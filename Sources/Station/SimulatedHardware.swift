@@ -28,6 +28,7 @@ public struct SimulatedEV: Sendable, Equatable {
 /// are reported as they are injected. The meter reads the nominal voltage on the EVSE's phases and
 /// the current the EV draws; the station integrates the energy. DC: the output follows the
 /// set-point while the contactor is closed; the insulation test takes `isolationTestDuration`.
+/// 1/3-phase switching (`setPhases`): the EV draws on the phases the board connects only.
 public final class SimulatedHardware: StationHardware {
     struct Plugged: Sendable {
         var connectorID: Int
@@ -44,6 +45,8 @@ public final class SimulatedHardware: StationHardware {
         var signals: [Int: PilotSignal] = [:]
         var locks: [Int: ConnectorLockState] = [:]
         var contactorClosed = false
+        /// The phases the board connects (`setPhases`); nil: all of the supply's.
+        var phases: Int?
         var currentLimit = 0.0
         var dcOutput: (voltage: Double, current: Double)?
         var isolationStarted: StationInstant?
@@ -210,6 +213,18 @@ public final class SimulatedHardware: StationHardware {
         state.withLock { $0.boards[evseID]?.contactorClosed = closed }
     }
 
+    public func setPhases(evseID: String, phases: Int) {
+        state.withLock { $0.boards[evseID]?.phases = max(1, min(3, phases)) }
+    }
+
+    /// The phases the board connects now (what `setPhases` set, else the supply's).
+    public func phases(evseID: String) -> Int? {
+        state.withLock { state in
+            guard let board = state.boards[evseID] else { return nil }
+            return board.phases ?? board.configuration.ac?.phases
+        }
+    }
+
     public func setConnectorLock(evseID: String, connectorID: Int, locked: Bool) -> ConnectorLockState {
         state.withLock { state in
             guard var board = state.boards[evseID], board.locks[connectorID] != nil else { return .unknown }
@@ -268,7 +283,7 @@ public final class SimulatedHardware: StationHardware {
                 default: offered = 0
                 }
                 let amps = max(0, min(offered, plugged.maxCurrent))
-                let phases = max(1, min(supplyPhases, plugged.ev.phases))
+                let phases = max(1, min(supplyPhases, plugged.ev.phases, board.phases ?? supplyPhases))
                 current = PhaseValues(l1: amps, l2: phases >= 2 ? amps : 0, l3: phases >= 3 ? amps : 0)
             }
             return MeterReading(voltage: voltage, current: current, frequency: frequency)

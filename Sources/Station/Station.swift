@@ -16,8 +16,25 @@ public struct EVSEState: Sendable, Equatable {
     public var statusCode: EVSEStatusCode = .ready
     /// The residual-current device tripped (a `.rcdTripped` fault is active).
     public var rcdError = false
-    /// A limit set from outside (energy manager, local control), A per phase; nil when none.
+    /// A local limit set from outside (`setExternalCurrentLimit`: local control, tests), A per phase;
+    /// nil when none. It has no valid time and is independent of the external (Modbus) setpoint:
+    /// both take part in the minimum.
     public var externalCurrentLimit: Double?
+    /// The external (Modbus) setpoint as written, A per phase (AC) or A (DC); nil when none is valid.
+    public var externalSetpoint: Double?
+    /// When `externalSetpoint` runs out (the station then falls back to the safe current).
+    public var externalSetpointExpiry: StationInstant?
+    /// Derived: the limit external control sets now: the valid setpoint, else the safe current while
+    /// external control is on, rounded down to 0.1 A; AC: 0 when under 6 A (pause). nil: no such limit.
+    public var externalSetpointLimit: Double?
+    /// The phases to use (1 or 3), as last requested: switching sequences report the target at once.
+    public var phases = 3
+    /// The phases the hardware connects now (differs from `phases` while a sequence runs).
+    public var activePhases = 3
+    /// The switching sequence that runs, if any.
+    public var phaseSwitch: PhaseSwitchProgress?
+    /// When the last switching sequence started (for `minimumSwitchInterval`).
+    public var lastPhaseSwitch: StationInstant?
     public var presentVoltage: Double = 0
     public var presentCurrent: Double = 0
     public var isolationStatus: IsolationStatus?
@@ -53,8 +70,11 @@ public struct EVSEState: Sendable, Equatable {
 
     public init() {}
 
-    init(configuration: EVSEConfiguration) {
+    init(configuration: EVSEConfiguration, setpoints: SetpointPolicy = SetpointPolicy()) {
         connectors = configuration.connectors.map { ConnectorState(id: $0.id) }
+        phases = configuration.ac.map { max(1, min(3, $0.phases)) } ?? 3
+        activePhases = phases
+        externalSetpointLimit = Station.setpointLimit(configuration, setpoints: setpoints, state: self)
     }
 
     /// The connector an EV is plugged into (the first one not in state A), if any.
@@ -120,7 +140,7 @@ public actor Station {
         var meters: [String: MeterState] = [:]
         var reported: [String: [Int: PilotReport]] = [:]
         for evse in configuration.evses {
-            states[evse.evseID] = EVSEState(configuration: evse)
+            states[evse.evseID] = EVSEState(configuration: evse, setpoints: configuration.setpoints)
             meters[evse.evseID] = MeterState(since: start)
             reported[evse.evseID] = Dictionary(uniqueKeysWithValues: evse.connectors.map { ($0.id, PilotReport(state: .a1, duty: 100)) })
         }
@@ -201,7 +221,10 @@ public actor Station {
         tripped ? fault(.rcdTripped, evseID: evseID) : clearFault(.rcdTripped, evseID: evseID)
     }
 
-    /// Sets (or clears, with nil) an external current limit in A per phase (energy manager, Modbus).
+    /// Sets (or clears, with nil) a local external current limit in A per phase (local control, the
+    /// control socket, tests). It has no valid time, survives until cleared or reset, and takes part
+    /// in the minimum next to the external (Modbus) setpoint without replacing it (a setpoint never
+    /// clears it either). NaN counts as 0, negative values as 0. Energy managers use `setExternalSetpoint`.
     @discardableResult
     public func setExternalCurrentLimit(_ limit: Double?, evseID: String) -> Bool {
         change(evseID) { $0.externalCurrentLimit = Self.sanitized(limit) }
@@ -228,6 +251,79 @@ public actor Station {
         }
     }
 
+    // MARK: External setpoint and phases (PROFILE.md §4)
+
+    /// An external (Modbus register 1210) setpoint, A per phase (AC) or A (DC). Every write
+    /// restarts its valid time (`SetpointPolicy.validTime`); when that runs out (checked by `tick`
+    /// and every operation) the EVSE falls back to its safe current by itself. What the socket
+    /// applies: see `ExternalSetpointState.applied` (above the hardware's maximum: clamped; 0 < A < 6
+    /// on AC: pause). Every change of the applied current is announced like any limit change:
+    /// `.cpStateChanged` with the new duty while basic charging runs, then `.statusAndLimitsChanged`.
+    public func setExternalSetpoint(_ amps: Double, evseID: String) -> SetpointWriteResult {
+        guard let evse = evseConfiguration(evseID), states[evseID] != nil else { return .rejected(.unknownEVSE) }
+        guard configuration.setpoints.enabled else { return .rejected(.disabled) }
+        guard amps.isFinite, amps >= 0 else { return .rejected(.invalidValue) }
+        if evse.ac != nil, amps > PWMEncoding.maximumCurrent { return .rejected(.outOfRange(amps)) }
+        return perform {
+            states[evseID]?.externalSetpoint = amps
+            states[evseID]?.externalSetpointExpiry = lastTime + configuration.setpoints.effectiveValidTime
+            settle()
+            guard let state = setpointState(evseID) else { return .rejected(.unknownEVSE) }
+            return .accepted(state)
+        }
+    }
+
+    /// The external setpoint's state (registers 1206–1215), brought up to now (an expired setpoint
+    /// is dropped, with its notifications, before the answer). Nil for an unknown EVSE.
+    public func externalSetpointState(evseID: String) -> ExternalSetpointState? {
+        guard states[evseID] != nil else { return nil }
+        return perform {
+            settle()
+            return setpointState(evseID)
+        }
+    }
+
+    /// Requests 1- or 3-phase charging (register 1215). Idle (contactor open): switched at once.
+    /// Charging (basic, PWM): the station runs the sequence itself, driven by `tick`: PWM off (C1) →
+    /// the EV stops drawing (current under 0.5 A, or `currentDecayTimeout`) → contactor opens →
+    /// `phaseSwitchDwell` → the phases switch → PWM on → the contactor closes once the EV is in C2
+    /// again (IEC 61851-1: never before). `phases` reads the new value at once. The phases stay as
+    /// requested across sessions and resets.
+    public func setPhases(_ phases: Int, evseID: String) -> PhaseSwitchResult {
+        guard let evse = evseConfiguration(evseID), states[evseID] != nil else { return .refused(.unknownEVSE) }
+        guard phases == 1 || phases == 3 else { return .refused(.invalidPhases(phases)) }
+        guard configuration.setpoints.allowPhaseSwitching else { return .refused(.notAllowed) }
+        guard let ac = evse.ac else { return .refused(.notAC) }
+        guard ac.phases >= 3 else { return .refused(.singlePhaseSupply) }
+        return perform {
+            guard let state = states[evseID] else { return .refused(.unknownEVSE) }
+            if var progress = state.phaseSwitch {
+                if progress.target == phases { return .switching }
+                if let wait = switchWait(state) { return .refused(.rateLimited(retryAfter: wait)) }
+                progress.target = phases
+                states[evseID]?.phaseSwitch = progress
+                states[evseID]?.phases = phases
+                states[evseID]?.lastPhaseSwitch = lastTime
+                return .switching
+            }
+            if state.phases == phases, state.activePhases == phases { return .accepted }
+            if !state.contactorClosed {
+                states[evseID]?.phases = phases
+                completePhaseSwitch(evseID, to: phases)
+                return .accepted
+            }
+            let signal = state.activeConnectorID.flatMap { state.connector($0)?.signal }
+            if state.hlcCharging || signal == .digital { return .refused(.highLevelCommunication) }
+            if let wait = switchWait(state) { return .refused(.rateLimited(retryAfter: wait)) }
+            states[evseID]?.phases = phases
+            states[evseID]?.lastPhaseSwitch = lastTime
+            states[evseID]?.phaseSwitch = PhaseSwitchProgress(
+                from: state.activePhases, target: phases, step: .stoppingCurrent, stepStarted: lastTime, started: lastTime)
+            settle()
+            return .switching
+        }
+    }
+
     /// Applies a reloaded configuration. The caller has checked with `StationConfiguration`
     /// which parts need a restart; here every EVSE that is still configured keeps its dynamic
     /// state, new ones start fresh, removed ones are dropped. Emits an event for every EVSE whose
@@ -241,7 +337,16 @@ public actor Station {
         var newMeters: [String: MeterState] = [:]
         var newReports: [String: [Int: PilotReport]] = [:]
         for evse in newConfiguration.evses {
-            var state = states[evse.evseID] ?? EVSEState(configuration: evse)
+            var state = states[evse.evseID] ?? EVSEState(configuration: evse, setpoints: newConfiguration.setpoints)
+            if !newConfiguration.setpoints.enabled {
+                state.externalSetpoint = nil
+                state.externalSetpointExpiry = nil
+            }
+            let supplyPhases = evse.ac.map { max(1, min(3, $0.phases)) } ?? 3
+            if state.phaseSwitch == nil, state.phases > supplyPhases || state.activePhases > supplyPhases {
+                state.phases = supplyPhases
+                state.activePhases = supplyPhases
+            }
             let old = state.connectors
             state.connectors = evse.connectors.map { connector in old.first { $0.id == connector.id } ?? ConnectorState(id: connector.id) }
             newStates[evse.evseID] = state
@@ -830,10 +935,23 @@ public actor Station {
         var commanded = false
         state.statusCode = Self.derivedStatus(state)
         state.rcdError = state.faults.contains(.rcdTripped)
+        // The external setpoint's valid time ran out: back to the safe current.
+        if let expiry = state.externalSetpointExpiry, lastTime >= expiry {
+            state.externalSetpoint = nil
+            state.externalSetpointExpiry = nil
+        }
+        state.externalSetpointLimit = Self.setpointLimit(evse, setpoints: configuration.setpoints, state: state)
         states[evseID] = state
 
+        // A switching sequence whose dwell is over: switch, and let the PWM resume below.
+        if let progress = state.phaseSwitch, progress.step == .dwelling, !state.contactorClosed,
+           lastTime - progress.stepStarted >= configuration.setpoints.effectivePhaseSwitchDwell {
+            completePhaseSwitch(evseID, to: progress.target)
+            commanded = true
+        }
+
         // Open first: safety before signalling.
-        if state.contactorClosed, contactorRefusal(evseID, automatic: true) != nil {
+        if state.contactorClosed, mustOpen(evseID) {
             setContactorState(evseID, closed: false)
             commanded = true
         }
@@ -851,9 +969,16 @@ public actor Station {
             commanded = true
         }
 
-        // The pilot may have just stopped offering energy (C1): open without waiting for the EV.
-        if states[evseID]?.contactorClosed == true, contactorRefusal(evseID, automatic: true) != nil {
+        // The pilot may have just stopped offering energy (C1): open without waiting for the EV
+        // (a switching sequence waits for the current to fall first).
+        if states[evseID]?.contactorClosed == true, mustOpen(evseID) {
             setContactorState(evseID, closed: false)
+            commanded = true
+        }
+        if var progress = states[evseID]?.phaseSwitch, progress.step == .stoppingCurrent, states[evseID]?.contactorClosed == false {
+            progress.step = .dwelling
+            progress.stepStarted = lastTime
+            states[evseID]?.phaseSwitch = progress
             commanded = true
         }
 
@@ -872,6 +997,58 @@ public actor Station {
             commanded = true
         }
         return commanded
+    }
+
+    /// The contactor must open now: a rule keeps it open, unless a switching sequence waits for the
+    /// EV to stop drawing current after the PWM went off.
+    private func mustOpen(_ evseID: String) -> Bool {
+        guard let refusal = contactorRefusal(evseID, automatic: true) else { return false }
+        switch refusal {
+        case .pilotState, .noChargingRequest: return !holdsForPhaseSwitch(evseID)
+        default: return true
+        }
+    }
+
+    /// Current under this (A, on every phase) counts as "the EV stopped drawing".
+    static let zeroCurrentThreshold = 0.5
+
+    /// A switching sequence keeps the contactor closed while the EV is still in C/D or still draws
+    /// current, for at most `currentDecayTimeout` after the PWM went off.
+    private func holdsForPhaseSwitch(_ evseID: String) -> Bool {
+        guard let state = states[evseID], let progress = state.phaseSwitch, progress.step == .stoppingCurrent,
+              lastTime - progress.stepStarted < configuration.setpoints.effectiveCurrentDecayTimeout,
+              let id = state.activeConnectorID, let level = state.connector(id)?.level else { return false }
+        switch level {
+        case .c, .d: return true
+        case .b:
+            let current = hardware.readMeter(evseID: evseID)?.current
+            return [current?.l1, current?.l2, current?.l3].contains { ($0 ?? 0) >= Self.zeroCurrentThreshold }
+        default: return false
+        }
+    }
+
+    /// Switches the hardware (the contactor is open) and ends a running sequence.
+    private func completePhaseSwitch(_ evseID: String, to phases: Int) {
+        states[evseID]?.phaseSwitch = nil
+        guard states[evseID]?.activePhases != phases else { return }
+        states[evseID]?.activePhases = phases
+        hardware.setPhases(evseID: evseID, phases: phases)
+    }
+
+    /// How long a new switching sequence must still wait; nil when it may start now.
+    private func switchWait(_ state: EVSEState) -> Duration? {
+        guard let last = state.lastPhaseSwitch else { return nil }
+        let wait = configuration.setpoints.effectiveMinimumSwitchInterval - (lastTime - last)
+        return wait > .zero ? wait : nil
+    }
+
+    private func setpointState(_ evseID: String) -> ExternalSetpointState? {
+        guard let evse = evseConfiguration(evseID), let state = states[evseID] else { return nil }
+        let remaining = state.externalSetpointExpiry.map { max(.zero, $0 - lastTime) } ?? .zero
+        return ExternalSetpointState(
+            enabled: configuration.setpoints.enabled, setpoint: state.externalSetpoint, remaining: remaining,
+            safeCurrent: evse.effectiveSafeCurrent, inEffect: state.externalSetpoint != nil,
+            applied: Self.appliedCurrent(evse, state: state), phases: state.phases, phaseSwitchInProgress: state.phaseSwitch != nil)
     }
 
     /// F and E are shown on every connector of the EVSE.
@@ -1045,11 +1222,15 @@ public actor Station {
             state.authorization = .none
             state.transaction = nil
             state.externalCurrentLimit = nil
+            state.externalSetpoint = nil
+            state.externalSetpointExpiry = nil
             state.evMaxCurrent = nil
             state.chargingStopped = false
             state.heldOpen = false
             state.isolationStatus = nil
             state.resetPending = false
+            // A running phase switch goes on (the contactor opens, the dwell passes, the phases
+            // switch); with the pilot request reset, nothing resumes after it.
             if state.dcOutput != nil {
                 state.dcOutput = nil
                 hardware.stopDCOutput(evseID: id)
@@ -1142,6 +1323,8 @@ public actor Station {
         case .error: return .error
         case .fault: return .fault
         case .nominal(let requested):
+            // A switching sequence pauses basic charging until its dwell is over.
+            if state.phaseSwitch != nil { return .off }
             let offered = offeredCurrent(evse, state: state)
             let target = min(requested ?? offered, offered)
             return PWMEncoding.representableCurrent(atMost: target).map { .nominal(current: $0) } ?? .off
@@ -1159,11 +1342,12 @@ public actor Station {
 
     /// The offered AC current per phase. A single-phase EVSE reports the same value on l1, l2 and
     /// l3: Josev takes min(l1, l2, l3) as EVSEMaxCurrent for ISO 15118-2, so zeros on unused phases
-    /// would stop every session.
+    /// would stop every session. The same holds for a 3-phase EVSE switched to one phase: the limit
+    /// stays on l1, l2 and l3 (the phases in use are `ExternalSetpointState.phases`).
     static func offeredACCurrent(_ ac: ACSupply, state: EVSEState) -> Double {
         guard state.statusCode == .ready || state.statusCode == .notReady, state.faults.isEmpty, state.isOperative else { return 0 }
         var current = ac.maxCurrent
-        for limit in [state.configuredCurrentLimit, state.externalCurrentLimit, state.evMaxCurrent] {
+        for limit in [state.configuredCurrentLimit, state.externalCurrentLimit, state.externalSetpointLimit, state.evMaxCurrent] {
             if let limit { current = min(current, limit) }
         }
         if let id = state.activeConnectorID, let rated = state.connector(id)?.cable.ratedCurrent { current = min(current, rated) }
@@ -1172,10 +1356,39 @@ public actor Station {
 
     static func dcMaxCurrent(_ dc: DCSupply, state: EVSEState) -> Double {
         var current = dc.maxCurrent
-        for limit in [state.configuredCurrentLimit, state.externalCurrentLimit] {
+        for limit in [state.configuredCurrentLimit, state.externalCurrentLimit, state.externalSetpointLimit] {
             if let limit { current = min(current, limit) }
         }
         return max(0, current)
+    }
+
+    /// The limit external control sets: the valid setpoint, else (control on) the safe current;
+    /// rounded down to 0.1 A; AC: 0 under 6 A (the PWM cannot offer it: pause, never round up).
+    static func setpointLimit(_ evse: EVSEConfiguration, setpoints: SetpointPolicy, state: EVSEState) -> Double? {
+        let raw: Double
+        if let setpoint = state.externalSetpoint {
+            raw = setpoint
+        } else if setpoints.enabled {
+            raw = evse.effectiveSafeCurrent
+        } else {
+            return nil
+        }
+        let stepped = PWMEncoding.roundedDown(raw)
+        if evse.ac != nil, stepped < PWMEncoding.minimumCurrent { return 0 }
+        return stepped
+    }
+
+    /// What the socket really offers (register 1206). AC: the offered current, lowered to the
+    /// current Josev asked for in basic charging, rounded down to what the PWM represents; 0 under
+    /// 6 A. DC: the DC maximum current as reported in `cs_status_and_limits`.
+    static func appliedCurrent(_ evse: EVSEConfiguration, state: EVSEState) -> Double {
+        if let ac = evse.ac {
+            var limit = offeredACCurrent(ac, state: state)
+            if case .nominal(let requested?) = state.pilotRequest { limit = min(limit, requested) }
+            return PWMEncoding.representableCurrent(atMost: limit) ?? 0
+        }
+        if let dc = evse.dc { return dcMaxCurrent(dc, state: state) }
+        return 0
     }
 
     static func parameters(of evse: EVSEConfiguration) -> EVSEParameters {

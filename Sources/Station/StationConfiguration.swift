@@ -128,10 +128,15 @@ public struct EVSEConfiguration: Sendable, Equatable {
     public var dc: DCSupply?
     public var dcBPT: DCBPTSupply?
     public var connectors: [ConnectorConfiguration]
+    /// The fallback current of the external (Modbus) setpoint, A per phase (AC) or A (DC): what the
+    /// EVSE offers while external control is enabled and no valid setpoint exists (at start, after
+    /// a reset, when the setpoint's valid time ran out). nil: 6 A, or the EVSE's maximum if lower.
+    /// Use `effectiveSafeCurrent` for the value in force.
+    public var safeCurrent: Double?
 
     public init(
         evseID: String, networkInterface: String, supportsEIM: Bool = true, ac: ACSupply? = nil, acBPT: ACBPTSupply? = nil,
-        dc: DCSupply? = nil, dcBPT: DCBPTSupply? = nil, connectors: [ConnectorConfiguration]
+        dc: DCSupply? = nil, dcBPT: DCBPTSupply? = nil, connectors: [ConnectorConfiguration], safeCurrent: Double? = nil
     ) {
         self.evseID = evseID
         self.networkInterface = networkInterface
@@ -141,6 +146,22 @@ public struct EVSEConfiguration: Sendable, Equatable {
         self.dc = dc
         self.dcBPT = dcBPT
         self.connectors = connectors
+        self.safeCurrent = safeCurrent
+    }
+
+    /// The default safe current, A: 6 A (the lowest current the PWM can offer).
+    public static let defaultSafeCurrent = 6.0
+
+    /// The EVSE's own maximum: the installation limit per phase (AC) or the DC maximum; nil without a supply.
+    public var maximumCurrent: Double? { ac?.maxCurrent ?? dc?.maxCurrent }
+
+    /// The safe current in force: the configured one (6 A when none, or when it is not a number
+    /// or negative), never above the EVSE's maximum.
+    public var effectiveSafeCurrent: Double {
+        var value = Self.defaultSafeCurrent
+        if let safeCurrent, safeCurrent.isFinite, safeCurrent >= 0 { value = safeCurrent }
+        if let maximum = maximumCurrent, maximum.isFinite { value = min(value, max(0, maximum)) }
+        return value
     }
 
     /// What can only change with a restart: the EVSE's identity and its connectors (Josev reads
@@ -151,13 +172,81 @@ public struct EVSEConfiguration: Sendable, Equatable {
     }
 }
 
+/// How external (Modbus, energy-manager) setpoints and 1/3-phase switching behave, station-wide
+/// (PROFILE.md §4). The daemon validates the configuration; the station clamps what makes no sense
+/// (see the `effective…` properties) and always uses those.
+public struct SetpointPolicy: Sendable, Equatable {
+    /// External current control is on (Alfen's "Modbus max-current enable"): the EVSEs are
+    /// load-managed. Without a valid setpoint they offer their safe current; a setpoint is valid for
+    /// `validTime` after each write. Off: `setExternalSetpoint` is refused and no safe current applies
+    /// (the station offers what its other limits allow, as before).
+    public var enabled: Bool
+    /// How long a written setpoint stays valid (every write restarts it).
+    public var validTime: Duration
+    /// A test bench: any positive `validTime` is allowed, and no minimum dwell.
+    public var testBench: Bool
+    /// 1/3-phase switching may be requested (Alfen's "Allow 1- and 3-phased charging").
+    public var allowPhaseSwitching: Bool
+    /// How long the contactor stays open before the phases are switched and the PWM resumes.
+    public var phaseSwitchDwell: Duration
+    /// The shortest time between the starts of two switching sequences while charging (relay
+    /// wear; vehicles that hang after a switch). Switches of an idle EVSE are not limited.
+    public var minimumSwitchInterval: Duration
+    /// How long a switching sequence waits, with the PWM off, for the EV to stop drawing current
+    /// before it opens the contactor anyway.
+    public var currentDecayTimeout: Duration
+
+    /// Outside a test bench no setpoint is valid for less than this (a heartbeat every 25 s, as
+    /// evcc does, must keep it alive).
+    public static let minimumValidTime = Duration.seconds(30)
+    public static let defaultValidTime = Duration.seconds(60)
+    public static let defaultPhaseSwitchDwell = Duration.seconds(5)
+    /// Outside a test bench the dwell is at least this long.
+    public static let minimumPhaseSwitchDwell = Duration.seconds(1)
+
+    public init(
+        enabled: Bool = false, validTime: Duration = defaultValidTime, testBench: Bool = false, allowPhaseSwitching: Bool = false,
+        phaseSwitchDwell: Duration = defaultPhaseSwitchDwell, minimumSwitchInterval: Duration = .seconds(60),
+        currentDecayTimeout: Duration = .seconds(3)
+    ) {
+        self.enabled = enabled
+        self.validTime = validTime
+        self.testBench = testBench
+        self.allowPhaseSwitching = allowPhaseSwitching
+        self.phaseSwitchDwell = phaseSwitchDwell
+        self.minimumSwitchInterval = minimumSwitchInterval
+        self.currentDecayTimeout = currentDecayTimeout
+    }
+
+    /// `validTime` as used: not positive → the default 60 s; under 30 s → 30 s unless on a test bench.
+    public var effectiveValidTime: Duration {
+        guard validTime > .zero else { return Self.defaultValidTime }
+        return testBench ? validTime : max(validTime, Self.minimumValidTime)
+    }
+
+    /// `phaseSwitchDwell` as used: never negative; at least 1 s unless on a test bench.
+    public var effectivePhaseSwitchDwell: Duration {
+        let dwell = max(phaseSwitchDwell, .zero)
+        return testBench ? dwell : max(dwell, Self.minimumPhaseSwitchDwell)
+    }
+
+    /// `minimumSwitchInterval` as used: never negative.
+    public var effectiveMinimumSwitchInterval: Duration { max(minimumSwitchInterval, .zero) }
+
+    /// `currentDecayTimeout` as used: never negative.
+    public var effectiveCurrentDecayTimeout: Duration { max(currentDecayTimeout, .zero) }
+}
+
 /// The station as configured.
 public struct StationConfiguration: Sendable, Equatable {
     public var identity: StationIdentity
     public var evses: [EVSEConfiguration]
+    /// External setpoints and phase switching.
+    public var setpoints: SetpointPolicy
 
-    public init(identity: StationIdentity, evses: [EVSEConfiguration]) {
+    public init(identity: StationIdentity, evses: [EVSEConfiguration], setpoints: SetpointPolicy = SetpointPolicy()) {
         self.identity = identity
         self.evses = evses
+        self.setpoints = setpoints
     }
 }

@@ -36,8 +36,8 @@ enum Fixtures {
         evseID: single, networkInterface: "eth3", ac: ACSupply(nominalVoltage: 230, maxCurrent: 32, phases: 1),
         connectors: [ConnectorConfiguration(id: 1, connectorType: .acSinglePhaseCore)])
 
-    static func configuration(_ evses: [EVSEConfiguration]) -> StationConfiguration {
-        StationConfiguration(identity: identity, evses: evses)
+    static func configuration(_ evses: [EVSEConfiguration], setpoints: SetpointPolicy = SetpointPolicy()) -> StationConfiguration {
+        StationConfiguration(identity: identity, evses: evses, setpoints: setpoints)
     }
 }
 
@@ -48,8 +48,11 @@ struct Rig {
     let hardware: SimulatedHardware
     let station: Station
 
-    init(_ evses: [EVSEConfiguration] = [Fixtures.acEVSE], policy: StationPolicy = StationPolicy(localTokens: ["CAFE"])) {
-        let configuration = Fixtures.configuration(evses)
+    init(
+        _ evses: [EVSEConfiguration] = [Fixtures.acEVSE], policy: StationPolicy = StationPolicy(localTokens: ["CAFE"]),
+        setpoints: SetpointPolicy = SetpointPolicy()
+    ) {
+        let configuration = Fixtures.configuration(evses, setpoints: setpoints)
         hardware = SimulatedHardware(configuration: configuration)
         let recorder = recorder
         station = Station(
