@@ -209,7 +209,7 @@ final class JosevTestClient: Sendable {
     }
 
     /// Sends a request and waits for the response with the same id.
-    func ask(_ name: String, data: JSONObject = [:], timeout: Duration = .seconds(5)) async throws -> JSONValue? {
+    func ask(_ name: String, data: JSONObject = [:], timeout: Duration = .seconds(10)) async throws -> JSONValue? {
         let request = Envelope.request(name: name, data: data)
         try send(request)
         var answer: JSONValue?
