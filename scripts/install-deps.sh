@@ -14,6 +14,8 @@ PACKAGES=(
   systemd               # systemd-analyze verify/security for the unit file checks
   binutils              # strip, nm: footprint check of the release binary
   python3               # small helpers in scripts (free ports)
+  python3-pip           # pip, for pymodbus below (the Modbus interop tests)
+  mbpoll                # third-party Modbus TCP client the Modbus interop tests run
 )
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -21,12 +23,25 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+# pymodbus (PyPI), the third-party Python client of the Modbus interop tests, for whatever python3
+# is first on PATH (system or pyenv); only when it cannot be imported yet.
+install_pymodbus() {
+  if python3 -c 'import pymodbus' >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "install-deps: installing pymodbus for $(command -v python3)"
+  # Debian 12's system python3 is "externally managed" (PEP 668); a pyenv python3 is not.
+  python3 -m pip install --quiet 'pymodbus>=3.8' 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages 'pymodbus>=3.8'
+}
+
 missing=()
 for package in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
 if ((${#missing[@]} == 0)); then
+  install_pymodbus
   exit 0
 fi
 
@@ -41,3 +56,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_pymodbus
