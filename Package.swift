@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", logging],
+            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", logging],
             swiftSettings: strict
         ),
     ]

@@ -133,12 +133,13 @@ public enum CompanionDaemon {
 
         let station = makeStation(configuration)
         let identity = OCPPIdentityBox(configuration.ocpp)
+        let modbusSource = StationModbusSource(station: station, logger: logger)
         let router = ContractRouter(
             schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
-            ocpp: { identity.value })
+            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) })
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
-            router: router, ocppIdentity: identity, notifier: notifier, levelBox: levelBox, logger: logger)
+            router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger)
         return await runtime.run()
     }
 

@@ -248,6 +248,15 @@ public struct ConfigLoader: Sendable {
                 if let id = item["evse_id"]?.stringValue, let safe = item["safe_current"]?.numberValue { modbus.safeCurrents[id] = safe }
             }
             configuration.modbus = modbus
+            // The gridBox's setpoints drive the station only when it may write them.
+            configuration.station.setpoints.enabled = !modbus.readOnly
+            configuration.station.setpoints.validTime = .milliseconds(Int64(modbus.setpointValidTime * 1000))
+            configuration.station.setpoints.testBench = modbus.testBench
+            configuration.station.setpoints.allowPhaseSwitching = modbus.allowPhaseSwitching
+            for index in configuration.station.evses.indices {
+                let id = configuration.station.evses[index].evseID
+                configuration.station.evses[index].safeCurrent = modbus.safeCurrents[id] ?? modbus.safeCurrent
+            }
         }
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         return configuration

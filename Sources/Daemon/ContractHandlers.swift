@@ -53,6 +53,8 @@ enum WallClock {
 struct ContractHandlers: Sendable {
     let station: Station
     let ocpp: @Sendable () -> OCPPIdentity
+    /// Told whether OCPP's websocket to the back office is up (`websocket_status`; Modbus 1104).
+    let ocppConnected: @Sendable (Bool) -> Void
     let logger: Logger
 
     enum Answer: Sendable {
@@ -351,7 +353,13 @@ struct ContractHandlers: Sendable {
             case ("clock_sync", .update):
                 let update = try ContractMessages.decode(ClockSyncUpdate.self, from: envelope)
                 logger.info("clock_sync: OCPP time is \(update.currentTime) (the host clock is left to the system's time service)")
-            case ("boot_status", .update), ("websocket_status", .update), ("service_status", .update), ("display_params", .update),
+            case ("websocket_status", .update), ("websocket_status", .response):
+                let status = try ContractMessages.decode(name: envelope.name, type: envelope.type, data: envelope.data)
+                if let websocket = status as? WebsocketStatus {
+                    logger.info("OCPP websocket \(websocket.status.rawValue)")
+                    ocppConnected(websocket.status == .connected)
+                }
+            case ("boot_status", .update), ("service_status", .update), ("display_params", .update),
                 ("cost_updated", .update), ("display_and_personal_msg", .update), ("connector_and_charging", .update),
                 ("certificate_installation_status", .update), ("device_model_update", .update):
                 logger.debug("\(envelope.name) update received")

@@ -65,11 +65,12 @@ public final class ContractRouter: Sendable {
     public init(
         schemas: SchemaCatalog, station: Station, publisher: any MessagePublisher, logger: Logger,
         ocpp: @escaping @Sendable () -> OCPPIdentity = { OCPPIdentity.defaults },
+        ocppConnected: @escaping @Sendable (Bool) -> Void = { _ in },
         maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes
     ) {
         self.schemas = schemas
         self.station = station
-        handlers = ContractHandlers(station: station, ocpp: ocpp, logger: logger)
+        handlers = ContractHandlers(station: station, ocpp: ocpp, ocppConnected: ocppConnected, logger: logger)
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes

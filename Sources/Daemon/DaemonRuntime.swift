@@ -1,5 +1,6 @@
 import JosevContract
 import Logging
+import Modbus
 import Mosquitto
 import Station
 import Synchronization
@@ -22,6 +23,7 @@ final class DaemonRuntime: Sendable {
     let station: Station
     let router: ContractRouter
     let ocppIdentity: OCPPIdentityBox
+    let modbusSource: StationModbusSource
     let notifier: SystemdNotifier
     let levelBox: LogLevelBox
     let logger: Logger
@@ -36,9 +38,11 @@ final class DaemonRuntime: Sendable {
 
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
-        router: ContractRouter, ocppIdentity: OCPPIdentityBox, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger
+        router: ContractRouter, ocppIdentity: OCPPIdentityBox, modbusSource: StationModbusSource, notifier: SystemdNotifier,
+        levelBox: LogLevelBox, logger: Logger
     ) {
         self.ocppIdentity = ocppIdentity
+        self.modbusSource = modbusSource
         self.options = options
         self.schemaDirectory = schemaDirectory
         self.client = client
@@ -60,6 +64,16 @@ final class DaemonRuntime: Sendable {
         let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         let configuration = state.withLock { $0.configuration }
         let control = startControlServer(path: configuration.controlSocket)
+        var modbus: ModbusServer?
+        if let settings = configuration.modbus {
+            do {
+                modbus = try await startModbusServer(settings)
+            } catch {
+                logger.critical("cannot start the Modbus server on \(settings.bind):\(settings.port): \(error)")
+                control?.stop()
+                return .failure
+            }
+        }
         _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
         client.start()
 
@@ -77,6 +91,7 @@ final class DaemonRuntime: Sendable {
         }
 
         control?.stop()
+        await modbus?.stop()
         _ = notifier.stopping(status: "stopping")
         logger.info("stopping: disconnecting from the broker", metadata: MessageID.stopping.metadata)
         await client.disconnect()
@@ -96,6 +111,23 @@ final class DaemonRuntime: Sendable {
             logger.warning("no control socket: \(error)")
             return nil
         }
+    }
+
+    /// The Modbus TCP server with the Alfen-compatible map (PROFILE.md), listening before READY=1.
+    private func startModbusServer(_ settings: DaemonConfiguration.Modbus) async throws -> ModbusServer {
+        var allow: [ModbusAddressRange] = []
+        for text in settings.allow { allow.append(try ModbusAddressRange(text)) }
+        let server = ModbusServer(
+            configuration: ModbusServerConfiguration(
+                host: settings.bind, port: settings.port, maxConnections: settings.maxClients,
+                idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)), allowList: allow, readOnly: settings.readOnly),
+            handler: AlfenRegisterMap(
+                source: modbusSource, configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly), logger: logger),
+            logger: logger)
+        let port = try await server.start()
+        logger.info(
+            "Modbus TCP on \(settings.bind):\(port)\(settings.readOnly ? " (read-only)" : ""), \(allow.isEmpty ? "any client" : "clients \(settings.allow.joined(separator: ", "))")")
+        return server
     }
 
     // MARK: Loops

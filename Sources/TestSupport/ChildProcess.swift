@@ -13,8 +13,11 @@ public final class ChildProcess: Sendable {
     private let exitStatus = Locked<Int32?>(nil)
 
     /// Starts `executable arguments…`; stdin is /dev/null, stdout and stderr go to the given
-    /// descriptors (or /dev/null). The descriptors are not closed.
-    public init(executable: String, arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil) throws {
+    /// descriptors (or /dev/null). The descriptors are not closed. `environment` replaces the
+    /// child's environment when given (else it inherits this process's).
+    public init(
+        executable: String, arguments: [String], stdout: Int32? = nil, stderr: Int32? = nil, environment: [String: String]? = nil
+    ) throws {
         let path = try Command.find(executable)
         self.executable = path
         var actions = posix_spawn_file_actions_t()
@@ -48,8 +51,15 @@ public final class ChildProcess: Sendable {
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for pointer in envp ?? [] { free(pointer) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let rc: Int32
+        if let envp {
+            rc = posix_spawn(&child, path, &actions, &attributes, argv, envp)
+        } else {
+            rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        }
         guard rc == 0 else {
             throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(rc)))")
         }

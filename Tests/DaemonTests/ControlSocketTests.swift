@@ -18,7 +18,7 @@ struct ControlSocketTests {
         #expect(answer["evses"]?.arrayValue?.count == 2)
         #expect(answer["evses"]?.arrayValue?.first?["evse_id"] == "DE*TST*E0001*1")
 
-        let human = try daemon.companion(["status"])
+        let human = try await daemon.companion(["status"])
         #expect(human.status == 0, "\(human.output)")
         #expect(human.output.contains("EVSE DE*TST*E0001*1: evse_ready"), "\(human.output)")
         #expect(human.output.contains("connected to 127.0.0.1"), "\(human.output)")
@@ -26,11 +26,11 @@ struct ControlSocketTests {
         let unknown = try ControlClient.request(["command": "make-coffee"], path: daemon.controlSocket)
         #expect(unknown["ok"] == false)
         #expect(unknown["error"]?.stringValue?.contains("unknown command") == true)
-        let missingEVSE = try daemon.companion(["status", "--evse", "nope"])
+        let missingEVSE = try await daemon.companion(["status", "--evse", "nope"])
         #expect(missingEVSE.status == 1)
 
         // Garbage on the socket is answered, and the socket keeps serving.
-        let garbage = try rawExchange(path: daemon.controlSocket, line: "this is not json")
+        let garbage = try await rawExchange(path: daemon.controlSocket, line: "this is not json")
         #expect(garbage.contains("\"ok\":false"), "\(garbage)")
         #expect(try ControlClient.request(["command": "status"], path: daemon.controlSocket)["ok"] == true)
 
@@ -41,15 +41,8 @@ struct ControlSocketTests {
         #expect(!FileManager.default.fileExists(atPath: daemon.controlSocket), "socket file left behind")
     }
 
-    func rawExchange(path: String, line: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "printf '%s\\n' \"$1\" | python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())' \"$0\"", path, line]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    func rawExchange(path: String, line: String) async throws -> String {
+        let script = "printf '%s\\n' \"$1\" | python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())' \"$0\""
+        return try await Command.capture("/bin/sh", ["-c", script, path, line], timeout: .seconds(20)).output
     }
 }

@@ -27,17 +27,8 @@ enum Repository {
     }
 
     /// Runs a built product to its end: exit status and stdout + stderr.
-    static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try product(name))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await Command.capture(try product(name), arguments)
     }
 }
 
@@ -95,10 +86,10 @@ func stationConfigYAML(port: Int, acMaxCurrent: Int = 32, extraMQTT: String = ""
 }
 
 /// The real `cs-companiond` binary, started as a child process with its stderr in a file.
-final class DaemonProcess: @unchecked Sendable {
-    // @unchecked: `process` is set once in init and only read afterwards; Process is thread-safe for
-    // the calls made here (terminate, signal, waitUntilExit, terminationStatus).
-    let process = Process()
+/// Spawned with `ChildProcess` (posix_spawn + waitpid on its pid, an empty signal mask), not
+/// Foundation's `Process`, whose exit detection depends on SIGCHLD reaching a thread.
+final class DaemonProcess: Sendable {
+    let process: ChildProcess
     let logFile: String
     let directory: TemporaryDirectory
 
@@ -108,31 +99,31 @@ final class DaemonProcess: @unchecked Sendable {
         self.directory = directory
         let configFile = try directory.write("cs-companiond.yaml", config, permissions: 0o644)
         logFile = directory.file("daemon.log")
-        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.executableURL = URL(fileURLWithPath: try Repository.product("cs-companiond"))
-        process.arguments = [
-            "--config", configFile, "--schema-dir", Repository.schemas, "--state-dir", directory.file("state"),
-            "--control-socket", directory.file("control.sock"),
-        ] + arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { env.removeValue(forKey: key) }
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardError = FileHandle(forWritingAtPath: logFile)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let fd = open(logFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TestSupportError("cannot create \(logFile)") }
+        defer { close(fd) }
+        process = try ChildProcess(
+            executable: try Repository.product("cs-companiond"),
+            arguments: [
+                "--config", configFile, "--schema-dir", Repository.schemas, "--state-dir", directory.file("state"),
+                "--control-socket", directory.file("control.sock"),
+            ] + arguments,
+            stderr: fd, environment: env)
     }
 
     var configFile: String { directory.file("cs-companiond.yaml") }
     var controlSocket: String { directory.file("control.sock") }
 
     /// Runs `cs-companion ARGS --socket <this daemon's control socket>`.
-    func companion(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Repository.run("cs-companion", arguments + ["--socket", controlSocket])
+    func companion(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await Repository.run("cs-companion", arguments + ["--socket", controlSocket])
     }
+
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     func logLines(containing text: String) -> [String] {
         log.split(separator: "\n").map(String.init).filter { $0.contains(text) }
@@ -144,29 +135,23 @@ final class DaemonProcess: @unchecked Sendable {
         await waitUntil(timeout: timeout) { self.logLines(containing: text).count >= count }
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { process.send(number) }
+
+    /// The exit status once the daemon exited (128 + signal when killed by one).
+    var exitStatus: Int32? {
+        guard let raw = process.waitStatus else { return nil }
+        return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    }
 
     /// SIGTERM and wait; returns the exit status.
     func stop(timeout: Duration = .seconds(10)) async -> Int32 {
-        if process.isRunning { signal(SIGTERM) }
-        await waitUntil(timeout: timeout) { !self.process.isRunning }
-        if process.isRunning {
-            signal(SIGKILL)
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+        await process.terminate(SIGTERM, timeout: timeout)
+        return exitStatus ?? -1
     }
 
     func waitForExit(timeout: Duration = .seconds(10)) async -> Int32? {
-        await waitUntil(timeout: timeout) { !self.process.isRunning }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        await process.waitForExit(timeout: timeout)
+        return exitStatus
     }
 }
 

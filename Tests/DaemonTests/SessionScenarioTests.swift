@@ -18,7 +18,7 @@ struct SessionScenarioTests {
         let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port, logLevel: "info"), directory: directory)
         #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
 
-        let (status, output) = try Repository.run("josev-sim", [
+        let (status, output) = try await Repository.run("josev-sim", [
             "session", "--scenario", scenario, "--evse-id", evseID, "--host", broker.host, "--port", String(broker.port),
             "--schema-dir", Repository.schemas, "--control-socket", daemon.controlSocket, "--timeout", "10",
         ])
@@ -41,19 +41,19 @@ struct SessionScenarioTests {
         let evse = "DE*TST*E0001*1"
 
         // Basic charging: plug, PWM 16 A, a local card is not configured → free of tokens? No: ask Josev.
-        #expect(try daemon.companion(["plug", "--evse", evse]).status == 0)
+        #expect(try await daemon.companion(["plug", "--evse", evse]).status == 0)
         let pwm = try #require(try await josev.ask("cp_pwm", data: ["evse_id": .string(evse), "hlc": false, "current": 16, "error_state": false, "fault_state": false]))
         #expect(pwm["data"]?["status"] == "valid", "\(pwm)")
-        #expect(try daemon.companion(["rfid", "--evse", evse, "04AABBCC"]).status == 0)
+        #expect(try await daemon.companion(["rfid", "--evse", evse, "04AABBCC"]).status == 0)
         // The CS asks Josev to authorize the card; answer it as Josev does.
         #expect(await waitUntil { !josev.messages(name: "authorization", type: "request").isEmpty })
         let request = try #require(josev.messages(name: "authorization", type: "request").first)
         #expect(request["data"]?["id_token"] == "04AABBCC")
         try josev.send(.init(id: try #require(request["id"]?.stringValue), name: "authorization", type: .response, data: ["status": "accepted", "evse_id": .string(evse)]))
-        #expect(try daemon.companion(["ev", "--evse", evse, "16"]).status == 0)
+        #expect(try await daemon.companion(["ev", "--evse", evse, "16"]).status == 0)
         #expect(await waitUntil { josev.messages(name: "cs_contactor_status", type: "update").contains { $0["data"]?["status"] == "closed" } }, "\(daemon.log)")
 
-        #expect(try daemon.companion(["fault", "--evse", evse, "rcd"]).status == 0)
+        #expect(try await daemon.companion(["fault", "--evse", evse, "rcd"]).status == 0)
         #expect(await waitUntil { josev.messages(name: "hardware_fault", type: "update").contains { $0["data"]?["fault_name"] == "ground_fault" } }, "\(daemon.log)")
         #expect(josev.messages(name: "cs_contactor_status", type: "update").last?["data"]?["status"] == "opened")
         #expect(await waitUntil {

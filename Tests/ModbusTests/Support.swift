@@ -194,24 +194,6 @@ struct ToolRun: CustomStringConvertible {
 }
 
 func runTool(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ToolRun {
-    let directory = try TemporaryDirectory(prefix: "modbus-tool")
-    let path = directory.file("output")
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw TestSupportError("open \(path) failed") }
-    let child: ChildProcess
-    do {
-        child = try ChildProcess(executable: executable, arguments: arguments, stdout: fd, stderr: fd)
-    } catch {
-        close(fd)
-        throw error
-    }
-    close(fd)
-    guard await child.waitForExit(timeout: timeout) else {
-        await child.terminate(SIGKILL)
-        throw TestSupportError("\(executable) \(arguments) did not finish within \(timeout)")
-    }
-    let raw = child.waitStatus ?? -1
-    let status: Int32 = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
-    let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    let (status, output) = try await Command.capture(executable, arguments, timeout: timeout)
     return ToolRun(status: status, output: output)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Systemd
 import Testing
+import TestSupport
 
 /// Runs scripts/check-unit.sh, the gate for systemd/cs-companiond.service.
 @Suite("unit file gate", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
@@ -10,17 +11,8 @@ struct UnitFileTests {
     static let script = root.appendingPathComponent("scripts/check-unit.sh").path
     static let unit = root.appendingPathComponent("systemd/cs-companiond.service").path
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.script)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await Command.capture(Self.script, arguments, timeout: .seconds(60))
     }
 
     func variant(_ transform: (String) -> String) throws -> (directory: URL, unit: String) {
@@ -32,8 +24,8 @@ struct UnitFileTests {
         return (directory, path)
     }
 
-    @Test func shippedUnitPasses() throws {
-        let (status, output) = try run([Self.unit])
+    @Test func shippedUnitPasses() async throws {
+        let (status, output) = try await run([Self.unit])
         #expect(status == 0, "\(output)")
         #expect(output.contains("verify clean"))
         let scoreLine = output.split(separator: "\n").first { $0.contains("security score") }
@@ -41,30 +33,30 @@ struct UnitFileTests {
         #expect(score != nil && score! <= 2.0, "\(output)")
     }
 
-    @Test func typoInAKeyFails() throws {
+    @Test func typoInAKeyFails() async throws {
         let (directory, unit) = try variant { $0.replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSysten=strict") }
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (status, output) = try run([unit])
+        let (status, output) = try await run([unit])
         #expect(status != 0)
         #expect(output.contains("Unknown key 'ProtectSysten'"), "\(output)")
         #expect(output.contains("FAIL: verify"))
     }
 
-    @Test func notifyReloadTypeFailsOn252() throws {
+    @Test func notifyReloadTypeFailsOn252() async throws {
         let (directory, unit) = try variant { $0.replacingOccurrences(of: "Type=notify\n", with: "Type=notify-reload\n") }
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (status, output) = try run([unit])
+        let (status, output) = try await run([unit])
         #expect(status != 0, "\(output)")
     }
 
-    @Test func weakSandboxFails() throws {
+    @Test func weakSandboxFails() async throws {
         let (directory, unit) = try variant { text in
             text.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("SystemCall") && !$0.hasPrefix("Protect") && !$0.hasPrefix("Private") }
                 .joined(separator: "\n")
         }
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (status, output) = try run([unit])
+        let (status, output) = try await run([unit])
         #expect(status != 0)
         #expect(output.contains("FAIL: security score"), "\(output)")
     }

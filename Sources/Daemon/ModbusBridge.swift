@@ -1,0 +1,126 @@
+import JosevContract
+import Logging
+import Modbus
+import Station
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The Alfen register map's view of the station: socket n (unit n) is the n-th configured EVSE.
+/// Writes of 1210 and 1215 go to the station's external setpoint and phase switching (PROFILE §4),
+/// which own the valid time, the fallback to the safe current and the clamping.
+final class StationModbusSource: ModbusStationSource {
+    let station: Station
+    let started = ContinuousClock.now
+    private let ocppConnected: Mutex<Bool>
+    private let lastWritten = Mutex<[Int: Float]>([:])
+    let logger: Logger
+
+    init(station: Station, logger: Logger) {
+        self.station = station
+        self.logger = logger
+        ocppConnected = Mutex(false)
+    }
+
+    /// From Josev's `websocket_status` updates (register 1104).
+    func setOCPPConnected(_ connected: Bool) { ocppConnected.withLock { $0 = connected } }
+
+    func station() async -> ModbusStationInfo {
+        let configuration = await station.configuration
+        let uptime = started.duration(to: .now)
+        let (seconds, attoseconds) = uptime.components
+        var maxCurrent: Double = 0
+        for evse in configuration.evses { maxCurrent = max(maxCurrent, evse.ac?.maxCurrent ?? evse.dc?.maxCurrent ?? 0) }
+        return ModbusStationInfo(
+            name: "\(configuration.identity.vendor) \(configuration.identity.model)".prefix(33).description,
+            manufacturer: configuration.identity.vendor.prefix(9).description,
+            firmwareVersion: configuration.identity.firmwareVersion.prefix(33).description,
+            platformType: configuration.identity.model.prefix(33).description,
+            serialNumber: configuration.identity.serialNumber.prefix(21).description,
+            uptimeMilliseconds: UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000),
+            maxCurrent: Float(maxCurrent), temperature: nil,
+            ocppConnected: ocppConnected.withLock { $0 }, socketCount: configuration.evses.count)
+    }
+
+    private func evse(_ index: Int) async -> EVSEConfiguration? {
+        let evses = await station.configuration.evses
+        return evses.indices.contains(index - 1) ? evses[index - 1] : nil
+    }
+
+    func socket(_ index: Int) async -> ModbusSocketInfo? {
+        guard let evse = await evse(index), let state = await station.state(of: evse.evseID) else { return nil }
+        var info = ModbusSocketInfo()
+        if let snapshot = await station.meterValues(evseID: evse.evseID) {
+            var meter = ModbusMeterReading()
+            meter.state = [.initialised, .updated]
+            meter.ageMilliseconds = 0
+            meter.type = .other
+            meter.voltageLN = ModbusPhases(Float(snapshot.voltage.l1), Float(snapshot.voltage.l2), Float(snapshot.voltage.l3))
+            meter.current = ModbusPhases(Float(snapshot.current.l1), Float(snapshot.current.l2), Float(snapshot.current.l3))
+            meter.currentSum = Float(snapshot.current.l1 + snapshot.current.l2 + snapshot.current.l3)
+            let pf = Float(snapshot.powerFactor)
+            meter.powerFactor = ModbusPhases(pf, pf, pf)
+            meter.powerFactorSum = pf
+            meter.frequency = Float(snapshot.frequency)
+            meter.realPower = ModbusPhases(Float(snapshot.power.l1), Float(snapshot.power.l2), Float(snapshot.power.l3))
+            meter.realPowerSum = Float(snapshot.activePower)
+            meter.realEnergyDeliveredSum = snapshot.energyImportedWh
+            meter.realEnergyConsumedSum = snapshot.energyExportedWh
+            info.meter = meter
+        }
+        let connectorID = evse.connectors.first?.id ?? 1
+        if let pilot = await station.controlPilot(evseID: evse.evseID, connectorID: connectorID) {
+            // Alfen spells the unplugged state "A" (no PWM digit).
+            info.mode3State = pilot.level == .a ? "A" : pilot.rawValue
+        }
+        info.available = state.statusCode != .notReady || true
+        if let setpoint = await station.externalSetpointState(evseID: evse.evseID) {
+            info.appliedMaxCurrent = Float(setpoint.applied)
+            info.setpointRemainingSeconds = UInt32(max(0, setpoint.remaining.components.seconds))
+            info.setpoint = setpoint.setpoint.map(Float.init)
+            info.safeCurrent = Float(setpoint.safeCurrent)
+            info.setpointActive = setpoint.inEffect
+            info.phases = UInt16(setpoint.phases)
+        }
+        return info
+    }
+
+    func setSetpoint(socket: Int, amps: Float) async -> ModbusWriteResult {
+        guard let evse = await evse(socket) else { return .rejected(.illegalDataAddress) }
+        let previous = lastWritten.withLock { $0.updateValue(amps, forKey: socket) }
+        switch await station.setExternalSetpoint(Double(amps), evseID: evse.evseID) {
+        case .accepted(let state):
+            if previous != amps {
+                logger.info(
+                    "Modbus setpoint \(amps) A on socket \(socket) (\(evse.evseID)): applied \(state.applied) A",
+                    metadata: ["evse_id": "\(evse.evseID)"])
+            }
+            return .accepted
+        case .rejected(.disabled):
+            return .rejected(.illegalFunction)
+        case .rejected(.unknownEVSE):
+            return .rejected(.illegalDataAddress)
+        case .rejected(.invalidValue), .rejected(.outOfRange):
+            return .rejected(.illegalDataValue)
+        }
+    }
+
+    func setPhases(socket: Int, phases: UInt16) async -> ModbusWriteResult {
+        guard let evse = await evse(socket) else { return .rejected(.illegalDataAddress) }
+        switch await station.setPhases(Int(phases), evseID: evse.evseID) {
+        case .accepted, .switching:
+            logger.info("Modbus phases \(phases) on socket \(socket) (\(evse.evseID))", metadata: ["evse_id": "\(evse.evseID)"])
+            return .accepted
+        case .refused(.invalidPhases):
+            return .rejected(.illegalDataValue)
+        case .refused(.rateLimited):
+            return .rejected(.serverDeviceBusy)
+        case .refused(.unknownEVSE):
+            return .rejected(.illegalDataAddress)
+        case .refused:
+            return .rejected(.illegalFunction)
+        }
+    }
+}
