@@ -14,6 +14,7 @@ PACKAGES=(
   systemd               # systemd-analyze verify/security for the unit file checks
   binutils              # strip, nm: footprint check of the release binary
   python3               # small helpers in scripts (free ports)
+  curl                  # the demo and tests call gridbox-sim's HTTP API
   python3-pip           # pip, for pymodbus below (the Modbus interop tests)
   mbpoll                # third-party Modbus TCP client the Modbus interop tests run
 )

@@ -124,7 +124,7 @@ struct GridboxSim: AsyncParsableCommand {
             siteLimit: siteLimit, interval: interval, rewriteEvery: rewriteEvery, maximumCurrent: maxCurrent,
             defaultPhases: phases, evseIDs: try Self.parseEVSEIDs(evseIDs))
         let simulator = Simulator(
-            stations: addresses.map { ($0, ModbusTCPLink(host: $0.host, port: $0.port) as any RegisterLink) },
+            stations: addresses.map { ($0, ModbusClientLink(host: $0.host, port: Int($0.port)) as any RegisterLink) },
             options: options, logger: logger)
 
         var server: HTTPServer?
