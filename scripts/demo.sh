@@ -62,4 +62,61 @@ kill -TERM "$daemon"
 wait "$daemon" || true
 echo "== cs-companiond log:"
 sed 's/^/   /' "$work/daemon.log"
+
+echo
+echo "== Load management: a twin station (two AC EVSEs, 32 A each) behind a 40 A site limit"
+modbus_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+cat > "$work/twin.yaml" <<CONF
+station: {serial_number: "CSC-TWIN-0001", vendor: "Example Charging GmbH", model: "Twin AC22", firmware_version: "1.4.2", hardware_version: "B"}
+mqtt: {host: 127.0.0.1, port: $port}
+evses:
+  - evse_id: "DE*PNX*E00001*1"
+    network_interface: eth1
+    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
+    connectors: [{id: 1, connector_type: AC_three_phase_core}]
+  - evse_id: "DE*PNX*E00002*1"
+    network_interface: eth2
+    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
+    connectors: [{id: 1, connector_type: AC_three_phase_core}]
+authorization: {free_vend: true}
+modbus: {bind: 127.0.0.1, port: $modbus_port, safe_current: 6}
+log_level: info
+CONF
+"$BIN/cs-companiond" --config "$work/twin.yaml" --schema-dir schemas --state-dir "$work/state2" \
+  --control-socket "$work/twin.sock" 2> "$work/twin.log" &
+twin=$!
+pids+=($twin)
+for _ in $(seq 100); do grep -q "ready" "$work/twin.log" 2>/dev/null && break; sleep 0.1; done
+mosquitto_sub -h 127.0.0.1 -p "$port" -t cs/josev > "$work/twin-updates.txt" &
+pids+=($!)
+for evse in "DE*PNX*E00001*1" "DE*PNX*E00002*1"; do
+  "$BIN/cs-companion" plug --socket "$work/twin.sock" --evse "$evse"
+  "$BIN/josev-sim" ask cp_pwm --host 127.0.0.1 --port "$port" --schema-dir schemas --compact \
+    --data "{\"evse_id\":\"$evse\",\"hlc\":false,\"current\":32,\"error_state\":false,\"fault_state\":false}" > /dev/null
+  "$BIN/cs-companion" ev --socket "$work/twin.sock" --evse "$evse" 32
+done
+echo "== the EVs start at the safe current (6 A) until the gridBox writes a setpoint"
+"$BIN/cs-companion" status --socket "$work/twin.sock"
+"$BIN/gridbox-sim" --station "127.0.0.1:$modbus_port" --site-limit 40 --interval 1 --http-port "$http_port" --cycles 8 \
+  > "$work/gridbox.txt" 2> "$work/gridbox.log" &
+gridbox=$!
+pids+=($gridbox)
+sleep 3
+echo "== gridbox-sim shares 40 A equally:"
+awk 'BEGIN{RS=""} {last=$0} END{print last}' "$work/gridbox.txt"
+echo "== priority 5 for connector 1 through the HTTP API (PUT /evcs-user-priorities):"
+curl -s -X PUT -H 'Content-Type: application/json' --data '{"serial_number":"CSC-TWIN-0001","connector":1,"priority":5}' \
+  "http://127.0.0.1:$http_port/evcs-user-priorities"; echo
+sleep 3
+echo "== gridbox-sim gives connector 1 its maximum, connector 2 the rest:"
+awk 'BEGIN{RS=""} {last=$0} END{print last}' "$work/gridbox.txt"
+wait "$gridbox" || true
+echo "== the cs_status_and_limits updates Josev received (offered A per phase for each EVSE):"
+grep '"cs_status_and_limits","type":"update"' "$work/twin-updates.txt" \
+  | python3 -c 'import json,sys
+for line in sys.stdin:
+    m=json.loads(line); print("  ", ", ".join("%s %.1f A" % (e["evse_id"], e["ac"]["max_current"]["l1"]) for e in m["data"]["evses"]))'
+echo "== cs-companiond (twin) log, Modbus lines:"
+grep -E "Modbus" "$work/twin.log" | sed 's/^/   /'
 echo "== demo finished"

@@ -15,7 +15,6 @@ final class StationModbusSource: ModbusStationSource {
     let station: Station
     let started = ContinuousClock.now
     private let ocppConnected: Mutex<Bool>
-    private let lastWritten = Mutex<[Int: Float]>([:])
     let logger: Logger
 
     init(station: Station, logger: Logger) {
@@ -75,7 +74,7 @@ final class StationModbusSource: ModbusStationSource {
             // Alfen spells the unplugged state "A" (no PWM digit).
             info.mode3State = pilot.level == .a ? "A" : pilot.rawValue
         }
-        info.available = state.statusCode != .notReady || true
+        info.available = state.isOperative
         if let setpoint = await station.externalSetpointState(evseID: evse.evseID) {
             info.appliedMaxCurrent = Float(setpoint.applied)
             info.setpointRemainingSeconds = UInt32(max(0, setpoint.remaining.components.seconds))
@@ -89,14 +88,10 @@ final class StationModbusSource: ModbusStationSource {
 
     func setSetpoint(socket: Int, amps: Float) async -> ModbusWriteResult {
         guard let evse = await evse(socket) else { return .rejected(.illegalDataAddress) }
-        let previous = lastWritten.withLock { $0.updateValue(amps, forKey: socket) }
+        // The register map logs every written value that differs from the last one.
         switch await station.setExternalSetpoint(Double(amps), evseID: evse.evseID) {
         case .accepted(let state):
-            if previous != amps {
-                logger.info(
-                    "Modbus setpoint \(amps) A on socket \(socket) (\(evse.evseID)): applied \(state.applied) A",
-                    metadata: ["evse_id": "\(evse.evseID)"])
-            }
+            logger.debug("Modbus setpoint \(amps) A on \(evse.evseID): applied \(state.applied) A", metadata: ["evse_id": "\(evse.evseID)"])
             return .accepted
         case .rejected(.disabled):
             return .rejected(.illegalFunction)
@@ -111,7 +106,6 @@ final class StationModbusSource: ModbusStationSource {
         guard let evse = await evse(socket) else { return .rejected(.illegalDataAddress) }
         switch await station.setPhases(Int(phases), evseID: evse.evseID) {
         case .accepted, .switching:
-            logger.info("Modbus phases \(phases) on socket \(socket) (\(evse.evseID))", metadata: ["evse_id": "\(evse.evseID)"])
             return .accepted
         case .refused(.invalidPhases):
             return .rejected(.illegalDataValue)
