@@ -1,6 +1,7 @@
 import JSONSchema
 import JosevContract
 import Logging
+import Modbus
 import Station
 import Systemd
 import YAML
@@ -232,6 +233,13 @@ public struct ConfigLoader: Sendable {
             if let bind = block["bind"]?.stringValue { modbus.bind = bind }
             if let port = block["port"]?.integerValue { modbus.port = Int(port) }
             modbus.allow = block["allow"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            for (index, text) in modbus.allow.enumerated() {
+                do {
+                    _ = try ModbusAddressRange(text)
+                } catch {
+                    problems.append(located("/modbus/allow/\(index)", "\(error)"))
+                }
+            }
             modbus.readOnly = block["read_only"]?.boolValue ?? false
             if let clients = block["max_clients"]?.integerValue { modbus.maxClients = Int(clients) }
             if let idle = block["idle_timeout"]?.numberValue { modbus.idleTimeout = idle }

@@ -90,10 +90,10 @@ final class DaemonRuntime: Sendable {
             group.cancelAll()
         }
 
-        control?.stop()
-        await modbus?.stop()
         _ = notifier.stopping(status: "stopping")
         logger.info("stopping: disconnecting from the broker", metadata: MessageID.stopping.metadata)
+        control?.stop()
+        await modbus?.stop()
         await client.disconnect()
         logger.info("stopped")
         return .success

@@ -55,6 +55,9 @@ struct ConfigurationTests {
             ("log_level: debug", "log_level: chatty", "log_level", 47),
             ("evse_id: \"DE*TST*E0001*2\"", "evse_id: \"DE*TST*E0001*1\"", "evses[1].evse_id", 28),
             ("connector_type: AC_three_phase_core", "connector_type: DC_core", "evses[0].connectors[0].connector_type", 26),
+            ("log_level: debug", "log_level: debug\nmodbus:\n  allow: [\"10.0.0.0/8\", \"999.1.1.1\"]", "modbus.allow[1]", 49),
+            ("log_level: debug", "log_level: debug\nmodbus:\n  setpoint_valid_time: 5", "modbus.setpoint_valid_time", 49),
+            ("log_level: debug", "log_level: debug\nocpp:\n  csms_url: ws://csms.example/ocpp\n  security_profile: 2", "ocpp.csms_url", 49),
         ])
     func problemLocation(original: String, replacement: String, keyPath: String, line: Int) throws {
         let yaml = stationConfigYAML(port: 1884).replacingOccurrences(of: original, with: replacement)
