@@ -175,9 +175,8 @@ public final class ContractRouter: Sendable {
             return false
         }
         guard errors.isEmpty else {
-            log.error(
-                "refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(Self.summary(errors))",
-                metadata: MessageID.payloadInvalid.metadata)
+            // A bug in the daemon, not bad input: no payload-invalid MESSAGE_ID, an error line.
+            log.error("refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(Self.summary(errors))")
             return false
         }
         do {
