@@ -37,6 +37,7 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Libraries.
         .target(name: "JSONSchema", swiftSettings: strict),
@@ -47,6 +48,11 @@ let package = Package(
         .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
         // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
         .target(name: "Modbus", dependencies: [nioCore, nioPosix, logging], swiftSettings: strict),
+        // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
+        .target(name: "Store", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`
+        // and the corpus regression tests.
+        .target(name: "FuzzTargets", dependencies: ["JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
         .target(
@@ -89,6 +95,8 @@ let package = Package(
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", logging],
