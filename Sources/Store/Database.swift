@@ -49,18 +49,37 @@ public final class Database {
 
     /// Opens (creating it for `.readWriteCreate`) the database at `path`.
     ///
+    /// A read-only open of a database that no connection has open (no `-wal` file) on a file system
+    /// that takes no writes (SQLite cannot create the `-shm` index there) falls back to SQLite's
+    /// `immutable=1` mode: nobody can be writing to it, so it is read without locks or WAL index
+    /// (`isImmutable` tells).
+    ///
     /// - Parameter busyTimeoutMilliseconds: how long a statement waits for another connection's
     ///   lock before failing with SQLITE_BUSY.
     public init(path: String, mode: Mode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
         self.path = path
         self.mode = mode
+        do {
+            try connect(path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        } catch {
+            guard mode == .readOnly, let code = error.sqliteFailure?.code, code == SQLITE_CANTOPEN || code == SQLITE_READONLY,
+                access(path, R_OK) == 0, access(path + "-wal", F_OK) != 0
+            else { throw error }
+            try connect("file:" + Self.uriEscaped(path) + "?immutable=1", uri: true, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            isImmutable = true
+        }
+    }
+
+    private func connect(_ name: String, uri: Bool = false, busyTimeoutMilliseconds: Int32) throws(StoreError) {
         var connection: OpaquePointer?
-        let flags: Int32 =
+        var flags: Int32 =
             switch mode {
             case .readWriteCreate: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
             case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             }
-        let status = sqlite3_open_v2(path, &connection, flags | SQLITE_OPEN_EXRESCODE, nil)
+        flags |= SQLITE_OPEN_EXRESCODE
+        if uri { flags |= SQLITE_OPEN_URI }
+        let status = sqlite3_open_v2(name, &connection, flags, nil)
         guard let connection else {
             throw .from(SQLiteFailure(code: status, extendedCode: status, message: "out of memory", operation: "open \(path)"))
         }
@@ -85,12 +104,34 @@ public final class Database {
                 try execute("PRAGMA query_only=1")
                 try execute("PRAGMA foreign_keys=ON")
                 journalMode = try query("PRAGMA journal_mode") { row in row.string(0) }.first ?? ""
+                // Reading the schema is what needs the WAL index: fail here, not on the first query.
+                _ = try userVersion()
+                _ = try query("SELECT count(*) FROM sqlite_schema") { row in row.int64(0) }
             }
         } catch {
             close()
             throw error
         }
     }
+
+    /// `path` with everything but unreserved characters and `/` percent-encoded, for a `file:` URI.
+    static func uriEscaped(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// True when a read-only open fell back to `immutable=1` (see `init`).
+    public private(set) var isImmutable = false
 
     deinit { close() }
 

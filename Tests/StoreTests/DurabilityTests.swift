@@ -46,6 +46,7 @@ func crashImage(of path: String, into directory: TemporaryDirectory) throws -> S
         // A read-only reader (the CLI) sees it while the writer is open too.
         let reader = try Store(path: path, readOnly: true)
         #expect(try reader.session(id: id) == completed)
+        #expect(try reader.withDatabase { db in db.isImmutable } == false)
         store.close()
     }
 

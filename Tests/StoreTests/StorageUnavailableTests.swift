@@ -82,6 +82,22 @@ import Testing
         #expect([8, 14, 10].contains(error?.sqliteFailure?.code ?? 0))  // READONLY, CANTOPEN or IOERR
         // A new database cannot be created there either.
         #expect(expectStoreError { () throws(StoreError) in try Store(path: target + "/new.db") }?.isStorageUnavailable == true)
+
+        // The CLI can still read it: no -wal (cleanly closed), no -shm can be created, so the
+        // read-only open falls back to immutable=1. (A file name that needs URI escaping.)
+        #expect(!FileManager.default.fileExists(atPath: source + "/cs.db-wal"))
+        let reader = try Store(path: target + "/cs.db", readOnly: true)
+        #expect(try reader.session(id: id)?.status == .active)
+        #expect(try reader.withDatabase { db in db.isImmutable })
+        #expect(!FileManager.default.fileExists(atPath: source + "/cs.db-shm"))
+        reader.close()
+        Mounts.unmount(target)
+        let odd = source + "/odd ?name#%25.db"
+        try FileManager.default.copyItem(atPath: source + "/cs.db", toPath: odd)
+        try Mounts.bind(source, at: target, readOnly: true)
+        let oddReader = try Store(path: target + "/odd ?name#%25.db", readOnly: true)
+        #expect(try oddReader.sessions().map(\.id) == [id])
+        #expect(try oddReader.withDatabase { db in db.isImmutable })
     }
 
     @Test(.enabled(if: Mounts.permitted, "needs CAP_SYS_ADMIN to mount"))

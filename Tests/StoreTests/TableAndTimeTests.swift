@@ -93,3 +93,8 @@ import Testing
         }
     }
 }
+
+@Test func uriEscaping() {
+    #expect(Database.uriEscaped("/var/lib/cs-companiond/cs-companion.db") == "/var/lib/cs-companiond/cs-companion.db")
+    #expect(Database.uriEscaped("/tmp/a b?c#d%e.db") == "/tmp/a%20b%3Fc%23d%25e.db")
+}
