@@ -113,6 +113,31 @@ public struct ChargingSessionRecord: Sendable, Equatable {
     /// Oldest first.
     public var chargingPeriods: [ChargingPeriod]
 
+    public init(
+        id: String, evseID: String, connectorID: Int, transactionID: String? = nil, tokenUID: String, tokenType: SessionTokenType,
+        contractID: String? = nil, authMethod: AuthMethod? = nil, status: SessionStatus, start: Int64, stop: Int64? = nil,
+        energyStartWh: Double, energyLastWh: Double, energyStopWh: Double? = nil, lastUpdate: Int64, closedByRecovery: Bool = false,
+        chargingPeriods: [ChargingPeriod] = []
+    ) {
+        self.id = id
+        self.evseID = evseID
+        self.connectorID = connectorID
+        self.transactionID = transactionID
+        self.tokenUID = tokenUID
+        self.tokenType = tokenType
+        self.contractID = contractID
+        self.authMethod = authMethod
+        self.status = status
+        self.start = start
+        self.stop = stop
+        self.energyStartWh = energyStartWh
+        self.energyLastWh = energyLastWh
+        self.energyStopWh = energyStopWh
+        self.lastUpdate = lastUpdate
+        self.closedByRecovery = closedByRecovery
+        self.chargingPeriods = chargingPeriods
+    }
+
     /// Energy charged, kWh: (stop or latest reading − start reading) / 1000, rounded to the Wh and
     /// never negative (a meter that was replaced or reset mid-session reads lower).
     public var kwh: Double {

@@ -230,6 +230,13 @@ public final class Store: Sendable {
         try withDatabase { (database) throws(StoreError) in try Self.load(where: "s.id = ?", [.text(id)], in: database).first }
     }
 
+    /// The session with this OCPP transaction id (the most recent when several), or nil.
+    public func session(transactionID: String) throws(StoreError) -> ChargingSessionRecord? {
+        try withDatabase { (database) throws(StoreError) in
+            try Self.load(where: "s.transaction_id = ?", [.text(transactionID)], in: database).last
+        }
+    }
+
     /// The ACTIVE sessions, oldest first.
     public func activeSessions() throws(StoreError) -> [ChargingSessionRecord] {
         try withDatabase { (database) throws(StoreError) in try Self.load(where: "s.status = 'ACTIVE'", [], in: database) }

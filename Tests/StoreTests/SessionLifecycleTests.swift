@@ -25,6 +25,8 @@ import Testing
         try store.addPeriod(sessionID: id, start: t0 + 5 * minute, dimensions: [ChargingDimension(.parkingTime, 0.05), ChargingDimension(.energy, 0)])
         record = try #require(try store.session(id: id))
         #expect(record.transactionID == "tx-42")
+        #expect(try store.session(transactionID: "tx-42")?.id == id)
+        #expect(try store.session(transactionID: "tx-43") == nil)
         #expect(record.energyLastWh == 12_900.5)
         #expect(record.kwh == 0.9)
         #expect(record.lastUpdate == t0 + 5 * minute)
