@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus",
+                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store",
                 logging, unixSignals,
             ],
             swiftSettings: strict
@@ -66,7 +66,7 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict),
-        .executableTarget(name: "cs-companion", dependencies: ["Daemon", "JosevContract", argumentParser], swiftSettings: strict),
+        .executableTarget(name: "cs-companion", dependencies: ["Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(
             name: "josev-sim",
             dependencies: ["Mosquitto", "JosevContract", "JSONSchema", argumentParser],

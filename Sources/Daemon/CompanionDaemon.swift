@@ -134,9 +134,11 @@ public enum CompanionDaemon {
         let station = makeStation(configuration)
         let identity = OCPPIdentityBox(configuration.ocpp)
         let modbusSource = StationModbusSource(station: station, logger: logger)
+        let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
+        await sessions?.recover()
         let router = ContractRouter(
             schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
-            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) })
+            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger)

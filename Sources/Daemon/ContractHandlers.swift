@@ -55,6 +55,8 @@ struct ContractHandlers: Sendable {
     let ocpp: @Sendable () -> OCPPIdentity
     /// Told whether OCPP's websocket to the back office is up (`websocket_status`; Modbus 1104).
     let ocppConnected: @Sendable (Bool) -> Void
+    /// Records the sessions (nil when the store cannot be used).
+    let sessions: SessionRecorder?
     let logger: Logger
 
     enum Answer: Sendable {
@@ -398,10 +400,12 @@ struct ContractHandlers: Sendable {
                 ChargingToken(id: $0, type: update.tokenType.flatMap { ChargingTokenType(rawValue: $0.rawValue) } ?? .central)
             }
             await station.startTransaction(evseID: evseID, transactionID: update.transactionID, token: token)
+            await sessions?.transactionStarted(evseID: evseID, transactionID: update.transactionID, token: token)
             logger.info("transaction \(update.transactionID) started on \(evseID)", metadata: ["evse_id": "\(evseID)"])
         case .inProgress:
             break
         case .ended:
+            await sessions?.transactionEnded(evseID: evseID, transactionID: update.transactionID)
             let ended = await station.endTransaction(transactionID: update.transactionID, evseID: update.evseID)
             let energy = ended.flatMap { t in t.energyAtEndWh.map { $0 - t.energyAtStartWh } }
             let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""

@@ -66,11 +66,12 @@ public final class ContractRouter: Sendable {
         schemas: SchemaCatalog, station: Station, publisher: any MessagePublisher, logger: Logger,
         ocpp: @escaping @Sendable () -> OCPPIdentity = { OCPPIdentity.defaults },
         ocppConnected: @escaping @Sendable (Bool) -> Void = { _ in },
+        sessions: SessionRecorder? = nil,
         maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes
     ) {
         self.schemas = schemas
         self.station = station
-        handlers = ContractHandlers(station: station, ocpp: ocpp, ocppConnected: ocppConnected, logger: logger)
+        handlers = ContractHandlers(station: station, ocpp: ocpp, ocppConnected: ocppConnected, sessions: sessions, logger: logger)
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes

@@ -45,6 +45,7 @@ extension ContractRouter {
 
     /// One station notification → what Josev must hear.
     public func publish(_ notification: StationNotification) async {
+        await handlers.sessions?.observe(notification)
         switch notification {
         case .statusAndLimitsChanged(let evseIDs):
             await publishStatusAndLimits(reason: "changed on \(evseIDs.joined(separator: ", "))")

@@ -4,7 +4,6 @@
 // Compiled only once the cs-companion target depends on `Store` (`canImport(CSQLite)` is true only
 // then: the Store module's own module map comes with that dependency, while Store.swiftmodule alone
 // sits in the shared build directory either way); the `#if` can go when the dependency is in.
-#if canImport(Store) && canImport(CSQLite)
 import ArgumentParser
 import JSONSchema
 import Store
@@ -113,4 +112,3 @@ extension JSONValue {
         }
     }
 }
-#endif

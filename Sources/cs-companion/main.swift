@@ -14,7 +14,7 @@ struct CompanionCommand: ParsableCommand {
         abstract: "Tools for the cs-companiond charging-station daemon.",
         version: companionVersion,
         subcommands: [
-            Validate.self, Status.self, Plug.self, Unplug.self, RFID.self, Fault.self, ClearFault.self, EV.self,
+            Validate.self, Sessions.self, Status.self, Plug.self, Unplug.self, RFID.self, Fault.self, ClearFault.self, EV.self,
         ]
     )
 }

@@ -103,3 +103,52 @@ struct ForeignRequestTests {
         #expect(await daemon.stop() == 0)
     }
 }
+
+@Suite("charging sessions recorded", .timeLimit(.minutes(1)))
+struct SessionRecordTests {
+    @Test("a transaction becomes a recorded session; one cut by SIGKILL is closed at the next start")
+    func recordedAndRecovered() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let config = stationConfigYAML(port: broker.port, logLevel: "info")
+        let evse = "DE*TST*E0001*1"
+        var daemon = try DaemonProcess(config: config, directory: directory)
+        #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: broker)
+        let database = directory.file("state") + "/cs-companion.db"
+
+        // A completed transaction.
+        try josev.send(.update(name: "transaction_status", data: [
+            "transaction_id": "tx-1", "status": "started", "evse_id": .string(evse), "id_token": "04AA", "token_type": "ISO14443",
+        ]))
+        #expect(await daemon.waitForLog("transaction tx-1 started"), "\(daemon.log)")
+        try josev.send(.update(name: "transaction_status", data: ["transaction_id": "tx-1", "status": "ended", "evse_id": .string(evse)]))
+        #expect(await daemon.waitForLog("recorded"), "\(daemon.log)")
+        let json = try await Repository.run("cs-companion", ["sessions", "--db", database, "--format", "json"])
+        #expect(json.status == 0, "\(json.output)")
+        #expect(json.output.contains("\"COMPLETED\""), "\(json.output)")
+        #expect(json.output.contains("tx-1"), "\(json.output)")
+        let ocpi = try await Repository.run("cs-companion", [
+            "sessions", "--db", database, "--format", "ocpi", "--country-code", "DE", "--party-id", "CSC", "--location-id", "LOC1",
+            "--currency", "EUR",
+        ])
+        #expect(ocpi.status == 0, "\(ocpi.output)")
+        #expect(ocpi.output.contains("\"evse_uid\""), "\(ocpi.output)")
+        #expect(ocpi.output.contains("\"RFID\""), "\(ocpi.output)")
+
+        // A transaction running when the daemon is killed.
+        try josev.send(.update(name: "transaction_status", data: [
+            "transaction_id": "tx-2", "status": "started", "evse_id": .string(evse), "id_token": "04BB", "token_type": "ISO14443",
+        ]))
+        #expect(await daemon.waitForLog("transaction tx-2 started"))
+        daemon.signal(SIGKILL)
+        _ = await daemon.waitForExit()
+        daemon = try DaemonProcess(config: config, directory: directory)
+        #expect(await daemon.waitForLog("was running when the daemon stopped"), "\(daemon.log)")
+        let after = try await Repository.run("cs-companion", ["sessions", "--db", database, "--format", "json"])
+        #expect(!after.output.contains("\"ACTIVE\""), "\(after.output)")
+        #expect(after.output.contains("tx-2"), "\(after.output)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+    }
+}
