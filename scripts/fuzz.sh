@@ -93,7 +93,7 @@ for target in "${TARGETS[@]}"; do
     ls -t "fuzz/crashes/$target/" | grep -v '^\.' | head -5 >&2 || true
   elif [ "${FUZZ_MERGE:-0}" = 1 ]; then
     echo "== merging new coverage of $target into fuzz/corpus/$target"
-    CS_FUZZ_STRICT=${FUZZ_STRICT:-1} CS_COMPANION_SCHEMAS="$ROOT/schemas" \
+    CS_FUZZ_STRICT=${FUZZ_STRICT:-1} CS_COMPANION_SCHEMAS="$ROOT/schemas" LSAN_OPTIONS="$LSAN" SWIFT_BACKTRACE=enable=no \
       "$SCRATCH/bin/fuzz-$target" -merge=1 -max_len="$(max_len "$target")" "fuzz/corpus/$target" "$work" \
       >"$SCRATCH/logs/$target.merge.log" 2>&1
     tail -1 "$SCRATCH/logs/$target.merge.log"
