@@ -71,3 +71,9 @@ clean:
 
 check-install: release
 	scripts/check-install.sh
+
+# make fuzz [FUZZ_TIME=<s per target>] [FUZZ_RUNS=<inputs per target>]: libFuzzer + ASan builds of
+# the fuzz targets (.build-fuzz/), run on fuzz/corpus/; crashes land in fuzz/crashes/<target>/.
+.PHONY: fuzz
+fuzz:
+	FUZZ_TIME="$(FUZZ_TIME)" FUZZ_RUNS="$(FUZZ_RUNS)" scripts/fuzz.sh
