@@ -1,7 +1,8 @@
+import Modbus
+
 /// What gridbox-sim needs from a Modbus TCP connection to one station: holding registers by unit id.
 ///
-/// `ModbusTCPLink` (below, our own small client) implements it today; the project's `Modbus` module
-/// client can replace it behind this protocol later.
+/// `ModbusClientLink` implements it with the `Modbus` module's client.
 protocol RegisterLink: Sendable {
     /// Opens the connection (no-op when open).
     func connect() async throws
@@ -39,44 +40,21 @@ enum ModbusError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Big-endian register decoding and encoding of the Alfen map (PROFILE §2): high word first,
-/// strings two ASCII characters per register with the first in the high byte, NUL-terminated.
+/// The Alfen map's register coding (PROFILE §2), from the `Modbus` module, with the simulator's
+/// fallbacks for short reads (0 or NaN) and unavailable text (0xFFFF registers are not text).
 enum RegisterCodec {
-    static func uint32(_ registers: ArraySlice<UInt16>) -> UInt32 {
-        let r = Array(registers)
-        guard r.count >= 2 else { return 0 }
-        return UInt32(r[0]) << 16 | UInt32(r[1])
-    }
+    static func uint32(_ registers: ArraySlice<UInt16>) -> UInt32 { ModbusRegisters.uint32(registers) ?? 0 }
 
-    static func float32(_ registers: ArraySlice<UInt16>) -> Float {
-        let r = Array(registers)
-        guard r.count >= 2 else { return .nan }
-        return Float(bitPattern: UInt32(r[0]) << 16 | UInt32(r[1]))
-    }
+    static func float32(_ registers: ArraySlice<UInt16>) -> Float { ModbusRegisters.float32(registers) ?? .nan }
 
-    static func float64(_ registers: ArraySlice<UInt16>) -> Double {
-        let r = Array(registers)
-        guard r.count >= 4 else { return .nan }
-        let bits = r.prefix(4).reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
-        return Double(bitPattern: bits)
-    }
+    static func float64(_ registers: ArraySlice<UInt16>) -> Double { ModbusRegisters.float64(registers) ?? .nan }
 
     static func string(_ registers: ArraySlice<UInt16>) -> String {
-        var bytes: [UInt8] = []
-        for register in registers {
-            bytes.append(UInt8(register >> 8))
-            bytes.append(UInt8(register & 0xFF))
-        }
-        if let end = bytes.firstIndex(of: 0) { bytes.removeSubrange(end...) }
-        // Unavailable registers read 0xFFFF: not text.
-        bytes.removeAll { $0 == 0xFF }
-        return String(decoding: bytes, as: UTF8.self).trimmingSpaces
+        let available = registers.filter { $0 != 0xFFFF }
+        return ModbusRegisters.string(available).trimmingSpaces
     }
 
-    static func registers(float32 value: Float) -> [UInt16] {
-        let bits = value.bitPattern
-        return [UInt16(bits >> 16), UInt16(bits & 0xFFFF)]
-    }
+    static func registers(float32 value: Float) -> [UInt16] { ModbusRegisters.registers(float32: value) }
 }
 
 extension String {
