@@ -40,16 +40,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Libraries.
+        // A pthread-mutex lock that ThreadSanitizer understands (Synchronization.Mutex it does not, on Linux).
+        .target(name: "Locking", swiftSettings: strict),
         .target(name: "JSONSchema", swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSONSchema"], swiftSettings: strict),
-        .target(name: "Mosquitto", dependencies: ["CMosquitto"], swiftSettings: strict),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Locking"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
         .target(name: "JosevContract", dependencies: ["JSONSchema"], swiftSettings: strict),
         .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
         // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
         .target(name: "Modbus", dependencies: [nioCore, nioPosix, logging], swiftSettings: strict),
         // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
-        .target(name: "Store", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["CSQLite", "Locking"], swiftSettings: strict),
         // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`
         // and the corpus regression tests.
         .target(name: "FuzzTargets", dependencies: ["JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
@@ -80,7 +82,7 @@ let package = Package(
         ),
 
         // Test helpers: real brokers on free loopback ports, throwaway CAs, processes, temp dirs.
-        .target(name: "TestSupport", dependencies: ["JSONSchema"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["JSONSchema", "Locking"], swiftSettings: strict),
 
         // Tests.
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"], swiftSettings: strict),

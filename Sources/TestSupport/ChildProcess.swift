@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 
 /// A child process started with `posix_spawn`, with an EMPTY signal mask and default signal

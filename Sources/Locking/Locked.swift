@@ -1,6 +1,6 @@
 import Glibc
 
-/// A value guarded by a `pthread_mutex_t`, for test helpers and tests.
+/// A value guarded by a `pthread_mutex_t` (the Mosquitto wrapper, the store, the test helpers).
 ///
 /// Prefer it over `Synchronization.Mutex` in code that runs under ThreadSanitizer: on Linux
 /// (Swift 6.3.1, measured) TSan does not see Mutex's futex-based locking and reports correctly
