@@ -72,6 +72,12 @@ clean:
 check-install: release
 	scripts/check-install.sh
 
+# make soak [DURATION=10m] [BROKER_RESTART_EVERY=300] [SAMPLE=10]: daemon, broker, josev-sim load and
+# sessions and gridbox-sim together; RSS over time, reconnects, errors, messages; fails if memory grows.
+.PHONY: soak
+soak: deps
+	DURATION="$(DURATION)" BROKER_RESTART_EVERY="$(BROKER_RESTART_EVERY)" SAMPLE="$(SAMPLE)" scripts/soak.sh
+
 # make fuzz [FUZZ_TIME=<s per target>] [FUZZ_RUNS=<inputs per target>]: libFuzzer + ASan builds of
 # the fuzz targets (.build-fuzz/), run on fuzz/corpus/; crashes land in fuzz/crashes/<target>/.
 .PHONY: fuzz

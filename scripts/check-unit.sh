@@ -6,7 +6,7 @@
 #     status AND on any output: verify exits 0 on unknown keys and unparsable values, it only
 #     prints a warning.
 #  2. `systemd-analyze security --offline=yes --threshold=N`, N = ten times the highest accepted
-#     exposure score (default 20, i.e. score <= 2.0; override with CHECK_UNIT_THRESHOLD).
+#     exposure score (default 15, i.e. score <= 1.5; override with CHECK_UNIT_THRESHOLD).
 #     Prints the score.
 #
 # Exit status 0 when both pass, 1 on a failed check, 2 on a usage or environment error.
@@ -14,7 +14,7 @@ set -eu
 
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 unit=${1:-"$here/../systemd/cs-companiond.service"}
-threshold=${CHECK_UNIT_THRESHOLD:-20}
+threshold=${CHECK_UNIT_THRESHOLD:-15}
 
 if [ ! -f "$unit" ]; then
     echo "check-unit: no such unit file: $unit" >&2

@@ -378,7 +378,7 @@ struct ContractHandlers: Sendable {
         do {
             let answer = try ContractMessages.decode(AuthorizationResponse.self, from: response)
             let decision = AuthorizationDecision(rawValue: answer.status.rawValue) ?? .rejected
-            logger.info("authorization of \(token) on \(evseID): \(answer.status.rawValue)", metadata: ["evse_id": "\(evseID)"])
+            logger.info("authorization of \(token.redacted) on \(evseID): \(answer.status.rawValue)", metadata: ["evse_id": "\(evseID)"])
             await station.authorize(evseID: evseID, token: token, decision: decision)
         } catch {
             logger.warning("cannot read the authorization response: \(error)")

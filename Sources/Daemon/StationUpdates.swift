@@ -64,7 +64,7 @@ extension ContractRouter {
             logger.info("contactor \(closed ? "closed" : "opened") on \(evseID)", metadata: ["evse_id": "\(evseID)"])
             sendUpdate(CsContactorStatus(evseID: evseID, status: closed ? .closed : .opened))
         case .authorizationRequested(let evseID, let token):
-            logger.info("asking Josev to authorize \(token) on \(evseID)", metadata: ["evse_id": "\(evseID)"])
+            logger.info("asking Josev to authorize \(token.redacted) on \(evseID)", metadata: ["evse_id": "\(evseID)"])
             let tokenType = AuthorizationRequestTokenType(rawValue: token.type.rawValue) ?? .local
             sendRequest(
                 AuthorizationRequest(tokenType: tokenType, evseID: evseID, idToken: token.id),
@@ -77,7 +77,7 @@ extension ContractRouter {
             case .rejected: status = .rejected
             default: return
             }
-            logger.info("local authorization of \(token) on \(evseID): \(status.rawValue)", metadata: ["evse_id": "\(evseID)"])
+            logger.info("local authorization of \(token.redacted) on \(evseID): \(status.rawValue)", metadata: ["evse_id": "\(evseID)"])
             sendUpdate(AuthorizationUpdate(
                 evseID: evseID, tokenType: TokenType(rawValue: token.type.rawValue) ?? .local, status: status, idToken: token.id))
         case .meterValues(let evseID):

@@ -25,6 +25,14 @@ public struct ChargingToken: Sendable, Equatable, Hashable, CustomStringConverti
     public static func rfid(_ uid: String) -> ChargingToken { ChargingToken(id: uid, type: .iso14443) }
 
     public var description: String { "\(type.rawValue):\(id)" }
+
+    /// For logs: the type and the last four characters only. A card UID or a key code is enough
+    /// to clone a card or open a station, and the journal is read by more people than the
+    /// back office; the last four characters still let a technician match a driver's card.
+    public var redacted: String {
+        guard id.count > 4 else { return "\(type.rawValue):****" }
+        return "\(type.rawValue):…\(id.suffix(4))"
+    }
 }
 
 /// Where an EVSE stands with the authorization of its (next) session.

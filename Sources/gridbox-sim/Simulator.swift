@@ -131,31 +131,46 @@ actor Simulator {
     /// Reads every reachable station (concurrently); tries the others when their backoff is over.
     private func poll() async {
         let now = clock.now
-        let jobs: [(Int, any RegisterLink, StationIdentity?, Bool)] = stations.enumerated().compactMap { index, station in
+        let jobs: [PollJob] = stations.enumerated().compactMap { index, station in
             guard station.connected || now >= station.nextAttempt else { return nil }
-            return (index, station.link, station.connected ? station.identity : nil, station.blockReadWorks)
+            return PollJob(
+                index: index, link: station.link, identity: station.connected ? station.identity : nil, blockRead: station.blockReadWorks)
         }
-        let results = await withTaskGroup(of: (Int, Result<PollResult, any Error>).self) { group in
-            for (index, link, identity, block) in jobs {
+        let results = await withTaskGroup(of: PollOutcome.self) { group in
+            for job in jobs {
                 group.addTask {
                     do {
-                        return (index, .success(try await Self.pollStation(link: link, identity: identity, blockRead: block)))
+                        let result = try await Self.pollStation(link: job.link, identity: job.identity, blockRead: job.blockRead)
+                        return PollOutcome(index: job.index, result: .success(result))
                     } catch {
-                        await link.close()
-                        return (index, .failure(error))
+                        await job.link.close()
+                        return PollOutcome(index: job.index, result: .failure(error))
                     }
                 }
             }
-            var results: [(Int, Result<PollResult, any Error>)] = []
+            var results: [PollOutcome] = []
             for await result in group { results.append(result) }
             return results
         }
-        for (index, result) in results.sorted(by: { $0.0 < $1.0 }) {
-            switch result {
-            case .success(let poll): stationPolled(index, poll)
-            case .failure(let error): stationFailed(index, error)
+        for outcome in results.sorted(by: { $0.index < $1.index }) where stations.indices.contains(outcome.index) {
+            switch outcome.result {
+            case .success(let poll): stationPolled(outcome.index, poll)
+            case .failure(let error): stationFailed(outcome.index, error)
             }
         }
+    }
+
+    /// One station to read in this cycle.
+    struct PollJob: Sendable {
+        var index: Int
+        var link: any RegisterLink
+        var identity: StationIdentity?
+        var blockRead: Bool
+    }
+
+    struct PollOutcome: Sendable {
+        var index: Int
+        var result: Result<PollResult, any Error>
     }
 
     struct PollResult: Sendable {

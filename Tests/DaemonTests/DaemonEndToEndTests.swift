@@ -140,6 +140,8 @@ struct DaemonEndToEndTests {
         let daemon = try DaemonProcess(config: config, directory: directory)
         #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
         #expect(await daemon.stop() == 0)
+        // The daemon logs at debug level here: still no password in any line.
+        #expect(!daemon.log.contains("s3cret"), "the password reached the log")
 
         // World-readable credentials are refused before anything connects.
         let open = try TemporaryDirectory()
@@ -147,6 +149,7 @@ struct DaemonEndToEndTests {
         let refused = try DaemonProcess(config: stationConfigYAML(port: broker.port, extraMQTT: "  credentials_file: \(leaked)"), directory: open)
         #expect(await refused.waitForExit() == 78)
         #expect(refused.log.contains("accessible to other users"), "\(refused.log)")
+        #expect(!refused.log.contains("s3cret"), "the password reached the log")
 
         // A wrong password is reported with the broker's reason and retried, not fatal.
         let wrong = try TemporaryDirectory()
@@ -154,6 +157,7 @@ struct DaemonEndToEndTests {
         let denied = try DaemonProcess(config: stationConfigYAML(port: broker.port, extraMQTT: "  credentials_file: \(bad)"), directory: wrong)
         #expect(await waitUntil(timeout: .seconds(5)) { denied.log.lowercased().contains("not authorised") || denied.log.lowercased().contains("not authorized") }, "\(denied.log)")
         #expect(await denied.stop() == 0)
+        #expect(!denied.log.contains("nope"), "the password reached the log")
     }
 
     @Test("connects over TLS, verifying the broker against a throwaway CA")

@@ -64,6 +64,9 @@ struct SessionScenarioTests {
         #expect(status["data"]?["status"] == "opened")
         await josev.close()
         #expect(await daemon.stop() == 0)
+        // The card's UID is logged as its last four characters only.
+        #expect(daemon.log.contains("…BBCC"), "\(daemon.log)")
+        #expect(!daemon.log.contains("04AABBCC"), "the card UID reached the log")
     }
 }
 
