@@ -214,7 +214,14 @@ public final class SessionRecorder: Sendable {
             sessions[evseID] = active
             return finished
         }
-        guard let closing else { return }
+        guard let closing else {
+            // Periodic meter values (once a minute): the running energy, so that a session cut by a
+            // crash is closed with at most a minute of energy unrecorded.
+            if charging == nil, let sessionID = state.withLock({ $0[evseID]?.sessionID }) {
+                write(.update(sessionID: sessionID, energyWh: snapshot.energyImportedWh, at: now))
+            }
+            return
+        }
         closePeriod(closing, energyWh: snapshot.energyImportedWh)
         write(.update(sessionID: closing.sessionID, energyWh: snapshot.energyImportedWh, at: now))
     }

@@ -60,11 +60,11 @@ extension SessionRecorder {
             guard let text = settings[PersistentKey.safeCurrent(evse.evseID)], let stored = Double(text), stored.isFinite, stored >= 0 else {
                 continue
             }
-            if evse.safeCurrent == nil {
+            if evse.safeCurrent == nil, stored != evse.effectiveSafeCurrent {
                 configuration.evses[index].safeCurrent = stored
                 reconfigure = true
                 restored.append("safe current \(stored) A on \(evse.evseID)")
-            } else if evse.effectiveSafeCurrent != stored {
+            } else if evse.safeCurrent != nil, evse.effectiveSafeCurrent != stored {
                 logger.notice(
                     "safe current on \(evse.evseID): \(evse.effectiveSafeCurrent) A from the configuration (was \(stored) A)",
                     metadata: ["evse_id": "\(evse.evseID)"])
