@@ -135,13 +135,14 @@ public enum CompanionDaemon {
         let identity = OCPPIdentityBox(configuration.ocpp)
         let modbusSource = StationModbusSource(station: station, logger: logger)
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
-        await sessions?.recover()
+        await sessions.recover()
+        await sessions.restoreState()
         let router = ContractRouter(
             schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
             ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
-            router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger)
+            router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions)
         return await runtime.run()
     }
 

@@ -7,14 +7,20 @@ import Synchronization
 import Systemd
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The running daemon: one structured task group of loops, each with one job.
 ///
 /// - messages: every MQTT message from `josev/cs` through the router, one at a time, in order;
 /// - connection: logs broker up/down, re-publishes the station's state after every (re)connect,
 ///   and sends READY=1 after the first connection (subscriptions are acknowledged by then);
 /// - station events: a `cs_status_and_limits` update on every change of a status or a limit;
-/// - watchdog: WATCHDOG=1 at half of `WatchdogSec=`, only after the station actor answered, so a
-///   stuck daemon stops pinging and systemd restarts it;
+/// - tick: advances the station's clock, retries the writes the disk refused, and beats the main
+///   loop's heartbeat;
+/// - watchdog: WATCHDOG=1 at half of `WatchdogSec=`, only while the tick's heartbeat is fresh and
+///   after the station actor answered, so a stuck daemon stops pinging and systemd restarts it;
 /// - signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.
 final class DaemonRuntime: Sendable {
     let options: DaemonOptions
@@ -27,7 +33,17 @@ final class DaemonRuntime: Sendable {
     let notifier: SystemdNotifier
     let levelBox: LogLevelBox
     let logger: Logger
+    let sessions: SessionRecorder?
     private let state: Mutex<RuntimeState>
+    /// When the tick loop last completed a round (the main loop's heartbeat).
+    private let heartbeat = Mutex<ContinuousClock.Instant>(.now)
+    /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick loop blocks its
+    /// thread as a hung call would. Unset in production: the hook then costs nothing.
+    private let stallFile: String?
+
+    static let tickInterval: Duration = .milliseconds(250)
+    /// The heartbeat is fresh while the tick loop missed fewer than four rounds.
+    static let heartbeatTolerance: Duration = .seconds(1)
 
     struct RuntimeState {
         var configuration: DaemonConfiguration
@@ -39,8 +55,10 @@ final class DaemonRuntime: Sendable {
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
         router: ContractRouter, ocppIdentity: OCPPIdentityBox, modbusSource: StationModbusSource, notifier: SystemdNotifier,
-        levelBox: LogLevelBox, logger: Logger
+        levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder? = nil
     ) {
+        self.sessions = sessions
+        stallFile = getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
         self.ocppIdentity = ocppIdentity
         self.modbusSource = modbusSource
         self.options = options
@@ -73,6 +91,9 @@ final class DaemonRuntime: Sendable {
                 control?.stop()
                 return .failure
             }
+        }
+        if let stallFile {
+            logger.warning("test hook armed: the main loop blocks while \(stallFile) exists (CS_COMPANIOND_TEST_STALL)")
         }
         _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
         client.start()
@@ -192,20 +213,34 @@ final class DaemonRuntime: Sendable {
     }
 
     /// Advances the station's clock: meters integrate, the simulated hardware moves, periodic
-    /// meter values fall due.
+    /// meter values fall due; retries the writes the disk refused; beats the heartbeat.
     private func tickLoop() async {
         while !Task.isCancelled {
+            if let stallFile { stallWhileExists(stallFile) }
             await station.tick()
+            sessions?.retryPending()
+            heartbeat.withLock { $0 = .now }
             do {
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: Self.tickInterval)
             } catch {
                 return
             }
         }
     }
 
+    /// The test hook: blocks this thread (not just this task) while `file` exists.
+    private func stallWhileExists(_ file: String) {
+        guard access(file, F_OK) == 0 else { return }
+        logger.warning("main loop blocked by the test hook (\(file))")
+        while access(file, F_OK) == 0 { usleep(20_000) }
+        logger.warning("main loop released by the test hook")
+    }
+
+    /// WATCHDOG=1 only while the main loop's heartbeat is fresh and the station actor answers:
+    /// a blocked loop stops the pings and systemd (WatchdogSec=) aborts and restarts the daemon.
     private func watchdogLoop(every interval: Duration) async {
         let clock = ContinuousClock()
+        var withheld = false
         while !Task.isCancelled {
             let started = clock.now
             await station.heartbeat()
@@ -213,7 +248,17 @@ final class DaemonRuntime: Sendable {
             if took > interval {
                 logger.warning("station answered the watchdog probe after \(took)", metadata: MessageID.watchdogLate.metadata)
             }
-            _ = notifier.watchdog()
+            let age = heartbeat.withLock { $0 }.duration(to: clock.now)
+            if age <= max(Self.heartbeatTolerance, interval) {
+                if withheld { logger.notice("main loop alive again; watchdog pings resume", metadata: MessageID.watchdogLate.metadata) }
+                withheld = false
+                _ = notifier.watchdog()
+            } else if !withheld {
+                withheld = true
+                logger.error(
+                    "main loop silent for \(age): WATCHDOG=1 withheld (systemd restarts the daemon when WatchdogSec= runs out)",
+                    metadata: MessageID.watchdogLate.metadata)
+            }
             do {
                 try await Task.sleep(for: interval)
             } catch {

@@ -9,16 +9,31 @@ import Synchronization
 
 /// Records charging sessions in the store: one per transaction Josev (OCPP) runs, with a charging
 /// period per change of charging state (contactor) and at most every 5 minutes, energy from the
-/// EVSE's meter. Storage problems never stop the station serving Josev: they are logged (at most
-/// once a minute) and the recorder retries with the next event.
+/// EVSE's meter. It also keeps the persistent settings and the availability (`StatePersistence`).
+///
+/// Storage problems never stop the station serving Josev. A write the store refuses because the
+/// disk is full, read-only or failing is kept, in order, in a bounded queue in memory (the oldest
+/// is dropped when it is full, and the drops are counted); the connection is closed so that
+/// nothing holds the file system, and `retryPending()` — called from the daemon's tick — opens the
+/// store again and replays the queue at most once a second until the disk takes writes again.
+/// While the queue is not empty, new writes join its end, so the store sees them in the order they
+/// happened. Problems are logged at most once a minute; a recovery once, with the writes it caught up.
 public final class SessionRecorder: Sendable {
     static let periodLength: Duration = .seconds(300)
+    /// Writes kept while the disk refuses them (a session writes about one a minute; this holds
+    /// days of a busy station). Beyond it the oldest are dropped.
+    static let defaultQueueLimit = 20_000
+    /// How often a failing store is retried.
+    static let retryInterval: Duration = .seconds(1)
 
-    let store: Store
+    let path: String
     let station: Station
     let logger: Logger
     private let state = Mutex<[String: Active]>([:])
+    private let storage: Mutex<Storage>
     private let lastProblem = Mutex<ContinuousClock.Instant?>(nil)
+    /// The persistent values last written, to write only changes (`StatePersistence`).
+    let persisted = Mutex<[String: String]>([:])
 
     /// The session running on an EVSE.
     struct Active: Sendable {
@@ -31,30 +46,94 @@ public final class SessionRecorder: Sendable {
         var charging: Bool
     }
 
-    init(store: Store, station: Station, logger: Logger) {
-        self.store = store
-        self.station = station
-        self.logger = logger
+    /// One write to the store, kept until the store took it.
+    enum Write: Sendable {
+        case start(
+            id: String, evseID: String, connectorID: Int, transactionID: String, tokenUID: String, tokenType: SessionTokenType,
+            start: Int64, energyWh: Double)
+        case period(sessionID: String, start: Int64, dimensions: [ChargingDimension])
+        case update(sessionID: String, energyWh: Double, at: Int64)
+        case complete(sessionID: String, transactionID: String, evseID: String, stop: Int64, energyWh: Double)
+        case setting(key: String, value: String?, at: Int64)
+        case availability(scope: String, operative: Bool, at: Int64)
+
+        var summary: String {
+            switch self {
+            case .start(_, _, _, let transactionID, _, _, _, _): "the start of transaction \(transactionID)"
+            case .period(let sessionID, _, _): "a charging period of \(sessionID)"
+            case .update(let sessionID, _, _): "the energy of session \(sessionID)"
+            case .complete(_, let transactionID, _, _, _): "the end of transaction \(transactionID)"
+            case .setting(let key, _, _): "setting \(key)"
+            case .availability(let scope, _, _): "the availability of \(scope)"
+            }
+        }
     }
 
-    /// Opens (creates) the database under the state directory; nil, with the reason logged,
-    /// when it cannot be opened: the station then runs without recording.
-    static func open(stateDirectory: String, station: Station, logger: Logger) -> SessionRecorder? {
+    /// The connection and what waits for it.
+    struct Storage {
+        var store: Store?
+        var pending: [Write] = []
+        /// Index of the first pending write (the queue is consumed from the front).
+        var head = 0
+        var dropped = 0
+        /// A write failed since the store last took everything.
+        var failing = false
+        var lastAttempt: ContinuousClock.Instant?
+        let limit: Int
+        /// Crash recovery ran on an open store (once per start).
+        var recovered = false
+
+        var count: Int { pending.count - head }
+
+        mutating func enqueue(_ write: Write) {
+            pending.append(write)
+            if count > limit {
+                head += 1
+                dropped += 1
+            }
+            if head > 1024, head * 2 > pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    init(path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit) {
+        self.path = path
+        self.station = station
+        self.logger = logger
+        storage = Mutex(Storage(store: store, failing: store == nil, limit: max(1, queueLimit)))
+    }
+
+    /// Opens (creates) the database under the state directory. When it cannot be opened now, the
+    /// reason is logged and the recorder keeps what happens in memory until it can.
+    static func open(
+        stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit
+    ) -> SessionRecorder {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             let store = try Store(path: path)
             logger.info("sessions recorded in \(path)")
-            return SessionRecorder(store: store, station: station, logger: logger)
+            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit)
         } catch {
-            logger.error("cannot open the session store \(path): \(error); sessions are not recorded")
-            return nil
+            logger.error("cannot open the session store \(path): \(error); sessions are kept in memory until it can be opened")
+            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit)
         }
     }
 
     /// At start: a session still ACTIVE was cut by a crash or a power loss. The meter restarted
-    /// with the daemon, so it is closed with the last energy recorded for it.
+    /// with the daemon, so it is closed with the last energy recorded for it. Runs when the store
+    /// opens (now, or later when the disk comes back).
     func recover() async {
+        storage.withLock { storage in
+            guard let store = storage.store, !storage.recovered else { return }
+            recover(store)
+            storage.recovered = true
+        }
+    }
+
+    private func recover(_ store: Store) {
         do {
             let recovered = try store.recoverAfterCrash { _ in nil }
             for item in recovered {
@@ -69,23 +148,27 @@ public final class SessionRecorder: Sendable {
         }
     }
 
+    /// The open store, for reads at start (nil while it cannot be opened).
+    var store: Store? { storage.withLock { $0.store } }
+
+    /// How many writes wait for the disk.
+    var pendingWrites: Int { storage.withLock { $0.count } }
+
     func transactionStarted(evseID: String, transactionID: String, token: ChargingToken?) async {
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? 0
         let connectorID = await station.configuration.evses.first { $0.evseID == evseID }?.connectors.first?.id ?? 1
         let charging = await station.contactorClosed(evseID: evseID) ?? false
         let now = WallClock.unixMilliseconds()
-        do {
-            let id = try store.startSession(
-                evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: token?.id ?? "",
-                tokenType: SessionTokenType(token?.type.rawValue ?? "no_authorization"), start: now, energyWh: energy)
-            state.withLock {
-                $0[evseID] = Active(
-                    sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: .now, periodEnergyWh: energy,
-                    charging: charging)
-            }
-        } catch {
-            problem("cannot record the start of transaction \(transactionID)", error)
+        let id = UUIDText.random()
+        state.withLock {
+            $0[evseID] = Active(
+                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: .now, periodEnergyWh: energy,
+                charging: charging)
         }
+        write(
+            .start(
+                id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: token?.id ?? "",
+                tokenType: SessionTokenType(token?.type.rawValue ?? "no_authorization"), start: now, energyWh: energy))
     }
 
     func transactionEnded(evseID: String, transactionID: String) async {
@@ -93,21 +176,19 @@ public final class SessionRecorder: Sendable {
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? active.periodEnergyWh
         let now = WallClock.unixMilliseconds()
         closePeriod(active, energyWh: energy)
-        do {
-            let record = try store.completeSession(id: active.sessionID, stop: now, energyWh: energy)
-            logger.info("session \(record.id) recorded: \(record.kwh) kWh", metadata: ["evse_id": "\(evseID)"])
-        } catch {
-            problem("cannot record the end of transaction \(transactionID)", error)
-        }
+        write(.complete(sessionID: active.sessionID, transactionID: transactionID, evseID: evseID, stop: now, energyWh: energy))
     }
 
-    /// Contactor changes and periodic meter values: periods and the running energy.
+    /// Contactor changes and periodic meter values: periods and the running energy; availability
+    /// and limits: the persistent state.
     func observe(_ notification: StationNotification) async {
         switch notification {
         case .contactorChanged(let evseID, let closed):
             await newPeriod(evseID: evseID, charging: closed, force: true)
         case .meterValues(let evseID):
             await newPeriod(evseID: evseID, charging: nil, force: false)
+        case .availabilityChanged, .statusAndLimitsChanged:
+            await persistState()
         default:
             break
         }
@@ -133,13 +214,16 @@ public final class SessionRecorder: Sendable {
             sessions[evseID] = active
             return finished
         }
-        guard let closing else { return }
-        closePeriod(closing, energyWh: snapshot.energyImportedWh)
-        do {
-            try store.updateActive(sessionID: closing.sessionID, energyWh: snapshot.energyImportedWh, at: now)
-        } catch {
-            problem("cannot update session \(closing.sessionID)", error)
+        guard let closing else {
+            // Periodic meter values (once a minute): the running energy, so that a session cut by a
+            // crash is closed with at most a minute of energy unrecorded.
+            if charging == nil, let sessionID = state.withLock({ $0[evseID]?.sessionID }) {
+                write(.update(sessionID: sessionID, energyWh: snapshot.energyImportedWh, at: now))
+            }
+            return
         }
+        closePeriod(closing, energyWh: snapshot.energyImportedWh)
+        write(.update(sessionID: closing.sessionID, energyWh: snapshot.energyImportedWh, at: now))
     }
 
     /// Stores the period that ends now: its energy, its maximum power and, when the EV did not
@@ -151,10 +235,100 @@ public final class SessionRecorder: Sendable {
             ChargingDimension(.maxPower, max(0, active.maxPowerW / 1000)),
         ]
         if !active.charging { dimensions.append(ChargingDimension(.parkingTime, hours)) }
+        write(.period(sessionID: active.sessionID, start: active.periodStart, dimensions: dimensions))
+    }
+
+    // MARK: The write queue
+
+    /// Writes now, or queues behind earlier writes that still wait for the disk.
+    func write(_ write: Write) {
+        storage.withLock { storage in
+            guard storage.count == 0, let store = storage.store else {
+                storage.enqueue(write)
+                return
+            }
+            if !apply(write, to: store, storage: &storage) { storage.enqueue(write) }
+        }
+    }
+
+    /// From the daemon's tick: while writes wait, opens the store again (at most once a second) and
+    /// replays them in order. Logs the recovery once when the queue is empty again.
+    func retryPending() {
+        storage.withLock { storage in
+            guard storage.failing || storage.count > 0 else { return }
+            let now = ContinuousClock.now
+            if let last = storage.lastAttempt, last.duration(to: now) < Self.retryInterval { return }
+            storage.lastAttempt = now
+            if storage.store == nil {
+                do {
+                    storage.store = try Store(path: path)
+                } catch {
+                    problem("cannot open the session store \(path)", error)
+                    return
+                }
+                if !storage.recovered, let store = storage.store {
+                    recover(store)
+                    storage.recovered = true
+                }
+            }
+            var caughtUp = 0
+            while storage.count > 0, let store = storage.store {
+                let write = storage.pending[storage.head]
+                guard apply(write, to: store, storage: &storage) else { break }
+                storage.head += 1
+                caughtUp += 1
+            }
+            if storage.count == 0, storage.store != nil {
+                let dropped = storage.dropped
+                storage.pending = []
+                storage.head = 0
+                storage.dropped = 0
+                storage.failing = false
+                let lost = dropped > 0 ? "; \(dropped) older writes were dropped while the queue was full" : ""
+                logger.notice("store writable again, \(caughtUp) writes caught up\(lost)")
+            }
+        }
+    }
+
+    /// One write. False when the disk refused it (it stays queued and the connection is closed);
+    /// true when it was done or cannot ever be done (then it is logged and dropped).
+    private func apply(_ write: Write, to store: Store, storage: inout Storage) -> Bool {
         do {
-            try store.addPeriod(sessionID: active.sessionID, start: active.periodStart, dimensions: dimensions)
+            try perform(write, on: store)
+            return true
+        } catch let error where error.isStorageUnavailable {
+            // Close, so nothing of the daemon holds the file system (it may be remounted), and
+            // open again for the next try.
+            store.close()
+            storage.store = nil
+            storage.failing = true
+            let queued = storage.count + (storage.count == 0 ? 1 : 0)
+            let dropped = storage.dropped > 0 ? ", \(storage.dropped) oldest dropped" : ""
+            problem("cannot record \(write.summary) (\(queued) writes wait for the disk\(dropped))", error)
+            return false
         } catch {
-            problem("cannot record a charging period of \(active.sessionID)", error)
+            logger.error("dropped a write to the session store: \(write.summary): \(error)")
+            return true
+        }
+    }
+
+    private func perform(_ write: Write, on store: Store) throws(StoreError) {
+        switch write {
+        case .start(let id, let evseID, let connectorID, let transactionID, let tokenUID, let tokenType, let start, let energyWh):
+            try store.startSession(
+                id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: tokenUID,
+                tokenType: tokenType, start: start, energyWh: energyWh)
+        case .period(let sessionID, let start, let dimensions):
+            try store.addPeriod(sessionID: sessionID, start: start, dimensions: dimensions)
+        case .update(let sessionID, let energyWh, let at):
+            try store.updateActive(sessionID: sessionID, energyWh: energyWh, at: at)
+        case .complete(let sessionID, _, let evseID, let stop, let energyWh):
+            let record = try store.completeSession(id: sessionID, stop: stop, energyWh: energyWh)
+            logger.info("session \(record.id) recorded: \(record.kwh) kWh", metadata: ["evse_id": "\(evseID)"])
+        case .setting(let key, let value, let at):
+            try store.setSetting(key, value, at: at)
+        case .availability(let scope, let operative, let at):
+            try store.setAvailability(scope: scope, operative: operative, at: at)
         }
     }
 

@@ -10,6 +10,7 @@ public final class TCPProxy: Sendable {
 
     private struct State {
         var open = true
+        var refusing = false
         var connections: [Int32] = []
     }
 
@@ -57,6 +58,12 @@ public final class TCPProxy: Sendable {
         for fd in connections { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
+    /// While refusing, a new connection is closed at once (as by a broker that is not up yet);
+    /// the current ones stay. Lets a test decide when a client may (re)connect.
+    public func setRefusing(_ refusing: Bool) {
+        state.withLock { $0.refusing = refusing }
+    }
+
     /// Stops accepting and severs everything. Idempotent; lets the proxy be released.
     public func close() {
         let wasOpen = state.withLock { s in
@@ -75,6 +82,10 @@ public final class TCPProxy: Sendable {
             if client < 0 {
                 if errno == EINTR { continue }
                 break
+            }
+            if state.withLock({ $0.open && $0.refusing }) {
+                Glibc.close(client)
+                continue
             }
             let registered = state.withLock { s -> Bool in
                 guard s.open else { return false }

@@ -1,0 +1,134 @@
+import Logging
+import Station
+import Store
+
+/// What the station keeps across restarts, in the store's `settings` and `availability` tables:
+///
+/// - the availability set with `change_availability` (OCPP ChangeAvailability persists across
+///   reboots): scopes `station`, `evse:<EVSE id>` and `evse:<EVSE id>/connector:<n>`;
+/// - the safe current of each EVSE (`safe_current/<EVSE id>`, A; PROFILE §4.1: the safe current is
+///   persistent) and whether external (Modbus) control is on (`external_setpoints_enabled`);
+/// - the phases to use of each AC EVSE (`phases/<EVSE id>`, register 1215; the station keeps them
+///   across sessions and resets, and now across restarts).
+///
+/// Restored at start, before READY=1. The configuration file wins over a stored safe current: the
+/// stored one applies only to an EVSE whose configuration names none. The external setpoint and
+/// its valid time are never stored (PROFILE §4.1): after a restart the station runs at the safe
+/// current until the energy manager writes again. Writes go through the recorder's queue, so a
+/// full or read-only disk delays them but does not lose them.
+enum PersistentKey {
+    static let setpointsEnabled = "external_setpoints_enabled"
+    static func safeCurrent(_ evseID: String) -> String { "safe_current/\(evseID)" }
+    static func phases(_ evseID: String) -> String { "phases/\(evseID)" }
+
+    static let station = "station"
+    static func evse(_ evseID: String) -> String { "evse:\(evseID)" }
+    static func connector(_ evseID: String, _ connectorID: Int) -> String { "evse:\(evseID)/connector:\(connectorID)" }
+
+    /// The in-memory cache tells the two tables apart by a prefix.
+    static func cacheKey(setting key: String) -> String { "s:" + key }
+    static func cacheKey(availability scope: String) -> String { "a:" + scope }
+}
+
+extension SessionRecorder {
+    /// At start: applies the stored availability, phases and (where the configuration names none)
+    /// safe currents to the station, and logs what it restored. Without an open store nothing is
+    /// restored (logged); the station then starts operative, as configured.
+    func restoreState() async {
+        guard let store else {
+            logger.warning("no stored settings or availability restored: the session store is not open")
+            return
+        }
+        let settings: [String: String]
+        let availability: [String: Bool]
+        do {
+            settings = try store.settings()
+            availability = try store.allAvailability()
+        } catch {
+            logger.error("cannot read the stored settings and availability: \(error); starting with the configuration's")
+            return
+        }
+        persisted.withLock { cache in
+            for (key, value) in settings { cache[PersistentKey.cacheKey(setting: key)] = value }
+            for (scope, operative) in availability { cache[PersistentKey.cacheKey(availability: scope)] = String(operative) }
+        }
+        var restored: [String] = []
+        var configuration = await station.configuration
+        var reconfigure = false
+        for index in configuration.evses.indices {
+            let evse = configuration.evses[index]
+            guard let text = settings[PersistentKey.safeCurrent(evse.evseID)], let stored = Double(text), stored.isFinite, stored >= 0 else {
+                continue
+            }
+            if evse.safeCurrent == nil, stored != evse.effectiveSafeCurrent {
+                configuration.evses[index].safeCurrent = stored
+                reconfigure = true
+                restored.append("safe current \(stored) A on \(evse.evseID)")
+            } else if evse.safeCurrent != nil, evse.effectiveSafeCurrent != stored {
+                logger.notice(
+                    "safe current on \(evse.evseID): \(evse.effectiveSafeCurrent) A from the configuration (was \(stored) A)",
+                    metadata: ["evse_id": "\(evse.evseID)"])
+            }
+        }
+        if reconfigure { await station.reconfigure(configuration) }
+
+        var scopes: [(String, AvailabilityScope)] = [(PersistentKey.station, .station)]
+        for evse in configuration.evses {
+            scopes.append((PersistentKey.evse(evse.evseID), .evse(evse.evseID)))
+            for connector in evse.connectors {
+                scopes.append((PersistentKey.connector(evse.evseID, connector.id), .connector(evseID: evse.evseID, connectorID: connector.id)))
+            }
+        }
+        for (key, scope) in scopes where availability[key] == false {
+            _ = await station.changeAvailability(scope, operative: false)
+            restored.append("\(key) inoperative")
+        }
+
+        for evse in configuration.evses where evse.ac != nil {
+            guard let text = settings[PersistentKey.phases(evse.evseID)], let phases = Int(text),
+                let current = await station.externalSetpointState(evseID: evse.evseID)?.phases, phases != current
+            else { continue }
+            switch await station.setPhases(phases, evseID: evse.evseID) {
+            case .accepted, .switching:
+                restored.append("\(phases) phase(s) on \(evse.evseID)")
+            case .refused(let reason):
+                logger.info("stored \(phases) phase(s) on \(evse.evseID) not restored: \(reason)", metadata: ["evse_id": "\(evse.evseID)"])
+            }
+        }
+        if !restored.isEmpty { logger.info("restored from the store: \(restored.joined(separator: ", "))") }
+        await persistState()
+    }
+
+    /// Writes the persistent values that changed since they were last written.
+    func persistState() async {
+        let configuration = await station.configuration
+        var values: [String: String] = [
+            PersistentKey.cacheKey(setting: PersistentKey.setpointsEnabled): String(configuration.setpoints.enabled)
+        ]
+        var stationOperative = true
+        for evse in configuration.evses {
+            guard let state = await station.state(of: evse.evseID) else { continue }
+            values[PersistentKey.cacheKey(setting: PersistentKey.safeCurrent(evse.evseID))] = String(evse.effectiveSafeCurrent)
+            if evse.ac != nil { values[PersistentKey.cacheKey(setting: PersistentKey.phases(evse.evseID))] = String(state.phases) }
+            stationOperative = stationOperative && state.stationOperative
+            values[PersistentKey.cacheKey(availability: PersistentKey.evse(evse.evseID))] = String(state.operative)
+            for connector in state.connectors {
+                values[PersistentKey.cacheKey(availability: PersistentKey.connector(evse.evseID, connector.id))] = String(connector.operative)
+            }
+        }
+        values[PersistentKey.cacheKey(availability: PersistentKey.station)] = String(stationOperative)
+        let changes = persisted.withLock { cache in
+            let changed = values.filter { cache[$0.key] != $0.value }
+            for (key, value) in changed { cache[key] = value }
+            return changed.sorted { $0.key < $1.key }
+        }
+        let now = WallClock.unixMilliseconds()
+        for (key, value) in changes {
+            if key.hasPrefix("a:") {
+                write(.availability(scope: String(key.dropFirst(2)), operative: value == "true", at: now))
+            } else {
+                write(.setting(key: String(key.dropFirst(2)), value: value, at: now))
+            }
+        }
+    }
+}
