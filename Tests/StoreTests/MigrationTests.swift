@@ -8,11 +8,14 @@ import Testing
     @Test func migratesAnEmptyFileToTheCurrentVersion() throws {
         let (directory, store) = try makeStore()
         #expect(try store.schemaVersion() == Schema.currentVersion)
-        #expect(Schema.currentVersion == 1)
+        #expect(Schema.currentVersion == 2)
         let tables = try store.withDatabase { (db) throws(StoreError) in
             try db.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.string(0) }
         }
-        #expect(tables == ["availability", "charging_periods", "period_dimensions", "sessions", "settings"])
+        #expect(tables == [
+            "availability", "charging_periods", "device_variable_changes", "device_variables", "period_dimensions", "sessions",
+            "settings",
+        ])
         #expect(try store.integrityCheck() == [])
         _ = directory
     }
@@ -48,7 +51,7 @@ import Testing
             #expect(try Schema.migrate(database) == [])  // nothing left to apply
             database.close()
             let store = try Store(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == Schema.currentVersion)
             #expect(try store.session(id: id)?.status == .active)
             #expect(try store.setting("heartbeat") == "60")
             store.close()
@@ -73,10 +76,10 @@ import Testing
             store.close()
         }
         let error = expectStoreError { () throws(StoreError) in try Store(path: path) }
-        #expect(error == .unsupportedSchemaVersion(found: 99, supported: 1))
+        #expect(error == .unsupportedSchemaVersion(found: 99, supported: Schema.currentVersion))
         #expect(error?.description.contains("newer") == true)
         // Read-only opens refuse it too, and the file is left as it was.
-        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .unsupportedSchemaVersion(found: 99, supported: 1))
+        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .unsupportedSchemaVersion(found: 99, supported: Schema.currentVersion))
         let database = try Database(path: path, mode: .readOnly)
         #expect(try database.userVersion() == 99)
         #expect(try database.query("SELECT count(*) FROM sessions") { $0.int64(0) } == [1])
