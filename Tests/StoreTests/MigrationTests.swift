@@ -92,7 +92,7 @@ import Testing
         #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) }?.isStorageUnavailable == true)
         // An empty database (version 0).
         _ = try Database(path: path)
-        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .schemaNotCurrent(found: 0, required: 1))
+        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .schemaNotCurrent(found: 0, required: Schema.currentVersion))
     }
 
     @Test func notADatabaseIsCorrupt() throws {
@@ -105,5 +105,40 @@ import Testing
         }
         #expect(failure.code == 26)  // SQLITE_NOTADB
         #expect(failure.message.contains("not a database"))
+    }
+}
+
+@Suite struct DeviceVariableMigrationTests {
+    @Test func aVersion1DatabaseGainsTheDeviceModelTablesAndKeepsItsSessions() throws {
+        let directory = try TemporaryDirectory(prefix: "store-test")
+        let path = directory.file("cs.db")
+        do {
+            // What a daemon of schema version 1 left behind.
+            let database = try Database(path: path)
+            try database.transaction { () throws(StoreError) in
+                try database.executeScript(Schema.migrations[0].sql)
+                try database.execute("PRAGMA user_version = 1")
+            }
+            #expect(try database.userVersion() == 1)
+            database.close()
+        }
+        // Reopened by this code: migration 2 runs once, the sessions table is untouched.
+        let store = try Store(path: path)
+        #expect(try store.schemaVersion() == 2)
+        let id = try startSample(store)
+        #expect(try store.session(id: id)?.status == .active)
+        let key = DeviceVariableKey(component: "OCPPCommCtrlr", variable: "HeartbeatInterval")
+        try store.declareDeviceVariables([DeviceVariableRecord(key: key, value: "300", dataType: .integer)], at: t0)
+        #expect(try store.setDeviceVariable(key, value: "60", source: .josev, redacted: false, at: t0 + minute) == "300")
+        #expect(try store.deviceVariables().map(\.value) == ["60"])
+        let change = try #require(try store.deviceVariableHistory().first)
+        #expect(change.oldValue == "300" && change.newValue == "60" && change.source == .josev && change.at == t0 + minute)
+        // The schema refuses what the code never writes.
+        #expect(expectStoreError { () throws(StoreError) in
+            try store.withDatabase { (db) throws(StoreError) in
+                try db.execute("UPDATE device_variables SET mutability = 'Sometimes'")
+            }
+        } != nil)
+        #expect(try store.integrityCheck() == [])
     }
 }
