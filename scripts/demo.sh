@@ -53,6 +53,7 @@ echo "== Back office: a configuration key changed through OCPP (set_variable_val
   --data '{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attribute_value":"120"}'
 echo "== ... a second change before Josev confirmed the first is refused (pacing), and so is a read-only key"
 "$BIN/cs-companion" config set OCPPCommCtrlr.HeartbeatInterval 60 --socket "$work/control.sock" || true
+"$BIN/cs-companion" config set ChargingStation.Model X --socket "$work/control.sock" || true
 "$BIN/cs-companion" config pending --socket "$work/control.sock"
 echo "== cs-companion config history"
 "$BIN/cs-companion" config history --socket "$work/control.sock"
