@@ -46,6 +46,14 @@ public struct DeviceVariableKey: Sendable, Hashable, Comparable, CustomStringCon
         [.text(component), .text(componentInstance), .text(evseID), .integer(Int64(connectorID)), .text(variable), .text(variableInstance)]
     }
 
+    /// The key from six columns of a row, starting at `first` (in the order of `bindings`).
+    static func read(_ row: Row, from first: Int) -> DeviceVariableKey {
+        DeviceVariableKey(
+            component: row.string(first), componentInstance: row.string(first + 1), evseID: row.string(first + 2),
+            connectorID: Int(truncatingIfNeeded: row.int64(first + 3)), variable: row.string(first + 4),
+            variableInstance: row.string(first + 5))
+    }
+
     static let whereClause =
         "component = ? AND component_instance = ? AND evse_id = ? AND connector_id = ? AND variable = ? AND variable_instance = ?"
 }
@@ -158,10 +166,7 @@ extension Store {
                 """
             ) { row in
                 DeviceVariableRecord(
-                    key: DeviceVariableKey(
-                        component: row.string(0), componentInstance: row.string(1), evseID: row.string(2),
-                        connectorID: Int(truncatingIfNeeded: row.int64(3)), variable: row.string(4), variableInstance: row.string(5)),
-                    value: row.string(6), unit: row.optionalString(7),
+                    key: DeviceVariableKey.read(row, from: 0), value: row.string(6), unit: row.optionalString(7),
                     mutability: DeviceVariableMutability(rawValue: row.string(8)) ?? .readOnly,
                     dataType: DeviceVariableDataType(rawValue: row.string(9)) ?? .string,
                     valuesList: row.optionalString(10).map { Self.splitList($0) }, minimum: row.optionalDouble(11),
@@ -183,11 +188,7 @@ extension Store {
         try write { (database) throws(StoreError) in
             let existing = try database.query(
                 "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance FROM device_variables"
-            ) { row in
-                DeviceVariableKey(
-                    component: row.string(0), componentInstance: row.string(1), evseID: row.string(2),
-                    connectorID: Int(truncatingIfNeeded: row.int64(3)), variable: row.string(4), variableInstance: row.string(5))
-            }
+            ) { row in DeviceVariableKey.read(row, from: 0) }
             for key in existing where !seen.contains(key) {
                 try database.execute("DELETE FROM device_variables WHERE \(DeviceVariableKey.whereClause)", key.bindings)
             }
@@ -265,10 +266,7 @@ extension Store {
             }
             let newestFirst = try database.query(sql, bindings) { row in
                 DeviceVariableChange(
-                    id: row.int64(0),
-                    key: DeviceVariableKey(
-                        component: row.string(1), componentInstance: row.string(2), evseID: row.string(3),
-                        connectorID: Int(truncatingIfNeeded: row.int64(4)), variable: row.string(5), variableInstance: row.string(6)),
+                    id: row.int64(0), key: DeviceVariableKey.read(row, from: 1),
                     oldValue: row.optionalString(7), newValue: row.optionalString(8), redacted: row.int64(9) != 0,
                     source: DeviceVariableSource(rawValue: row.string(10)) ?? .local,
                     event: DeviceVariableEvent(rawValue: row.string(11)) ?? .applied, at: row.int64(12))

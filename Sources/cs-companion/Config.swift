@@ -24,7 +24,7 @@ struct Config: ParsableCommand {
         func run() throws {
             var fields: JSONObject = [:]
             if let key { fields["key"] = .string(key) }
-            try Config.send("config-get", fields, control)
+            try control.send("config-get", fields)
         }
     }
 
@@ -33,14 +33,14 @@ struct Config: ParsableCommand {
         @OptionGroup var control: ControlOptions
         @Argument(help: "Component.Variable.") var key: String
         @Argument(help: "The new value, as OCPP writes it (a string).") var value: String
-        func run() throws { try Config.send("config-set", ["key": .string(key), "value": .string(value)], control) }
+        func run() throws { try control.send("config-set", ["key": .string(key), "value": .string(value)]) }
     }
 
     struct Pending: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the change waiting for Josev's confirmation and the ones waiting for the next start.")
         @OptionGroup var control: ControlOptions
-        func run() throws { try Config.send("config-pending", [:], control) }
+        func run() throws { try control.send("config-pending") }
     }
 
     struct History: ParsableCommand {
@@ -50,29 +50,8 @@ struct Config: ParsableCommand {
         func run() throws {
             var fields: JSONObject = [:]
             if let limit { fields["limit"] = .int(Int64(limit)) }
-            try Config.send("config-history", fields, control)
+            try control.send("config-history", fields)
         }
     }
 
-    /// Sends one config command; prints the summary (or the message); exit 1 when refused.
-    static func send(_ command: String, _ fields: JSONObject, _ control: ControlOptions) throws {
-        var request = fields
-        request["command"] = .string(command)
-        let answer: JSONObject
-        do {
-            answer = try ControlClient.request(request, path: control.socket)
-        } catch {
-            print("cs-companion: \(error)")
-            throw ExitCode(1)
-        }
-        if control.json {
-            print(JSONValue.object(answer).serialized(pretty: true))
-        } else if answer["ok"] == true {
-            print(answer["summary"]?.stringValue ?? answer["message"]?.stringValue ?? "ok")
-        }
-        if answer["ok"] != true {
-            print("cs-companion: \(answer["error"]?.stringValue ?? "refused")")
-            throw ExitCode(1)
-        }
-    }
 }

@@ -181,7 +181,7 @@ struct ControlOptions: ParsableArguments {
         if json {
             print(JSONValue.object(answer).serialized(pretty: true))
         } else if answer["ok"] == true {
-            print(answer["message"]?.stringValue ?? "ok")
+            print(answer["summary"]?.stringValue ?? answer["message"]?.stringValue ?? "ok")
         }
         if answer["ok"] != true {
             print("cs-companion: \(answer["error"]?.stringValue ?? "refused")")
