@@ -299,8 +299,10 @@ public final class DeviceModelStore: Sendable {
     }
 
     private func log(_ outcome: VariableChangeOutcome, key: DeviceVariableKey, value: String, source: DeviceVariableSource) {
-        let writeOnly = record(key)?.mutability == .writeOnly
-        let shown = writeOnly ? "" : " = '\(value)'"
+        // Only the values of known variables that are not WriteOnly are logged: an unknown one
+        // may be a secret of a variable the station does not keep.
+        let readable = record(key).map { $0.mutability != .writeOnly } ?? false
+        let shown = readable ? " = '\(value)'" : ""
         switch outcome {
         case .applied:
             logger.info("\(key)\(shown) applied (by \(source.rawValue))")
