@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a private mosquitto on a free loopback port, cs-companiond with the example
-# configuration, and josev-sim asking what Josev asks at start-up; then a live limit change
+# configuration, and josev-sim asking what Josev asks at start-up, a charging session, a
+# configuration-key change and a reservation from the back office; then a live limit change
 # (SIGHUP reload) that reaches Josev as a cs_status_and_limits update. Stops everything at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,20 @@ echo "== josev-sim: a whole AC session (ISO 15118-2, RFID card): Josev over MQTT
 
 echo "== cs-companion status"
 "$BIN/cs-companion" status --socket "$work/control.sock"
+
+echo "== Back office: a configuration key changed through OCPP (set_variable_validate → applied, device_model_update)"
+"$BIN/josev-sim" ask set_variable_validate --host 127.0.0.1 --port "$port" --schema-dir schemas --compact \
+  --data '{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attribute_value":"120"}'
+echo "== ... a second change before Josev confirmed the first is refused (pacing), and so is a read-only key"
+"$BIN/cs-companion" config set OCPPCommCtrlr.HeartbeatInterval 60 --socket "$work/control.sock" || true
+"$BIN/cs-companion" config set ChargingStation.Model X --socket "$work/control.sock" || true
+"$BIN/cs-companion" config pending --socket "$work/control.sock"
+echo "== cs-companion config history"
+"$BIN/cs-companion" config history --socket "$work/control.sock"
+
+echo "== Back office: a reservation (connector_and_charging reserved → the plug-in waits for Josev's authorization)"
+"$BIN/josev-sim" session --scenario reservation --host 127.0.0.1 --port "$port" --schema-dir schemas \
+  --control-socket "$work/control.sock"
 
 echo "== lowering max_current 32 A → 16 A in the configuration and reloading (SIGHUP)"
 mosquitto_sub -h 127.0.0.1 -p "$port" -t cs/josev -C 1 -W 10 > "$work/update.json" &

@@ -137,9 +137,12 @@ public enum CompanionDaemon {
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
         await sessions.recover()
         await sessions.restoreState()
+        let deviceModel = makeDeviceModel(configuration, logger: logger)
         let router = ContractRouter(
             schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
-            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions)
+            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions,
+            deviceModel: deviceModel)
+        deviceModel.setAnnouncer { [router] update in router.sendUpdate(update) }
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions)
@@ -151,12 +154,26 @@ public enum CompanionDaemon {
         var policy = StationPolicy()
         policy.freeVend = configuration.freeVend
         policy.localTokens = Set(configuration.localTokens)
+        policy.reservationTimeout =
+            configuration.reservationTimeout > 0 ? .milliseconds(Int64(configuration.reservationTimeout * 1000)) : nil
         let hardware: any StationHardware =
             switch configuration.hardware {
             case .simulated: SimulatedHardware(configuration: configuration.station)
             case .none: NullHardware()
             }
         return Station(configuration: configuration.station, hardware: hardware, policy: policy)
+    }
+
+    /// The configuration keys, kept in the state directory's database (changes pending for this
+    /// start are applied here).
+    static func makeDeviceModel(_ configuration: DaemonConfiguration, logger: Logger) -> DeviceModelStore {
+        let model = DeviceModelStore.open(settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger)
+        let ocpp = configuration.ocpp.ocppEVSEIDs
+        model.setOCPPEVSEIDs(
+            Dictionary(
+                configuration.station.evses.enumerated().map { index, evse in (evse.evseID, ocpp[evse.evseID] ?? index + 1) },
+                uniquingKeysWith: { first, _ in first }))
+        return model
     }
 
     static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {

@@ -196,6 +196,9 @@ public struct ConfigLoader: Sendable {
         }
         configuration.freeVend = root["authorization"]?["free_vend"]?.boolValue ?? false
         configuration.localTokens = root["authorization"]?["local_tokens"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if let timeout = root["authorization"]?["reservation_timeout"]?.numberValue { configuration.reservationTimeout = timeout }
+        configuration.deviceModel = DeviceModelConfig.decode(
+            root["device_model"], evseIDs: evses.map(\.evseID), problems: &problems, located: located)
 
         var ocpp = OCPPIdentity.defaults
         ocpp.identity = identity.serialNumber

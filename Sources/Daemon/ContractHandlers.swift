@@ -2,6 +2,7 @@ import JSONSchema
 import JosevContract
 import Logging
 import Station
+import Store
 
 #if canImport(Glibc)
     import Glibc
@@ -57,6 +58,8 @@ struct ContractHandlers: Sendable {
     let ocppConnected: @Sendable (Bool) -> Void
     /// Records the sessions (nil when the store cannot be used).
     let sessions: SessionRecorder?
+    /// The configuration keys (nil: none declared, every change is rejected as unknown).
+    var deviceModel: DeviceModelStore? = nil
     let logger: Logger
 
     enum Answer: Sendable {
@@ -179,11 +182,12 @@ struct ContractHandlers: Sendable {
                             ?? (connector.connectorType.isAC ? .cType2 : .cCCS2))
                 })
         }
+        let components = deviceModel?.components() ?? []
         return DeviceModelResponse(
             model: configuration.identity.model, vendor: configuration.identity.vendor, identity: identity.identity,
             ocppCSMSURL: identity.csmsURL, securityProfile: identity.securityProfile, basicAuthPassword: identity.basicAuthPassword,
             serialNumber: configuration.identity.serialNumber, firmwareVersion: configuration.identity.firmwareVersion,
-            ocppVersion: identity.ocppVersion, evses: evses)
+            ocppVersion: identity.ocppVersion, evses: evses, components: components.isEmpty ? nil : components)
     }
 
     func cpPWM(_ request: CPPWMRequest) async -> CPPWMResponse {
@@ -303,13 +307,26 @@ struct ContractHandlers: Sendable {
         return ChangeAvailabilityResponse(status: result == .rejected ? .rejected : .accepted)
     }
 
+    /// Judged by the device-model store's rules and pacing; accepted changes are applied (or kept
+    /// for the restart) before the answer goes out. The store logs the outcome with its reason.
     func validateVariable(_ request: SetVariableValidateRequest) async -> AcceptanceStatus {
+        let key = DeviceVariableKey(
+            component: request.component.name, componentInstance: request.component.instance ?? "",
+            evseID: request.component.evseID ?? "", connectorID: request.component.connectorID ?? 0,
+            variable: request.variable.name, variableInstance: request.variable.instance ?? "")
         if let evseID = request.component.evseID, await !station.owns(evseID: evseID) {
-            logger.notice("set_variable_validate \(request.component.name).\(request.variable.name) rejected: unknown EVSE \(evseID)")
+            logger.notice("set_variable_validate \(key) rejected: unknown EVSE \(evseID)")
             return .rejected
         }
-        logger.info("set_variable_validate \(request.component.name).\(request.variable.name) = '\(request.attributeValue)': accepted")
-        return .accepted
+        if let attribute = request.attributeType, attribute != .actual {
+            logger.notice("set_variable_validate \(key) rejected: \(VariableRejection.unsupportedAttribute("only Actual values are kept, not \(attribute.rawValue)"))")
+            return .rejected
+        }
+        guard let deviceModel else {
+            logger.notice("set_variable_validate \(key) rejected: unknown (no device_model variables are configured)")
+            return .rejected
+        }
+        return deviceModel.propose(key, value: request.attributeValue, source: .josev).accepted ? .accepted : .rejected
     }
 
     func dataTransfer(_ request: DataTransferRequest) -> DataTransferResponse {
@@ -352,6 +369,11 @@ struct ContractHandlers: Sendable {
                 if let current = update.acRatedLimits?.maxCurrent ?? update.dcRatedLimits?.maxChargeCurrent {
                     await station.setEVMaxCurrent(current, evseID: update.evseID)
                 }
+            case ("device_model_update", .update):
+                let update = try ContractMessages.decode(DeviceModelUpdate.self, from: envelope)
+                deviceModel?.consume(update)
+            case ("connector_and_charging", .update):
+                await connectorAndCharging(try ContractMessages.decode(ConnectorAndChargingUpdate.self, from: envelope))
             case ("clock_sync", .update):
                 let update = try ContractMessages.decode(ClockSyncUpdate.self, from: envelope)
                 logger.info("clock_sync: OCPP time is \(update.currentTime) (the host clock is left to the system's time service)")
@@ -362,8 +384,7 @@ struct ContractHandlers: Sendable {
                     ocppConnected(websocket.status == .connected)
                 }
             case ("boot_status", .update), ("service_status", .update), ("display_params", .update),
-                ("cost_updated", .update), ("display_and_personal_msg", .update), ("connector_and_charging", .update),
-                ("certificate_installation_status", .update), ("device_model_update", .update):
+                ("cost_updated", .update), ("display_and_personal_msg", .update), ("certificate_installation_status", .update):
                 logger.debug("\(envelope.name) update received")
             default:
                 logger.debug("\(envelope.name) \(envelope.type.rawValue) consumed")

@@ -67,17 +67,22 @@ public final class ContractRouter: Sendable {
         ocpp: @escaping @Sendable () -> OCPPIdentity = { OCPPIdentity.defaults },
         ocppConnected: @escaping @Sendable (Bool) -> Void = { _ in },
         sessions: SessionRecorder? = nil,
+        deviceModel: DeviceModelStore? = nil,
         maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes
     ) {
         self.schemas = schemas
         self.station = station
-        handlers = ContractHandlers(station: station, ocpp: ocpp, ocppConnected: ocppConnected, sessions: sessions, logger: logger)
+        handlers = ContractHandlers(
+            station: station, ocpp: ocpp, ocppConnected: ocppConnected, sessions: sessions, deviceModel: deviceModel, logger: logger)
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes
     }
 
     public var statistics: RouterStatistics { state.withLock { $0.statistics } }
+
+    /// The configuration keys (for the control socket).
+    public var deviceModel: DeviceModelStore? { handlers.deviceModel }
 
     // MARK: Incoming
 

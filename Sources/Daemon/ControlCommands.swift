@@ -10,6 +10,7 @@ struct ControlCommands: Sendable {
     func handle(_ request: JSONObject) async -> JSONObject {
         guard let command = request["command"]?.stringValue else { return Self.failure("missing \"command\"") }
         if command == "status" { return await status(evseID: request["evse_id"]?.stringValue) }
+        if command.hasPrefix("config-") { return configuration(command, request) }
         let configuration = await station.configuration
         guard let evseID = request["evse_id"]?.stringValue ?? configuration.evses.first?.evseID else {
             return Self.failure("no EVSE configured")
@@ -95,6 +96,9 @@ struct ControlCommands: Sendable {
             }
             object["cp_states"] = .array(pilots.map { .string($0) })
             line += ", CP \(pilots.joined(separator: " "))"
+            let reserved = await station.state(of: entry.evseID)?.reservedConnectorIDs ?? []
+            object["reserved_connectors"] = .array(reserved.map { .int(Int64($0)) })
+            if !reserved.isEmpty { line += ", reserved (connector \(reserved.map(String.init).joined(separator: ", ")))" }
             if let closed = await station.contactorClosed(evseID: entry.evseID) {
                 object["contactor"] = .string(closed ? "closed" : "open")
                 line += ", contactor \(closed ? "closed" : "open")"

@@ -61,6 +61,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var localTokens: [String] = []
     /// What `device_model` reports to Josev's OCPP service.
     public var ocpp: OCPPIdentity = .defaults
+    /// The configuration keys (`device_model:`): declared variables and the pacing of changes.
+    public var deviceModel = DeviceModelSettings()
+    /// A reservation Josev never ends is dropped after this many seconds (0: never).
+    public var reservationTimeout: Double = 86400
     public var stateDirectory: String = "/var/lib/cs-companiond"
     public var controlSocket: String = ControlSocketPath.default
     public var logLevel: Logger.Level = .info
@@ -73,7 +77,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware { keys.append("hardware") }
         if modbus != other.modbus { keys.append("modbus") }
-        if freeVend != other.freeVend || localTokens != other.localTokens { keys.append("authorization") }
+        if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {
+            keys.append("authorization")
+        }
+        if deviceModel != other.deviceModel { keys.append("device_model") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

@@ -74,7 +74,11 @@ final class StationModbusSource: ModbusStationSource {
             // Alfen spells the unplugged state "A" (no PWM digit).
             info.mode3State = pilot.level == .a ? "A" : pilot.rawValue
         }
-        info.available = state.isOperative
+        // PROFILE.md has no "reserved" value: a reserved socket reads 0 (not available to the
+        // public) in 1200 until its driver is authorized; the mode-3 state (1201) stays the pilot's.
+        let reservedForAnother =
+            state.connector(connectorID)?.reserved == true && !state.authorization.isAccepted && state.transaction == nil
+        info.available = state.isOperative && !reservedForAnother
         if let setpoint = await station.externalSetpointState(evseID: evse.evseID) {
             info.appliedMaxCurrent = Float(setpoint.applied)
             info.setpointRemainingSeconds = UInt32(max(0, setpoint.remaining.components.seconds))

@@ -100,6 +100,8 @@ extension ContractRouter {
                 operationalStatus: operative ? .operative : .inoperative, evseID: evseID, connectorID: connectorID))
         case .resetPerformed(let evseIDs):
             logger.info("reset performed on \(evseIDs.joined(separator: ", "))")
+        case .reservationChanged(let evseID, let connectorID, let reserved, let expired):
+            logReservation(evseID: evseID, connectorID: connectorID, reserved: reserved, expired: expired)
         }
     }
 
@@ -126,5 +128,6 @@ extension ContractRouter {
             }
         }
         await publishStatusAndLimits(force: true, reason: reason)
+        handlers.deviceModel?.announceStartChanges()
     }
 }

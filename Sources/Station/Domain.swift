@@ -345,6 +345,11 @@ public struct ConnectorState: Sendable, Equatable {
     public var signal: PilotSignal = .off
     public var cable = CableInfo(connected: false, lock: .unlocked)
     public var operative = true
+    /// Josev reported the connector `reserved` (`connector_and_charging`): only the reservation's
+    /// driver may charge here, so free vend and local tokens do not count.
+    public var reserved = false
+    /// When the reservation was reported (for `StationPolicy.reservationTimeout`).
+    public var reservedSince: StationInstant?
 
     public init(id: Int) { self.id = id }
 
@@ -404,6 +409,9 @@ public struct StationPolicy: Sendable, Equatable {
     public var pilotOnPlugIn: PilotSignal?
     /// Grid frequency reported by meters that do not measure it, Hz.
     public var nominalFrequency: Double
+    /// A reservation Josev never ends is dropped after this long (nil: never). Josev ends
+    /// reservations itself (`connector_and_charging` available); this is a safety net.
+    public var reservationTimeout: Duration? = .seconds(86400)
 
     public init(
         freeVend: Bool = false, localTokens: Set<String> = [], trustJosevAuthorization: Bool = true,
@@ -446,4 +454,6 @@ public enum StationNotification: Sendable, Equatable {
     case availabilityChanged(evseID: String, connectorID: Int?, operative: Bool)
     /// The dynamic state of these EVSEs was reset (now or after the sessions that ran ended).
     case resetPerformed(evseIDs: [String])
+    /// A connector became reserved or free again; `expired` when the station dropped it itself.
+    case reservationChanged(evseID: String, connectorID: Int, reserved: Bool, expired: Bool)
 }

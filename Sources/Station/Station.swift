@@ -85,6 +85,16 @@ public struct EVSEState: Sendable, Equatable {
     /// Station, EVSE and at least one connector operative.
     public var isOperative: Bool { stationOperative && operative && connectors.contains(where: \.operative) }
 
+    /// The connectors Josev reported reserved.
+    public var reservedConnectorIDs: [Int] { connectors.filter(\.reserved).map(\.id) }
+
+    /// A token presented on this EVSE must go to Josev: the connector in use, or with no EV any
+    /// connector, is reserved (only Josev knows whose reservation it is).
+    public var reservationApplies: Bool {
+        if let active = activeConnectorID { return connector(active)?.reserved ?? false }
+        return connectors.contains(where: \.reserved)
+    }
+
     /// A session runs: a scheduled availability change or reset waits for its end.
     public var sessionActive: Bool { transaction != nil || contactorClosed || hlcCharging || cableCheck != .none }
 }
@@ -611,6 +621,36 @@ public actor Station {
         }
     }
 
+    // MARK: Reservations
+
+    /// Josev reports a connector reserved (`true`) or no longer reserved (`false`: available,
+    /// occupied, unavailable, faulted; the reservation was used, cancelled or expired). Nil when
+    /// the connector is unknown; false when nothing changed.
+    @discardableResult
+    public func setReserved(_ reserved: Bool, evseID: String, connectorID: Int) -> Bool? {
+        guard let index = states[evseID]?.connectors.firstIndex(where: { $0.id == connectorID }) else { return nil }
+        guard states[evseID]?.connectors[index].reserved != reserved else { return false }
+        perform {
+            states[evseID]?.connectors[index].reserved = reserved
+            states[evseID]?.connectors[index].reservedSince = reserved ? lastTime : nil
+            emit(.reservationChanged(evseID: evseID, connectorID: connectorID, reserved: reserved, expired: false))
+        }
+        return true
+    }
+
+    /// Drops reservations older than `policy.reservationTimeout`.
+    private func expireReservations() {
+        guard let timeout = policy.reservationTimeout else { return }
+        for id in evseIDs {
+            for (index, connector) in (states[id]?.connectors ?? []).enumerated() {
+                guard connector.reserved, let since = connector.reservedSince, lastTime - since >= timeout else { continue }
+                states[id]?.connectors[index].reserved = false
+                states[id]?.connectors[index].reservedSince = nil
+                emit(.reservationChanged(evseID: id, connectorID: connector.id, reserved: false, expired: true))
+            }
+        }
+    }
+
     // MARK: Connector, DC
 
     /// `cs_connector`: locks, unlocks or reads a socket lock. Unlocking while the contactor is closed is refused.
@@ -701,6 +741,7 @@ public actor Station {
     public func tick(now instant: StationInstant? = nil) {
         let before = statusAndLimits()
         advanceTime(to: instant ?? now())
+        expireReservations()
         settle()
         if let interval = policy.meterValuesInterval {
             for id in evseIDs {
@@ -1098,7 +1139,8 @@ public actor Station {
             requested = state.hlcCharging || dcPhase
         }
         guard requested else { return .noChargingRequest }
-        let authorized = policy.freeVend || state.authorization.isAccepted || state.transaction?.token != nil
+        // Free vend does not open a reserved connector: its driver is authorized through Josev.
+        let authorized = (policy.freeVend && !connector.reserved) || state.authorization.isAccepted || state.transaction?.token != nil
             || (policy.trustJosevAuthorization && (state.hlcCharging || dcPhase))
         guard authorized else { return .notAuthorized }
         if state.chargingStopped { return .chargingStopped }
@@ -1112,7 +1154,7 @@ public actor Station {
     }
 
     private func presentToken(_ token: ChargingToken, evseID: String) -> AuthorizationOutcome {
-        if policy.localTokens.contains(token.id) {
+        if policy.localTokens.contains(token.id), states[evseID]?.reservationApplies != true {
             states[evseID]?.authorization = .accepted(token)
             states[evseID]?.chargingStopped = false
             states[evseID]?.heldOpen = false
@@ -1154,7 +1196,9 @@ public actor Station {
             if !wasPlugged, level != .a, previousActive == nil {
                 states[evseID]?.chargingStopped = false
                 states[evseID]?.heldOpen = false
-                if let onPlug = policy.pilotOnPlugIn, states[evseID]?.pilotRequest == .off {
+                if let onPlug = policy.pilotOnPlugIn, states[evseID]?.pilotRequest == .off,
+                    states[evseID]?.connectors[index].reserved == false
+                {
                     states[evseID]?.pilotRequest = Self.request(for: onPlug)
                 }
             }

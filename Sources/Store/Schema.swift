@@ -73,7 +73,54 @@ public enum Schema {
                     updated_ms INTEGER NOT NULL
                 ) STRICT;
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            summary: "device-model variables (configuration keys) with restart-pending values, and their change history",
+            sql: """
+                CREATE TABLE device_variables (
+                    component TEXT NOT NULL,
+                    component_instance TEXT NOT NULL DEFAULT '',
+                    evse_id TEXT NOT NULL DEFAULT '',
+                    connector_id INTEGER NOT NULL DEFAULT 0,
+                    variable TEXT NOT NULL,
+                    variable_instance TEXT NOT NULL DEFAULT '',
+                    value TEXT NOT NULL,
+                    unit TEXT,
+                    mutability TEXT NOT NULL CHECK (mutability IN ('ReadOnly', 'ReadWrite', 'WriteOnly')),
+                    data_type TEXT NOT NULL CHECK (data_type IN (
+                        'string', 'decimal', 'integer', 'dateTime', 'boolean', 'OptionList', 'SequenceList', 'MemberList')),
+                    values_list TEXT,
+                    min_value REAL,
+                    max_value REAL,
+                    requires_restart INTEGER NOT NULL DEFAULT 0 CHECK (requires_restart IN (0, 1)),
+                    pending_value TEXT,
+                    pending_source TEXT CHECK (pending_source IN ('josev', 'local')),
+                    pending_ms INTEGER,
+                    updated_ms INTEGER NOT NULL,
+                    CHECK ((pending_value IS NULL) = (pending_source IS NULL)),
+                    PRIMARY KEY (component, component_instance, evse_id, connector_id, variable, variable_instance)
+                ) STRICT, WITHOUT ROWID;
+
+                CREATE TABLE device_variable_changes (
+                    id INTEGER PRIMARY KEY,
+                    component TEXT NOT NULL,
+                    component_instance TEXT NOT NULL DEFAULT '',
+                    evse_id TEXT NOT NULL DEFAULT '',
+                    connector_id INTEGER NOT NULL DEFAULT 0,
+                    variable TEXT NOT NULL,
+                    variable_instance TEXT NOT NULL DEFAULT '',
+                    old_value TEXT,
+                    new_value TEXT,
+                    redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1)),
+                    source TEXT NOT NULL CHECK (source IN ('josev', 'local', 'config')),
+                    event TEXT NOT NULL CHECK (event IN ('applied', 'pending_restart', 'applied_at_start', 'reset_to_default')),
+                    at_ms INTEGER NOT NULL,
+                    CHECK (redacted = 0 OR (old_value IS NULL AND new_value IS NULL))
+                ) STRICT;
+                CREATE INDEX device_variable_changes_by_time ON device_variable_changes (at_ms);
+                """
+        ),
     ]
 
     /// Brings `database` to `currentVersion`. Throws `unsupportedSchemaVersion` (and changes

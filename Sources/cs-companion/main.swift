@@ -15,6 +15,7 @@ struct CompanionCommand: ParsableCommand {
         version: companionVersion,
         subcommands: [
             Validate.self, Sessions.self, Status.self, Plug.self, Unplug.self, RFID.self, Fault.self, ClearFault.self, EV.self,
+            Config.self,
         ]
     )
 }
@@ -180,7 +181,7 @@ struct ControlOptions: ParsableArguments {
         if json {
             print(JSONValue.object(answer).serialized(pretty: true))
         } else if answer["ok"] == true {
-            print(answer["message"]?.stringValue ?? "ok")
+            print(answer["summary"]?.stringValue ?? answer["message"]?.stringValue ?? "ok")
         }
         if answer["ok"] != true {
             print("cs-companion: \(answer["error"]?.stringValue ?? "refused")")

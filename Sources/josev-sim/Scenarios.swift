@@ -7,12 +7,14 @@ enum Scenario: String, CaseIterable, Sendable {
     case acEIM = "ac-eim"
     case acBasic = "ac-basic"
     case dc
+    case reservation
 
     var steps: [Step] {
         switch self {
         case .acEIM: Self.startup(power: "ac") + Self.acEIMSession
         case .acBasic: Self.startup(power: "ac") + Self.acBasicSession
         case .dc: Self.startup(power: "dc") + Self.dcSession
+        case .reservation: Self.startup(power: "ac") + Self.reservationSession
         }
     }
 
@@ -175,6 +177,52 @@ enum Scenario: String, CaseIterable, Sendable {
                 "stop_charging", ["evse_id": evse], [.equals("evse_id", evse), .equals("status", "accepted")],
                 "stop_charging request (remote stop, no HLC) → accepted").marked("stop"),
         ] + contactorMustOpen(after: "stop_charging") + [transaction("ended")] + unplug
+
+    // MARK: Back office: a reservation (OCPP ReserveNow) used by its driver, then one cancelled
+
+    static func connectorStatus(_ status: String) -> Step {
+        .update(
+            "connector_and_charging", ["evse_id": evse, "connector_id": "$connector", "connector_status": .string(status)],
+            "connector_and_charging \(status) (OCPP connector status from the back office)")
+    }
+
+    /// A reserved connector: the EV plugged in charges only after Josev authorized the driver (free
+    /// vend and the station's local cards do not open it); the reservation ends when Josev reports
+    /// the connector occupied, and a cancelled one when it reports it available.
+    static let reservationSession: [Step] =
+        [
+            connectorStatus("reserved"),
+            .request(
+                "cs_status_and_limits", [:], [.equals("evses[$evse].status_code", "evse_ready")],
+                "cs_status_and_limits → evse_ready (the reservation's driver may still come)"),
+        ] + plug + [
+            slac("matching"),
+            slac("basic_charging"),
+            .request(
+                "cp_pwm", ["evse_id": evse, "hlc": false, "current": "$ev_current", "error_state": false, "fault_state": false],
+                [.equals("evse_id", evse), .equals("status", "valid")], "cp_pwm request hlc:false current → valid"),
+        ] + evDraws + [
+            contactorRequest("opened", "cs_contactor_status request → opened (reserved: the plug-in waits for authorization)").ev(),
+            Step.control("⚡ driver presents the RFID card", ["command": "rfid", "evse_id": evse, "uid": "$uid"]),
+            .expect(
+                "CS asks Josev about the card (authorization request: only OCPP knows the reservation's driver)",
+                [Expectation("authorization", .request, [.equals("id_token", "$uid")])], within: 5
+            ).ev(),
+        ] + contactorMustBeClosed() + [
+            connectorStatus("occupied"),
+            transaction("started"),
+            Step(label: "charging for 1 s", action: .wait(1)),
+            .request(
+                "stop_charging", ["evse_id": evse], [.equals("evse_id", evse), .equals("status", "accepted")],
+                "stop_charging request → accepted").marked("stop"),
+        ] + contactorMustOpen(after: "stop_charging") + [transaction("ended")] + unplug + [
+            connectorStatus("available"),
+            connectorStatus("reserved"),
+            connectorStatus("available"),
+            .request(
+                "cs_status_and_limits", [:], [.equals("evses[$evse].status_code", "evse_ready")],
+                "cs_status_and_limits → evse_ready after the cancellation"),
+        ]
 
     // MARK: §4.3 DC
 

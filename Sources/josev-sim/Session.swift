@@ -11,7 +11,9 @@ struct Session: AsyncParsableCommand {
         abstract: "Play a whole charging session (contract §4) against the CS and check every answer.",
         discussion: """
             Scenarios: ac-eim (AC ISO 15118-2 with an RFID card), ac-basic (SLAC gives up, IEC 61851 \
-            basic charging, remote stop), dc (DC ISO 15118-2: cable check, pre-charge, current demand).
+            basic charging, remote stop), dc (DC ISO 15118-2: cable check, pre-charge, current demand), \
+            reservation (a connector reserved by the back office: the plug-in waits for Josev's authorization \
+            even with free vend or a local card; then occupied, and a cancelled reservation).
             With --control-socket the EV and the driver (plug, card, power request, unplug) are driven \
             through the station's local control socket; without it those steps are skipped.
             Exit status 1 when the CS misbehaves: a missing, late (>3 s where §2.8 says so) or invalid \

@@ -8,11 +8,14 @@ import Testing
     @Test func migratesAnEmptyFileToTheCurrentVersion() throws {
         let (directory, store) = try makeStore()
         #expect(try store.schemaVersion() == Schema.currentVersion)
-        #expect(Schema.currentVersion == 1)
+        #expect(Schema.currentVersion == 2)
         let tables = try store.withDatabase { (db) throws(StoreError) in
             try db.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.string(0) }
         }
-        #expect(tables == ["availability", "charging_periods", "period_dimensions", "sessions", "settings"])
+        #expect(tables == [
+            "availability", "charging_periods", "device_variable_changes", "device_variables", "period_dimensions", "sessions",
+            "settings",
+        ])
         #expect(try store.integrityCheck() == [])
         _ = directory
     }
@@ -48,7 +51,7 @@ import Testing
             #expect(try Schema.migrate(database) == [])  // nothing left to apply
             database.close()
             let store = try Store(path: path)
-            #expect(try store.schemaVersion() == 1)
+            #expect(try store.schemaVersion() == Schema.currentVersion)
             #expect(try store.session(id: id)?.status == .active)
             #expect(try store.setting("heartbeat") == "60")
             store.close()
@@ -73,10 +76,10 @@ import Testing
             store.close()
         }
         let error = expectStoreError { () throws(StoreError) in try Store(path: path) }
-        #expect(error == .unsupportedSchemaVersion(found: 99, supported: 1))
+        #expect(error == .unsupportedSchemaVersion(found: 99, supported: Schema.currentVersion))
         #expect(error?.description.contains("newer") == true)
         // Read-only opens refuse it too, and the file is left as it was.
-        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .unsupportedSchemaVersion(found: 99, supported: 1))
+        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .unsupportedSchemaVersion(found: 99, supported: Schema.currentVersion))
         let database = try Database(path: path, mode: .readOnly)
         #expect(try database.userVersion() == 99)
         #expect(try database.query("SELECT count(*) FROM sessions") { $0.int64(0) } == [1])
@@ -89,7 +92,7 @@ import Testing
         #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) }?.isStorageUnavailable == true)
         // An empty database (version 0).
         _ = try Database(path: path)
-        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .schemaNotCurrent(found: 0, required: 1))
+        #expect(expectStoreError { () throws(StoreError) in try Store(path: path, readOnly: true) } == .schemaNotCurrent(found: 0, required: Schema.currentVersion))
     }
 
     @Test func notADatabaseIsCorrupt() throws {
@@ -102,5 +105,40 @@ import Testing
         }
         #expect(failure.code == 26)  // SQLITE_NOTADB
         #expect(failure.message.contains("not a database"))
+    }
+}
+
+@Suite struct DeviceVariableMigrationTests {
+    @Test func aVersion1DatabaseGainsTheDeviceModelTablesAndKeepsItsSessions() throws {
+        let directory = try TemporaryDirectory(prefix: "store-test")
+        let path = directory.file("cs.db")
+        do {
+            // What a daemon of schema version 1 left behind.
+            let database = try Database(path: path)
+            try database.transaction { () throws(StoreError) in
+                try database.executeScript(Schema.migrations[0].sql)
+                try database.execute("PRAGMA user_version = 1")
+            }
+            #expect(try database.userVersion() == 1)
+            database.close()
+        }
+        // Reopened by this code: migration 2 runs once, the sessions table is untouched.
+        let store = try Store(path: path)
+        #expect(try store.schemaVersion() == 2)
+        let id = try startSample(store)
+        #expect(try store.session(id: id)?.status == .active)
+        let key = DeviceVariableKey(component: "OCPPCommCtrlr", variable: "HeartbeatInterval")
+        try store.declareDeviceVariables([DeviceVariableRecord(key: key, value: "300", dataType: .integer)], at: t0)
+        #expect(try store.setDeviceVariable(key, value: "60", source: .josev, redacted: false, at: t0 + minute) == "300")
+        #expect(try store.deviceVariables().map(\.value) == ["60"])
+        let change = try #require(try store.deviceVariableHistory().first)
+        #expect(change.oldValue == "300" && change.newValue == "60" && change.source == .josev && change.at == t0 + minute)
+        // The schema refuses what the code never writes.
+        #expect(expectStoreError { () throws(StoreError) in
+            try store.withDatabase { (db) throws(StoreError) in
+                try db.execute("UPDATE device_variables SET mutability = 'Sometimes'")
+            }
+        } != nil)
+        #expect(try store.integrityCheck() == [])
     }
 }

@@ -1,0 +1,341 @@
+import JosevContract
+import Logging
+import Store
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `device_model:` block: the configuration keys the back office may read and change.
+public struct DeviceModelSettings: Sendable, Equatable {
+    /// The declared variables with their default values.
+    public var variables: [DeviceVariableRecord] = []
+    /// How long an applied change waits for Josev's confirming `device_model_update` before the
+    /// next change is taken anyway.
+    public var confirmTimeout: Double = 10
+
+    public init(variables: [DeviceVariableRecord] = [], confirmTimeout: Double = 10) {
+        self.variables = variables
+        self.confirmTimeout = confirmTimeout
+    }
+}
+
+/// What became of a proposed change.
+public enum VariableChangeOutcome: Sendable, Equatable {
+    /// Applied now and announced to Josev; the next change waits for its confirmation.
+    case applied(DeviceVariableRecord)
+    /// Accepted and kept for the next start (the variable needs a restart).
+    case pendingRestart(DeviceVariableRecord)
+    /// The value is already the current one: accepted, nothing to do.
+    case unchanged(DeviceVariableRecord)
+    case rejected(VariableRejection)
+
+    public var accepted: Bool {
+        if case .rejected = self { return false }
+        return true
+    }
+}
+
+/// The station's device-model variables (OCPP configuration keys): declared in the configuration,
+/// kept in the store, judged by `DeviceModelRules`, changed one at a time.
+///
+/// **Pacing.** A change (from Josev's `set_variable_validate`, a `device_model_update` of Josev's,
+/// or `cs-companion config set`) is applied at once and announced with a `device_model_update`
+/// (CS → Josev). Until Josev confirms it — a `device_model_update` from Josev naming the variable
+/// with the new value — or `confirmTimeout` passes, every other change is rejected as busy. A
+/// change of a variable that needs a restart is stored as pending (and takes no turn); it is
+/// applied, recorded and announced at the next start.
+///
+/// Every change is recorded in the store's history (old value, new value, source, time); the
+/// values of WriteOnly variables are never stored in the history, logged or shown.
+public final class DeviceModelStore: Sendable {
+    /// An applied change waiting for its confirmation.
+    public struct InFlight: Sendable, Equatable {
+        public var key: DeviceVariableKey
+        public var value: String
+        public var source: DeviceVariableSource
+        public var deadline: ContinuousClock.Instant
+    }
+
+    struct State {
+        var records: [DeviceVariableKey: DeviceVariableRecord]
+        var inFlight: InFlight?
+        /// Applied at start, not yet announced (the broker was not connected yet).
+        var unannounced: [DeviceVariableKey] = []
+    }
+
+    let store: Store?
+    let confirmTimeout: Duration
+    let now: @Sendable () -> ContinuousClock.Instant
+    let logger: Logger
+    private let state: Mutex<State>
+    private let announcer = Mutex<(@Sendable (DeviceModelUpdate) -> Bool)?>(nil)
+    private let ocppEVSEIDs = Mutex<[String: Int]>([:])
+
+    /// Declares the variables in `store` (nil: kept in memory only), resets stored values the
+    /// declarations no longer allow, and applies the changes left pending for this start.
+    public init(
+        settings: DeviceModelSettings, store: Store?, logger: Logger,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
+        self.store = store
+        self.logger = logger
+        self.now = now
+        confirmTimeout = .milliseconds(Int64((max(0, settings.confirmTimeout) * 1000).rounded()))
+        var records = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        var unannounced: [DeviceVariableKey] = []
+        if let store {
+            do {
+                try store.declareDeviceVariables(settings.variables)
+                let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                for var record in try store.deviceVariables() {
+                    let redacted = record.mutability == .writeOnly
+                    if DeviceModelRules.check(record.value, for: record) != nil, let fallback = declared[record.key]?.value {
+                        try store.setDeviceVariable(record.key, value: fallback, source: .config, event: .resetToDefault, redacted: redacted)
+                        logger.notice("\(record.key): the stored value no longer fits its declaration; reset to the configured default")
+                        record.value = fallback
+                        record.pendingValue = nil
+                    }
+                    if let pending = record.pendingValue {
+                        let source = record.pendingSource ?? .local
+                        if DeviceModelRules.check(pending, for: record) == nil, record.mutability != .readOnly {
+                            try store.setDeviceVariable(record.key, value: pending, source: source, event: .appliedAtStart, redacted: redacted)
+                            logger.notice(
+                                "\(record.key)\(redacted ? "" : " = '\(pending)'") applied at start (changed by \(source.rawValue) before the restart)")
+                            record.value = pending
+                            unannounced.append(record.key)
+                        } else {
+                            try store.setDeviceVariable(record.key, value: record.value, source: .config, event: .resetToDefault, redacted: redacted)
+                            logger.notice("\(record.key): the change pending for this start no longer fits its declaration; dropped")
+                        }
+                        record.pendingValue = nil
+                        record.pendingSource = nil
+                        record.pendingAt = nil
+                    }
+                    records[record.key] = record
+                }
+            } catch {
+                logger.error("device-model variables cannot be stored (\(error)); changes last until the daemon stops")
+            }
+        }
+        state = Mutex(State(records: records, unannounced: unannounced))
+    }
+
+    /// Opens the store in `stateDirectory` (its own connection; sessions use another one).
+    public static func open(settings: DeviceModelSettings, stateDirectory: String, logger: Logger) -> DeviceModelStore {
+        mkdir(stateDirectory, 0o700)
+        let path = stateDirectory + "/cs-companion.db"
+        do {
+            let store = try Store(path: path)
+            let model = DeviceModelStore(settings: settings, store: store, logger: logger)
+            logger.info("\(settings.variables.count) device-model variable(s) kept in \(path)")
+            return model
+        } catch {
+            logger.error("cannot open \(path) for the device-model variables: \(error); changes last until the daemon stops")
+            return DeviceModelStore(settings: settings, store: nil, logger: logger)
+        }
+    }
+
+    /// Where announcements go (the router's `sendUpdate`); false when not sent.
+    public func setAnnouncer(_ announce: @escaping @Sendable (DeviceModelUpdate) -> Bool) {
+        announcer.withLock { $0 = announce }
+    }
+
+    /// OCPP EVSE ids by ISO 15118 EVSE id (device-model components carry the OCPP integer).
+    public func setOCPPEVSEIDs(_ ids: [String: Int]) { ocppEVSEIDs.withLock { $0 = ids } }
+
+    // MARK: Reading
+
+    public var records: [DeviceVariableRecord] { state.withLock { $0.records.values.sorted { $0.key < $1.key } } }
+
+    public func record(_ key: DeviceVariableKey) -> DeviceVariableRecord? { state.withLock { $0.records[key] } }
+
+    /// The applied change waiting for its confirmation (nil once confirmed or timed out).
+    public var inFlight: InFlight? {
+        state.withLock { state in
+            guard let change = state.inFlight, now() < change.deadline else { return nil }
+            return change
+        }
+    }
+
+    /// The recorded changes, oldest first (the newest `limit`).
+    public func history(limit: Int? = nil) throws(StoreError) -> [DeviceVariableChange] {
+        guard let store else { return [] }
+        return try store.deviceVariableHistory(limit: limit)
+    }
+
+    /// The components of the `device_model` answer.
+    public func components() -> [DeviceModelComponent] {
+        let ids = ocppEVSEIDs.withLock { $0 }
+        var order: [ComponentKey] = []
+        var grouped: [ComponentKey: [DeviceModelVariable]] = [:]
+        for record in records {
+            let component = ComponentKey(record.key)
+            if grouped[component] == nil { order.append(component) }
+            grouped[component, default: []].append(
+                DeviceModelVariable(
+                    name: record.key.variable, value: record.value, instance: record.key.variableInstance.nonEmpty, unit: record.unit,
+                    valuesList: record.valuesListText, mutability: VariableMutability(rawValue: record.mutability.rawValue),
+                    dataType: VariableDataType(rawValue: record.dataType.rawValue)))
+        }
+        return order.map { component in
+            DeviceModelComponent(
+                name: component.name, instance: component.instance.nonEmpty,
+                evseID: component.evseID.nonEmpty.flatMap { ids[$0] }, connectorID: component.connectorID == 0 ? nil : component.connectorID,
+                variables: grouped[component])
+        }
+    }
+
+    // MARK: Changing
+
+    /// Judges and, when accepted, makes a change (see the type's description for the pacing).
+    @discardableResult
+    public func propose(_ key: DeviceVariableKey, value: String, source: DeviceVariableSource) -> VariableChangeOutcome {
+        let outcome = state.withLock { state -> VariableChangeOutcome in
+            guard let record = state.records[key] else { return .rejected(.unknown) }
+            if record.mutability == .readOnly { return .rejected(.readOnly) }
+            if let problem = DeviceModelRules.check(value, for: record) { return .rejected(problem) }
+            let instant = now()
+            if let busy = state.inFlight {
+                if instant < busy.deadline {
+                    let left = busy.deadline - instant
+                    return .rejected(.busy("\(busy.key) waits for Josev's confirmation (at most \(Self.seconds(left)) s more)"))
+                }
+                logger.notice("\(busy.key): no confirmation from Josev within \(Self.seconds(confirmTimeout)) s; taking the next change")
+                state.inFlight = nil
+            }
+            let redacted = record.mutability == .writeOnly
+            if record.value == value, record.pendingValue == nil { return .unchanged(record) }
+            var changed = record
+            do {
+                if record.requiresRestart {
+                    guard let store else { return .rejected(.storeFailed("no store to keep it for the restart")) }
+                    try store.setPendingDeviceVariable(key, value: value, source: source, redacted: redacted)
+                    changed.pendingValue = value
+                    changed.pendingSource = source
+                    state.records[key] = changed
+                    return .pendingRestart(changed)
+                }
+                try store?.setDeviceVariable(key, value: value, source: source, redacted: redacted)
+            } catch {
+                return .rejected(.storeFailed("\(error)"))
+            }
+            changed.value = value
+            changed.pendingValue = nil
+            changed.pendingSource = nil
+            state.records[key] = changed
+            state.inFlight = InFlight(key: key, value: value, source: source, deadline: instant + confirmTimeout)
+            return .applied(changed)
+        }
+        log(outcome, key: key, value: value, source: source)
+        if case .applied(let record) = outcome { announce(record) }
+        return outcome
+    }
+
+    /// A `device_model_update` from Josev: it confirms the change in flight when it names that
+    /// variable with that value; other values for known variables are changes of Josev's, judged
+    /// like any other (a rejection is logged: updates get no answer).
+    public func consume(_ update: DeviceModelUpdate) {
+        let ids = ocppEVSEIDs.withLock { $0 }
+        for component in update.components {
+            let evseID = component.evseID.flatMap { id in ids.first { $0.value == id }?.key } ?? ""
+            for variable in component.variables ?? [] {
+                let key = DeviceVariableKey(
+                    component: component.name, componentInstance: component.instance ?? "", evseID: evseID,
+                    connectorID: component.connectorID ?? 0, variable: variable.name, variableInstance: variable.instance ?? "")
+                let confirmed = state.withLock { state -> Bool in
+                    guard let change = state.inFlight, change.key == key, change.value == variable.value else { return false }
+                    state.inFlight = nil
+                    return true
+                }
+                if confirmed {
+                    logger.info("\(key): Josev confirmed the change; the next change may come")
+                    continue
+                }
+                guard let record = record(key) else {
+                    logger.debug("device_model_update names \(key), which the station does not keep")
+                    continue
+                }
+                if record.value == variable.value { continue }
+                propose(key, value: variable.value, source: .josev)
+            }
+        }
+    }
+
+    /// Announces the changes applied at start (after the broker connection is up).
+    public func announceStartChanges() {
+        let keys = state.withLock { state in
+            defer { state.unannounced = [] }
+            return state.unannounced
+        }
+        for key in keys {
+            guard let record = record(key) else { continue }
+            if !announce(record) { state.withLock { $0.unannounced.append(key) } }
+        }
+    }
+
+    /// The `device_model_update` for one variable.
+    public func announcement(_ record: DeviceVariableRecord) -> DeviceModelUpdate {
+        let ids = ocppEVSEIDs.withLock { $0 }
+        return DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(
+                name: record.key.component, instance: record.key.componentInstance.nonEmpty,
+                evseID: record.key.evseID.nonEmpty.flatMap { ids[$0] }, connectorID: record.key.connectorID == 0 ? nil : record.key.connectorID,
+                variables: [
+                    DeviceModelUpdateVariable(
+                        name: record.key.variable, value: record.value, instance: record.key.variableInstance.nonEmpty, unit: record.unit,
+                        mutability: VariableMutability(rawValue: record.mutability.rawValue))
+                ])
+        ])
+    }
+
+    @discardableResult
+    private func announce(_ record: DeviceVariableRecord) -> Bool {
+        guard let send = announcer.withLock({ $0 }) else { return false }
+        let sent = send(announcement(record))
+        if sent { logger.info("announced \(record.key) with device_model_update") }
+        return sent
+    }
+
+    private func log(_ outcome: VariableChangeOutcome, key: DeviceVariableKey, value: String, source: DeviceVariableSource) {
+        // Only the values of known variables that are not WriteOnly are logged: an unknown one
+        // may be a secret of a variable the station does not keep.
+        let readable = record(key).map { $0.mutability != .writeOnly } ?? false
+        let shown = readable ? " = '\(value)'" : ""
+        switch outcome {
+        case .applied:
+            logger.info("\(key)\(shown) applied (by \(source.rawValue))")
+        case .pendingRestart:
+            logger.notice("\(key)\(shown) accepted (by \(source.rawValue)); needs a restart: pending until the next start")
+        case .unchanged:
+            logger.info("\(key)\(shown) accepted (by \(source.rawValue)): already the value")
+        case .rejected(let why):
+            logger.notice("\(key)\(shown) rejected (by \(source.rawValue)): \(why)")
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return DeviceModelRules.format((Double(milliseconds) / 100).rounded() / 10)
+    }
+
+    private struct ComponentKey: Hashable {
+        var name: String
+        var instance: String
+        var evseID: String
+        var connectorID: Int
+
+        init(_ key: DeviceVariableKey) {
+            name = key.component
+            instance = key.componentInstance
+            evseID = key.evseID
+            connectorID = key.connectorID
+        }
+    }
+}
+
+extension String {
+    /// nil for "", else self (optional contract fields are omitted, never empty).
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
