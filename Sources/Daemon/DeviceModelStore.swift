@@ -65,7 +65,10 @@ public final class DeviceModelStore: Sendable {
         var unannounced: [DeviceVariableKey] = []
     }
 
+    /// The store given at init (tests); nil when the daemon keeps only the path (see `withStore`).
     let store: Store?
+    /// The database file, opened for each write and closed right after (the daemon's case).
+    let path: String?
     let confirmTimeout: Duration
     let now: @Sendable () -> ContinuousClock.Instant
     let logger: Logger
@@ -76,17 +79,20 @@ public final class DeviceModelStore: Sendable {
     /// Declares the variables in `store` (nil: kept in memory only), resets stored values the
     /// declarations no longer allow, and applies the changes left pending for this start.
     public init(
-        settings: DeviceModelSettings, store: Store?, logger: Logger,
+        settings: DeviceModelSettings, store: Store?, path: String? = nil, logger: Logger,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
+        let path = store == nil ? path : nil
         self.store = store
+        self.path = path
         self.logger = logger
         self.now = now
         confirmTimeout = .milliseconds(Int64((max(0, settings.confirmTimeout) * 1000).rounded()))
         var records = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var unannounced: [DeviceVariableKey] = []
-        if let store {
+        if store != nil || path != nil {
             do {
+                try Self.withStore(store, path) { store throws(StoreError) in
                 try store.declareDeviceVariables(settings.variables)
                 let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for var record in try store.deviceVariables() {
@@ -115,6 +121,7 @@ public final class DeviceModelStore: Sendable {
                     }
                     records[record.key] = record
                 }
+                }
             } catch {
                 logger.error("device-model variables cannot be stored (\(error)); changes last until the daemon stops")
             }
@@ -122,13 +129,31 @@ public final class DeviceModelStore: Sendable {
         state = Mutex(State(records: records, unannounced: unannounced))
     }
 
+    /// Runs `body` on the database: the store given at init, or the file at `path` opened for this
+    /// operation only. Changes are rare, and holding no write handle between them lets an
+    /// administrator remount a full or failing state directory read-only (the session recorder
+    /// closes its connection on a storage failure for the same reason). Nil without a database.
+    @discardableResult
+    func withStore<T>(_ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T? {
+        try Self.withStore(store, path, body)
+    }
+
+    @discardableResult
+    static func withStore<T>(_ store: Store?, _ path: String?, _ body: (Store) throws(StoreError) -> T) throws(StoreError) -> T? {
+        if let store { return try body(store) }
+        guard let path else { return nil }
+        let opened = try Store(path: path)
+        defer { opened.close() }
+        return try body(opened)
+    }
+
     /// Opens the store in `stateDirectory` (its own connection; sessions use another one).
     public static func open(settings: DeviceModelSettings, stateDirectory: String, logger: Logger) -> DeviceModelStore {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
-            let store = try Store(path: path)
-            let model = DeviceModelStore(settings: settings, store: store, logger: logger)
+            try Store(path: path).close()  // creates or migrates the file; each change opens it again
+            let model = DeviceModelStore(settings: settings, store: nil, path: path, logger: logger)
             logger.info("\(settings.variables.count) device-model variable(s) kept in \(path)")
             return model
         } catch {
@@ -161,8 +186,7 @@ public final class DeviceModelStore: Sendable {
 
     /// The recorded changes, oldest first (the newest `limit`).
     public func history(limit: Int? = nil) throws(StoreError) -> [DeviceVariableChange] {
-        guard let store else { return [] }
-        return try store.deviceVariableHistory(limit: limit)
+        try withStore { store throws(StoreError) in try store.deviceVariableHistory(limit: limit) } ?? []
     }
 
     /// The components of the `device_model` answer.
@@ -210,14 +234,16 @@ public final class DeviceModelStore: Sendable {
             var changed = record
             do {
                 if record.requiresRestart {
-                    guard let store else { return .rejected(.storeFailed("no store to keep it for the restart")) }
-                    try store.setPendingDeviceVariable(key, value: value, source: source, redacted: redacted)
+                    let kept: Void? = try withStore { store throws(StoreError) in
+                        try store.setPendingDeviceVariable(key, value: value, source: source, redacted: redacted)
+                    }
+                    guard kept != nil else { return .rejected(.storeFailed("no store to keep it for the restart")) }
                     changed.pendingValue = value
                     changed.pendingSource = source
                     state.records[key] = changed
                     return .pendingRestart(changed)
                 }
-                try store?.setDeviceVariable(key, value: value, source: source, redacted: redacted)
+                try withStore { store throws(StoreError) in try store.setDeviceVariable(key, value: value, source: source, redacted: redacted) }
             } catch {
                 return .rejected(.storeFailed("\(error)"))
             }
