@@ -260,7 +260,7 @@ public actor FirmwareUpdater {
             do {
                 let result = try await Transfer.download(
                     from: request.location, to: partial, options: settings.transfer, cancellation: cancellation,
-                    availableSpace: { Self.freeBytes(directory).map { $0 - keep } })
+                    availableSpace: { Self.freeBytes(directory).map { max(0, $0 - keep) } })
                 guard rename(partial, image) == 0 else {
                     logger.error("firmware update \(id): cannot move the image into place: \(String(cString: strerror(errno)))")
                     finish(request, .downloadFailed)

@@ -105,6 +105,11 @@ public struct DownloadResult: Sendable, Equatable {
     public var bytes: Int64
     /// Bytes already there from an earlier attempt (0 when the download started from scratch).
     public var resumedFrom: Int64
+
+    public init(bytes: Int64, resumedFrom: Int64) {
+        self.bytes = bytes
+        self.resumedFrom = resumedFrom
+    }
 }
 
 /// How a log file goes to an HTTP(S) server.
@@ -164,6 +169,22 @@ public enum Transfer {
         var shortOfSpace: (needed: Int64, available: Int64)?
         var writeError: Int32 = 0
 
+        var handle: UnsafeMutableRawPointer?
+
+        /// Before the first byte is written: whether the announced size (`Content-Length`, FTP
+        /// `SIZE`) fits the space left.
+        func hasSpace() -> Bool {
+            guard !spaceChecked else { return shortOfSpace == nil }
+            spaceChecked = true
+            var length: curl_off_t = -1
+            guard let handle, let availableSpace,
+                cs_curl_getinfo_offset(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0,
+                let space = availableSpace()
+            else { return true }
+            if Int64(length) > space { shortOfSpace = (Int64(length), space) }
+            return shortOfSpace == nil
+        }
+
         init(fd: Int32, cancellation: TransferCancellation, availableSpace: (@Sendable () -> Int64?)?) {
             self.fd = fd
             self.cancellation = cancellation
@@ -189,6 +210,7 @@ public enum Transfer {
             _ = cs_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { buffer, size, count, raw in
                 guard let buffer, let raw else { return 0 }
                 let context = Unmanaged<Context>.fromOpaque(raw).takeUnretainedValue()
+                guard context.hasSpace() else { return 0 }
                 let total = size * count
                 var written = 0
                 while written < total {
@@ -279,21 +301,13 @@ public enum Transfer {
         _ = cs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, options.stallTimeout))
         _ = cs_curl_setopt_long(handle, CURLOPT_TIMEOUT, max(0, options.totalTimeout))
         _ = cs_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-        _ = cs_curl_setopt_progress_callback(handle) { raw, downloadTotal, downloaded, _, _ in
+        _ = cs_curl_setopt_progress_callback(handle) { raw, _, _, _, _ in
             guard let raw else { return 0 }
             let context = Unmanaged<Context>.fromOpaque(raw).takeUnretainedValue()
-            if context.cancellation.isCancelled { return 1 }
-            if !context.spaceChecked, downloadTotal > 0, let available = context.availableSpace {
-                context.spaceChecked = true
-                let needed = Int64(downloadTotal - downloaded)
-                if let space = available(), needed > space {
-                    context.shortOfSpace = (needed, space)
-                    return 1
-                }
-            }
-            return 0
+            return context.cancellation.isCancelled ? 1 : 0
         }
         _ = cs_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(context).toOpaque())
+        context.handle = handle
         configure(handle)
         let code = curl_easy_perform(handle)
         guard code != CURLE_OK else { return nil }
