@@ -139,6 +139,7 @@ public enum CompanionDaemon {
         let router = ContractRouter(
             schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
             ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions)
+        BackOfficeServices.start(configuration: configuration, router: router, logger: logger)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger)
