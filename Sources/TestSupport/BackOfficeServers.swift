@@ -195,3 +195,32 @@ public enum TestJournal {
         guard result.status == 0 else { throw TestSupportError("systemd-journal-remote failed: \(result.output)") }
     }
 }
+
+/// A signing key and certificate made with the openssl CLI, and signatures of files.
+public struct TestFirmwareSigner: Sendable {
+    public let key: String
+    public let certificate: String
+
+    public init(directory: TemporaryDirectory, name: String = "signer", algorithm: [String] = ["-newkey", "rsa:2048"]) throws {
+        key = directory.file("\(name).key")
+        certificate = directory.file("\(name).crt")
+        try Command.run(
+            "openssl", ["req", "-x509", "-nodes"] + algorithm + ["-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=firmware signer"])
+    }
+
+    public var pem: String { (try? String(contentsOfFile: certificate, encoding: .utf8)) ?? "" }
+
+    /// Base64 of the SHA-256 signature of the file.
+    public func sign(_ file: String, extra: [String] = []) throws -> String {
+        let signature = file + ".sig"
+        try Command.run("openssl", ["dgst", "-sha256", "-sign", key] + extra + ["-out", signature, file])
+        return try Data(contentsOf: URL(fileURLWithPath: signature)).base64EncodedString()
+    }
+}
+
+extension TemporaryDirectory {
+    /// An executable `/bin/sh` script (install commands in tests).
+    public func script(_ name: String, _ body: String) throws -> String {
+        try write(name, "#!/bin/sh\n" + body + "\n", permissions: 0o755)
+    }
+}

@@ -28,37 +28,6 @@ final class Recorder: Sendable {
     }
 }
 
-/// A signing key and certificate made with the openssl CLI, and signatures of files.
-struct Signer {
-    let key: String
-    let certificate: String
-
-    init(directory: TemporaryDirectory, name: String = "signer", algorithm: [String] = ["-newkey", "rsa:2048"]) throws {
-        key = directory.file("\(name).key")
-        certificate = directory.file("\(name).crt")
-        try Command.run(
-            "openssl", ["req", "-x509", "-nodes"] + algorithm + ["-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=firmware signer"])
-    }
-
-    init(key: String, certificate: String) {
-        self.key = key
-        self.certificate = certificate
-    }
-
-    var pem: String { (try? String(contentsOfFile: certificate, encoding: .utf8)) ?? "" }
-
-    /// Base64 of the SHA-256 signature of the file.
-    func sign(_ file: String, extra: [String] = []) throws -> String {
-        let signature = file + ".sig"
-        try Command.run("openssl", ["dgst", "-sha256", "-sign", key] + extra + ["-out", signature, file])
-        return try Data(contentsOf: URL(fileURLWithPath: signature)).base64EncodedString()
-    }
-}
-
-func makeScript(_ directory: TemporaryDirectory, _ name: String, _ body: String) throws -> String {
-    try directory.write(name, "#!/bin/sh\n" + body + "\n", permissions: 0o755)
-}
-
 func firmwareSettings(_ directory: TemporaryDirectory, install: [String], timeout: Int = 30) throws -> FirmwareSettings {
     let downloads = directory.file("downloads")
     try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
@@ -81,12 +50,12 @@ struct FirmwareUpdaterTests {
     func signedImageInstalled() async throws {
         let directory = try TemporaryDirectory()
         let server = try await TestHTTPServer(directory: directory)
-        let signer = try Signer(directory: directory)
+        let signer = try TestFirmwareSigner(directory: directory)
         let image = testImage(size: 150_000)
         try server.serve("fw.img", bytes: image)
         let signature = try signer.sign(server.root + "/fw.img")
         let installed = directory.file("installed.img")
-        let script = try makeScript(directory, "install.sh", "cp \"$1\" \(installed) && echo \"$CS_FIRMWARE_REQUEST_ID $CS_FIRMWARE_SIGNED\" > \(installed).env")
+        let script = try directory.script("install.sh", "cp \"$1\" \(installed) && echo \"$CS_FIRMWARE_REQUEST_ID $CS_FIRMWARE_SIGNED\" > \(installed).env")
         let recorder = Recorder()
         let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
         let status = await firmware.request(UpdateFirmwareRequest(
@@ -105,8 +74,8 @@ struct FirmwareUpdaterTests {
         let directory = try TemporaryDirectory()
         let file = try directory.write("image", String(repeating: "firmware ", count: 1000))
         let other = try directory.write("other", "something else")
-        let ec = try Signer(directory: directory, name: "ec", algorithm: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-        let rsa = try Signer(directory: directory, name: "rsa")
+        let ec = try TestFirmwareSigner(directory: directory, name: "ec", algorithm: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        let rsa = try TestFirmwareSigner(directory: directory, name: "rsa")
         let ecCertificate = try SigningCertificate(pem: ec.pem)
         #expect(ecCertificate.verifies(file: file, signatureBase64: try ec.sign(file)) == true)
         #expect(ecCertificate.verifies(file: file, signatureBase64: try ec.sign(other)) == false)
@@ -139,11 +108,11 @@ struct FirmwareUpdaterTests {
     func badSignature() async throws {
         let directory = try TemporaryDirectory()
         let server = try await TestHTTPServer(directory: directory)
-        let signer = try Signer(directory: directory)
+        let signer = try TestFirmwareSigner(directory: directory)
         try server.serve("fw.img", bytes: testImage(size: 20_000))
         let decoy = try directory.write("decoy", "not the image")
         let marker = directory.file("ran")
-        let script = try makeScript(directory, "install.sh", "touch \(marker)")
+        let script = try directory.script("install.sh", "touch \(marker)")
         let recorder = Recorder()
         let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
         let status = await firmware.request(UpdateFirmwareRequest(
@@ -208,7 +177,7 @@ struct FirmwareUpdaterTests {
         let directory = try TemporaryDirectory()
         let server = try await TestHTTPServer(directory: directory)
         try server.serve("fw.img", bytes: testImage(size: 10_000))
-        let failing = try makeScript(directory, "fail.sh", "echo 'slot B is bad' >&2; exit 3")
+        let failing = try directory.script("fail.sh", "echo 'slot B is bad' >&2; exit 3")
         let recorder = Recorder()
         let firmware = updater(try firmwareSettings(directory, install: [failing]), recorder)
         _ = await firmware.request(UpdateFirmwareRequest(requestID: 8, location: server.baseURL + "/fw.img", retrieveDatetime: past))
@@ -216,7 +185,7 @@ struct FirmwareUpdaterTests {
         #expect(recorder.firmware == [.downloading, .downloaded, .installing, .installationFailed])
 
         let pidFile = directory.file("hung.pid")
-        let hanging = try makeScript(directory, "hang.sh", "echo $$ > \(pidFile); sleep 300")
+        let hanging = try directory.script("hang.sh", "echo $$ > \(pidFile); sleep 300")
         let slowRecorder = Recorder()
         let slow = updater(try firmwareSettings(directory, install: [hanging], timeout: 1), slowRecorder)
         _ = await slow.request(UpdateFirmwareRequest(requestID: 9, location: server.baseURL + "/fw.img", retrieveDatetime: past))
@@ -232,7 +201,7 @@ struct FirmwareUpdaterTests {
         let server = try await TestHTTPServer(directory: directory)
         try server.serve("fw.img", bytes: testImage(size: 10_000))
         let marker = directory.file("ran")
-        let script = try makeScript(directory, "install.sh", "touch \(marker)")
+        let script = try directory.script("install.sh", "touch \(marker)")
         let recorder = Recorder()
         recorder.charging.store(true, ordering: .relaxed)
         let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
@@ -268,7 +237,7 @@ struct FirmwareUpdaterTests {
         let server = try await TestHTTPServer(directory: directory)
         try server.serve("fw.img", bytes: testImage(size: 10_000))
         // Exit 100: installed, the board reboots to activate it.
-        let script = try makeScript(directory, "install.sh", "exit 100")
+        let script = try directory.script("install.sh", "exit 100")
         let settings = try firmwareSettings(directory, install: [script])
         let recorder = Recorder()
         let first = updater(settings, recorder)
