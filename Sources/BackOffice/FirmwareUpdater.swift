@@ -272,17 +272,14 @@ public actor FirmwareUpdater {
                 return true
             } catch {
                 if error == .cancelled || !isCurrent(cancellation) { return false }
-                let last = attempt == attempts
+                // More attempts cannot make room on the disk or fix the local file system.
+                let last = attempt == attempts || !error.isRetryable
                 var metadata: Logger.Metadata = error.isTLS ? securityEvent("tls-failure") : [:]
                 metadata["attempt"] = "\(attempt)/\(attempts)"
                 logger.warning(
                     "firmware update \(id): download from \(TransferScheme.redacted(request.location)) failed: \(error)\(last ? "" : "; retrying in \(interval) s")",
                     metadata: metadata)
-                if case .insufficientSpace = error {
-                    unlink(partial)
-                    break
-                }
-                if case .localFile = error { break }
+                if case .insufficientSpace = error { unlink(partial) }
                 if last { break }
                 try? await Task.sleep(for: .seconds(interval))
             }

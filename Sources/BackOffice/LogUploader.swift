@@ -125,7 +125,7 @@ public actor LogUploader {
                 return
             } catch {
                 if error == .cancelled || cancellation.isCancelled { return }
-                let last = attempt == attempts
+                let last = attempt == attempts || !error.isRetryable
                 var metadata: Logger.Metadata = error.isTLS ? securityEvent("tls-failure") : [:]
                 metadata["attempt"] = "\(attempt)/\(attempts)"
                 logger.warning(

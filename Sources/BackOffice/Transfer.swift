@@ -41,9 +41,13 @@ public struct TransferOptions: Sendable, Equatable {
     public var stallTimeout: Int
     /// Seconds for a whole transfer; 0 = no limit (images can be large on slow links).
     public var totalTimeout: Int
+    /// OpenSSH `known_hosts` file for `sftp://` servers; without one, SFTP is refused (libcurl
+    /// would otherwise accept any host key).
+    public var sshKnownHosts: String?
 
-    public init(caFile: String? = nil, connectTimeout: Int = 30, stallTimeout: Int = 60, totalTimeout: Int = 0) {
+    public init(caFile: String? = nil, connectTimeout: Int = 30, stallTimeout: Int = 60, totalTimeout: Int = 0, sshKnownHosts: String? = nil) {
         self.caFile = caFile
+        self.sshKnownHosts = sshKnownHosts
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
         self.totalTimeout = totalTimeout
@@ -62,6 +66,8 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     case insufficientSpace(needed: Int64, available: Int64)
     /// The local file could not be opened or written.
     case localFile(path: String, errno: Int32)
+    /// `sftp://` without a known-hosts file: the server's key could not be checked.
+    case sshHostUnverifiable
 
     public var description: String {
         switch self {
@@ -70,6 +76,16 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled: "cancelled"
         case .insufficientSpace(let needed, let available): "not enough space: \(needed) bytes needed, \(available) available"
         case .localFile(let path, let error): "\(path): \(String(cString: strerror(error)))"
+        case .sshHostUnverifiable: "sftp needs a known-hosts file (ssh_known_hosts) to verify the server"
+        }
+    }
+
+    /// Whether another attempt may succeed (not for a full disk, a local file problem, a refused
+    /// scheme or an SFTP server that cannot be verified).
+    public var isRetryable: Bool {
+        switch self {
+        case .curl: true
+        case .disallowedScheme, .cancelled, .insufficientSpace, .localFile, .sshHostUnverifiable: false
         }
     }
 
@@ -131,7 +147,8 @@ public enum Transfer {
         from url: String, to path: String, options: TransferOptions, cancellation: TransferCancellation,
         availableSpace: (@Sendable () -> Int64?)? = nil
     ) async throws(TransferError) -> DownloadResult {
-        guard TransferScheme.allowedScheme(of: url) != nil else { throw .disallowedScheme }
+        guard let scheme = TransferScheme.allowedScheme(of: url) else { throw .disallowedScheme }
+        if scheme == "sftp", options.sshKnownHosts == nil { throw .sshHostUnverifiable }
         var result = await DedicatedThread.run {
             performDownload(url: url, path: path, options: options, cancellation: cancellation, availableSpace: availableSpace)
         }
@@ -150,6 +167,7 @@ public enum Transfer {
         file path: String, to url: String, method: HTTPUploadMethod, options: TransferOptions, cancellation: TransferCancellation
     ) async throws(TransferError) {
         guard let scheme = TransferScheme.allowedScheme(of: url) else { throw .disallowedScheme }
+        if scheme == "sftp", options.sshKnownHosts == nil { throw .sshHostUnverifiable }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let target = url.hasSuffix("/") && (method == .put || !scheme.hasPrefix("http")) ? url + name : url
         let result = await DedicatedThread.run {
@@ -296,6 +314,7 @@ public enum Transfer {
         _ = cs_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         _ = cs_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         if let caFile = options.caFile { _ = cs_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        if let knownHosts = options.sshKnownHosts { _ = cs_curl_setopt_string(handle, CURLOPT_SSH_KNOWNHOSTS, knownHosts) }
         _ = cs_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, max(1, options.connectTimeout))
         _ = cs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = cs_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, options.stallTimeout))

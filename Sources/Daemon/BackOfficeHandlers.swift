@@ -22,6 +22,7 @@ public struct FirmwareConfiguration: Sendable, Equatable {
     public var trustedCAFile: String?
     public var requireSignature = false
     public var caFile: String?
+    public var sshKnownHosts: String?
     public var connectTimeout = 30
     public var stallTimeout = 60
     public var retries = 3
@@ -40,6 +41,7 @@ public struct LogsConfiguration: Sendable, Equatable {
     public var workDirectory: String?
     public var httpMethod = HTTPUploadMethod.put
     public var caFile: String?
+    public var sshKnownHosts: String?
     public var connectTimeout = 30
     public var stallTimeout = 60
     public var retries = 2
@@ -80,6 +82,7 @@ extension ConfigLoader {
             firmware.trustedCAFile = readable(block["trusted_ca_file"], "/firmware/trusted_ca_file")
             firmware.requireSignature = block["require_signature"]?.boolValue ?? false
             firmware.caFile = readable(block["ca_file"], "/firmware/ca_file")
+            firmware.sshKnownHosts = readable(block["ssh_known_hosts"], "/firmware/ssh_known_hosts")
             if let value = int(block["connect_timeout"]) { firmware.connectTimeout = value }
             if let value = int(block["stall_timeout"]) { firmware.stallTimeout = value }
             if let value = int(block["retries"]) { firmware.retries = value }
@@ -97,6 +100,7 @@ extension ConfigLoader {
             logs.workDirectory = block["work_directory"]?.stringValue
             if let value = block["http_method"]?.stringValue.flatMap(HTTPUploadMethod.init(rawValue:)) { logs.httpMethod = value }
             logs.caFile = readable(block["ca_file"], "/logs/ca_file")
+            logs.sshKnownHosts = readable(block["ssh_known_hosts"], "/logs/ssh_known_hosts")
             if let value = int(block["connect_timeout"]) { logs.connectTimeout = value }
             if let value = int(block["stall_timeout"]) { logs.stallTimeout = value }
             if let value = int(block["retries"]) { logs.retries = value }
@@ -135,7 +139,9 @@ final class BackOfficeServices: Sendable {
                 installCommand: block.installCommand, installTimeout: block.installTimeout, rebootExitCode: block.rebootExitCode,
                 rebootCommand: block.rebootCommand, verifyCommand: block.verifyCommand, trustedCAFile: block.trustedCAFile,
                 requireSignature: block.requireSignature, keepFreeBytes: block.keepFreeBytes,
-                transfer: TransferOptions(caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout),
+                transfer: TransferOptions(
+                    caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout,
+                    sshKnownHosts: block.sshKnownHosts),
                 defaultRetries: block.retries, defaultRetryInterval: block.retryInterval)
             firmware = FirmwareUpdater(
                 settings: settings, logger: logger, publish: { router.sendUpdate($0) },
@@ -151,7 +157,9 @@ final class BackOfficeServices: Sendable {
             settings: LogUploadSettings(
                 source: JournalSource(directory: block.journalDirectory, unit: block.unit, identifier: block.identifier),
                 workDirectory: work, httpMethod: block.httpMethod,
-                transfer: TransferOptions(caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout),
+                transfer: TransferOptions(
+                    caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout,
+                    sshKnownHosts: block.sshKnownHosts),
                 defaultRetries: block.retries, defaultRetryInterval: block.retryInterval,
                 stationName: configuration.station.identity.serialNumber),
             logger: logger, publish: { router.sendUpdate($0) })

@@ -75,6 +75,11 @@ struct TransferTests {
         }
         #expect(!FileManager.default.fileExists(atPath: directory.file("x")))
         #expect(TransferScheme.allowedScheme(of: "SFTP://host/x") == "sftp")
+        // SFTP without a known-hosts file would accept any server key: refused.
+        await #expect(throws: TransferError.sshHostUnverifiable) {
+            try await Transfer.download(
+                from: "sftp://127.0.0.1/fw.img", to: directory.file("x"), options: TransferOptions(), cancellation: TransferCancellation())
+        }
         #expect(TransferScheme.redacted("ftp://user:secret@host:21/a@b") == "ftp://host:21/a@b")
     }
 
