@@ -187,12 +187,6 @@ public actor FirmwareUpdater {
         }
     }
 
-    /// The current phase and request id (for tests and `cs-companion status`).
-    public var current: (requestID: Int, phase: String)? {
-        guard let request = job?.request, let phase else { return nil }
-        return (request.requestID, phase.rawValue)
-    }
-
     // MARK: The job
 
     private func begin(_ request: UpdateFirmwareRequest, at phase: Phase, delay: Duration) {

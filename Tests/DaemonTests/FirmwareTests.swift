@@ -54,6 +54,27 @@ struct FirmwareTests {
         return try !updates.isEmpty && updates.allSatisfy { try schemaErrors($0, name: name, type: .update).isEmpty }
     }
 
+    @Test("--check-config: firmware and logs problems with their key paths")
+    func configurationProblems() async throws {
+        let directory = try TemporaryDirectory()
+        func check(_ yaml: String) async throws -> (status: Int32, output: String) {
+            let file = try directory.write("check.yaml", yaml, permissions: 0o644)
+            return try await Repository.run("cs-companiond", ["--check-config", "--config", file, "--schema-dir", Repository.schemas])
+        }
+        let good = try await check(Self.config(brokerPort: 1883, install: "/bin/true"))
+        #expect(good.status == 0, "\(good.output)")
+        let missing = try await check(Self.config(brokerPort: 1883, install: directory.file("no-such-updater")))
+        #expect(missing.status == 78)
+        #expect(missing.output.contains("firmware.install_command[0]: \(directory.file("no-such-updater")) is not an executable file"), "\(missing.output)")
+        let typo = try await check(
+            Self.config(brokerPort: 1883, install: "/bin/true").replacing("  install_timeout: 20", with: "  install_timout: 20")
+                .replacing("http_method: put", with: "http_method: patch"))
+        #expect(typo.status == 78)
+        #expect(typo.output.contains("firmware"), "\(typo.output)")
+        #expect(typo.output.contains("install_timout"), "\(typo.output)")
+        #expect(typo.output.contains("logs.http_method"), "\(typo.output)")
+    }
+
     @Test("signed image over a connection that drops: resumed, verified, deferred while a car charges, installed")
     func firmwareFlow() async throws {
         let broker = try await TestBroker()
