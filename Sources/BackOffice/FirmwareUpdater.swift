@@ -90,7 +90,7 @@ public actor FirmwareUpdater {
     let publish: Publish
     let isCharging: @Sendable () async -> Bool
     let state: StateFile
-    private var job: (request: UpdateFirmwareRequest, task: Task<Void, Never>, cancellation: TransferCancellation)?
+    private var job: BackOfficeJob<UpdateFirmwareRequest>?
     private var phase: Phase?
     private var reporter: Task<Void, Never>?
 
@@ -132,9 +132,7 @@ public actor FirmwareUpdater {
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
             logger.notice("update_firmware \(id) cancels firmware update \(running.request.requestID)")
-            running.cancellation.cancel()
-            running.task.cancel()
-            await running.task.value
+            await running.stop()
             removeFiles(of: running.request.requestID)
             status = .acceptedCanceled
         }
@@ -197,7 +195,7 @@ public actor FirmwareUpdater {
             if delay > .zero { try? await Task.sleep(for: delay) }
             await self.run(request, from: phase, cancellation: cancellation)
         }
-        job = (request, task, cancellation)
+        job = BackOfficeJob(request: request, task: task, cancellation: cancellation)
     }
 
     private func isCurrent(_ cancellation: TransferCancellation) -> Bool {
@@ -243,45 +241,38 @@ public actor FirmwareUpdater {
                 try? await Task.sleep(for: .milliseconds(min(1000, max(10, at - Self.nowMilliseconds()))))
             }
         }
-        let attempts = max(0, request.retries ?? settings.defaultRetries) + 1
-        let interval = max(0, request.retryInterval ?? settings.defaultRetryInterval)
         let partial = image + ".part"
         let directory = settings.downloadDirectory
         let keep = settings.keepFreeBytes
-        for attempt in 1...attempts {
-            guard isCurrent(cancellation) else { return false }
-            await send(.downloading, id)
-            do {
-                let result = try await Transfer.download(
-                    from: request.location, to: partial, options: settings.transfer, cancellation: cancellation,
-                    availableSpace: { Self.freeBytes(directory).map { max(0, $0 - keep) } })
-                guard rename(partial, image) == 0 else {
-                    logger.error("firmware update \(id): cannot move the image into place: \(String(cString: strerror(errno)))")
-                    finish(request, .downloadFailed)
-                    return false
-                }
-                logger.info(
-                    "firmware update \(id): downloaded \(result.bytes) bytes\(result.resumedFrom > 0 ? " (resumed at \(result.resumedFrom))" : "") on attempt \(attempt)")
-                await send(.downloaded, id)
-                return true
-            } catch {
-                if error == .cancelled || !isCurrent(cancellation) { return false }
-                // More attempts cannot make room on the disk or fix the local file system.
-                let last = attempt == attempts || !error.isRetryable
-                var metadata: Logger.Metadata = error.isTLS ? securityEvent("tls-failure") : [:]
-                metadata["attempt"] = "\(attempt)/\(attempts)"
-                logger.warning(
-                    "firmware update \(id): download from \(TransferScheme.redacted(request.location)) failed: \(error)\(last ? "" : "; retrying in \(interval) s")",
-                    metadata: metadata)
-                if case .insufficientSpace = error { unlink(partial) }
-                if last { break }
-                try? await Task.sleep(for: .seconds(interval))
-            }
+        let outcome = await withRetries(
+            retries: request.retries ?? settings.defaultRetries, interval: request.retryInterval ?? settings.defaultRetryInterval,
+            what: "firmware update \(id): download from \(TransferScheme.redacted(request.location))", logger: logger,
+            cancellation: cancellation, beforeEach: { _ in await self.send(.downloading, id) }
+        ) { () async throws(TransferError) in
+            try await Transfer.download(
+                from: request.location, to: partial, options: settings.transfer, cancellation: cancellation,
+                availableSpace: { Self.freeBytes(directory).map { max(0, $0 - keep) } })
         }
-        guard isCurrent(cancellation) else { return false }
-        unlink(partial)
-        finish(request, .downloadFailed)
-        return false
+        switch outcome {
+        case .cancelled:
+            return false
+        case .failed:
+            guard isCurrent(cancellation) else { return false }
+            unlink(partial)
+            finish(request, .downloadFailed)
+            return false
+        case .succeeded(let result, let attempt):
+            guard isCurrent(cancellation) else { return false }
+            guard rename(partial, image) == 0 else {
+                logger.error("firmware update \(id): cannot move the image into place: \(String(cString: strerror(errno)))")
+                finish(request, .downloadFailed)
+                return false
+            }
+            logger.info(
+                "firmware update \(id): downloaded \(result.bytes) bytes\(result.resumedFrom > 0 ? " (resumed at \(result.resumedFrom))" : "") on attempt \(attempt)")
+            await send(.downloaded, id)
+            return true
+        }
     }
 
     /// Waits for `install_datetime` and for no car to be charging; false when cancelled.

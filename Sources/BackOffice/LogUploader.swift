@@ -43,7 +43,7 @@ public actor LogUploader {
     let settings: LogUploadSettings
     let logger: Logger
     let publish: Publish
-    private var job: (requestID: Int, task: Task<Void, Never>, cancellation: TransferCancellation)?
+    private var job: BackOfficeJob<Int>?
 
     public init(settings: LogUploadSettings, logger: Logger, publish: @escaping Publish) {
         self.settings = settings
@@ -66,11 +66,9 @@ public actor LogUploader {
         }
         var status = UploadLogsStatus.accepted
         if let running = job {
-            logger.notice("upload_logs \(id) cancels log upload \(running.requestID)")
-            running.cancellation.cancel()
-            running.task.cancel()
-            await running.task.value
-            _ = await publish(LogsStatusUpdate(requestID: running.requestID, status: .acceptedCanceled))
+            logger.notice("upload_logs \(id) cancels log upload \(running.request)")
+            await running.stop()
+            _ = await publish(LogsStatusUpdate(requestID: running.request, status: .acceptedCanceled))
             status = .acceptedCanceled
         }
         let kind = request.logType == .securityLog ? "security" : "diagnostics"
@@ -85,7 +83,7 @@ public actor LogUploader {
                 request, filename: filename, oldest: oldest.flatMap { $0.map { $0 * 1000 } },
                 latest: latest.flatMap { $0.map { $0 * 1000 + 999 } }, cancellation: cancellation)
         }
-        job = (id, task, cancellation)
+        job = BackOfficeJob(request: id, task: task, cancellation: cancellation)
         return UploadLogsResponse(status: status, filename: filename)
     }
 
@@ -112,31 +110,23 @@ public actor LogUploader {
             return
         }
         logger.info("upload_logs \(id): \(log.entries) journal entries, \(log.bytes) bytes compressed")
-        let attempts = max(0, request.retries ?? settings.defaultRetries) + 1
-        let interval = max(0, request.retryInterval ?? settings.defaultRetryInterval)
-        for attempt in 1...attempts {
-            guard !cancellation.isCancelled else { return }
-            do {
-                try await Transfer.upload(
-                    file: path, to: request.remoteLocation, method: settings.httpMethod, options: settings.transfer,
-                    cancellation: cancellation)
-                logger.info("upload_logs \(id): uploaded \(filename) on attempt \(attempt)")
-                await send(.uploaded, id)
-                return
-            } catch {
-                if error == .cancelled || cancellation.isCancelled { return }
-                let last = attempt == attempts || !error.isRetryable
-                var metadata: Logger.Metadata = error.isTLS ? securityEvent("tls-failure") : [:]
-                metadata["attempt"] = "\(attempt)/\(attempts)"
-                logger.warning(
-                    "upload_logs \(id): upload to \(TransferScheme.redacted(request.remoteLocation)) failed: \(error)\(last ? "" : "; retrying in \(interval) s")",
-                    metadata: metadata)
-                if last { break }
-                try? await Task.sleep(for: .seconds(interval))
-            }
+        let outcome = await withRetries(
+            retries: request.retries ?? settings.defaultRetries, interval: request.retryInterval ?? settings.defaultRetryInterval,
+            what: "upload_logs \(id): upload to \(TransferScheme.redacted(request.remoteLocation))", logger: logger,
+            cancellation: cancellation
+        ) { () async throws(TransferError) in
+            try await Transfer.upload(
+                file: path, to: request.remoteLocation, method: settings.httpMethod, options: settings.transfer, cancellation: cancellation)
         }
-        guard !cancellation.isCancelled else { return }
-        await send(.uploadFailure, id)
+        switch outcome {
+        case .cancelled:
+            return
+        case .failed:
+            await send(.uploadFailure, id)
+        case .succeeded(_, let attempt):
+            logger.info("upload_logs \(id): uploaded \(filename) on attempt \(attempt)")
+            await send(.uploaded, id)
+        }
     }
 
     private func send(_ status: LogsUploadStatus, _ id: Int) async {
