@@ -54,6 +54,11 @@ struct TransferTests {
         let good = try await Transfer.download(
             from: url, to: directory.file("good"), options: TransferOptions(caFile: certificates.caFile), cancellation: TransferCancellation())
         #expect(good.bytes == 5000)
+        // Uploads are verified the same way.
+        try await Transfer.upload(
+            file: directory.file("good"), to: server.baseURL + "/logs/", method: .put, options: TransferOptions(caFile: certificates.caFile),
+            cancellation: TransferCancellation())
+        #expect(server.uploaded("good")?.count == 5000)
         do {
             _ = try await Transfer.download(
                 from: url, to: directory.file("bad"), options: TransferOptions(caFile: certificates.otherCAFile),
