@@ -38,6 +38,9 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries.
         // A pthread-mutex lock that ThreadSanitizer understands (Synchronization.Mutex it does not, on Linux).
@@ -57,10 +60,17 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
+        // The back office reaching the station: firmware updates and log uploads (libcurl,
+        // OpenSSL signatures, the journal, zlib).
+        .target(
+            name: "BackOffice",
+            dependencies: ["CCurl", "CCrypto", "CZlib", "CSystemd", "JosevContract", "Locking", logging],
+            swiftSettings: strict
+        ),
         .target(
             name: "Daemon",
             dependencies: [
-                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store",
+                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
                 logging, unixSignals,
             ],
             swiftSettings: strict
@@ -98,6 +108,7 @@ let package = Package(
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BackOfficeTests", dependencies: ["BackOffice", "JosevContract", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests",

@@ -17,6 +17,11 @@ PACKAGES=(
   curl                  # the demo and tests call gridbox-sim's HTTP API
   python3-pip           # pip, for pymodbus below (the Modbus interop tests)
   mbpoll                # third-party Modbus TCP client the Modbus interop tests run
+  libcurl4-openssl-dev  # firmware downloads and log uploads (http, https, ftp, ftps, sftp)
+  zlib1g-dev            # gzip of uploaded logs
+  python3-pyftpdlib     # the FTP server of the firmware/log upload tests
+  systemd-journal-remote  # turns the tests' journal entries into real journal files
+  gzip                  # the log upload tests decompress what the server received
 )
 
 if ! command -v swift >/dev/null 2>&1; then

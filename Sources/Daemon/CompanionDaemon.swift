@@ -143,6 +143,7 @@ public enum CompanionDaemon {
             ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions,
             deviceModel: deviceModel)
         deviceModel.setAnnouncer { [router] update in router.sendUpdate(update) }
+        BackOfficeServices.start(configuration: configuration, router: router, logger: logger)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions)

@@ -137,11 +137,9 @@ struct ContractHandlers: Sendable {
                 let request = try ContractMessages.decode(DataTransferRequest.self, from: envelope)
                 return respond(dataTransfer(request))
             case "update_firmware":
-                logger.notice("update_firmware rejected: firmware updates are not handled by this station yet")
-                return respond(UpdateFirmwareResponse(status: .rejected))
+                return try await updateFirmware(envelope)
             case "upload_logs":
-                logger.notice("upload_logs rejected: log upload is not handled by this station yet")
-                return respond(UploadLogsResponse(status: .rejected))
+                return try await uploadLogs(envelope)
             case "generate_csr":
                 logger.notice("generate_csr rejected: the station has no key store for CSRs yet")
                 return respond(GenerateCSRResponse(status: .rejected, csr: ""))

@@ -68,6 +68,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var stateDirectory: String = "/var/lib/cs-companiond"
     public var controlSocket: String = ControlSocketPath.default
     public var logLevel: Logger.Level = .info
+    /// Firmware updates (`firmware:`; nil: `update_firmware` is rejected). See BackOfficeHandlers.swift.
+    public var firmware: FirmwareConfiguration?
+    /// Log uploads (`logs:`; defaults when absent).
+    public var logs = LogsConfiguration()
 
     /// The parts of a reloaded configuration that cannot be applied while running.
     public func restartNeeded(toApply other: DaemonConfiguration) -> [String] {
@@ -81,6 +85,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
             keys.append("authorization")
         }
         if deviceModel != other.deviceModel { keys.append("device_model") }
+        if firmware != other.firmware { keys.append("firmware") }
+        if logs != other.logs { keys.append("logs") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

@@ -1,0 +1,2 @@
+// zlib (Debian zlib1g-dev): gzip files for log uploads.
+#include <zlib.h>

@@ -1,0 +1,192 @@
+import BackOffice
+import JSONSchema
+import JosevContract
+import Logging
+import Station
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `firmware:` block: how this board installs firmware (docs/FIRMWARE.md).
+public struct FirmwareConfiguration: Sendable, Equatable {
+    public var installCommand: [String]
+    public var installTimeout = 600
+    public var rebootExitCode: Int32 = 100
+    public var rebootCommand: [String]?
+    public var verifyCommand: [String]?
+    /// Default `<state_directory>/firmware`.
+    public var downloadDirectory: String?
+    public var keepFreeBytes: Int64 = 0
+    public var trustedCAFile: String?
+    public var requireSignature = false
+    public var caFile: String?
+    public var sshKnownHosts: String?
+    public var connectTimeout = 30
+    public var stallTimeout = 60
+    public var retries = 3
+    public var retryInterval = 30
+
+    public init(installCommand: [String]) { self.installCommand = installCommand }
+}
+
+/// The `logs:` block: where `upload_logs` reads the journal and how it uploads.
+public struct LogsConfiguration: Sendable, Equatable {
+    /// Journal files in this directory instead of the system journal.
+    public var journalDirectory: String?
+    public var unit = "cs-companiond.service"
+    public var identifier = "cs-companiond"
+    /// Default `<state_directory>`.
+    public var workDirectory: String?
+    public var httpMethod = HTTPUploadMethod.put
+    public var caFile: String?
+    public var sshKnownHosts: String?
+    public var connectTimeout = 30
+    public var stallTimeout = 60
+    public var retries = 2
+    public var retryInterval = 30
+
+    public init() {}
+}
+
+extension ConfigLoader {
+    /// Reads the `firmware:` and `logs:` blocks (already schema-checked) and checks what the schema
+    /// cannot: the commands exist and are executable, the CA files are readable.
+    static func decodeBackOffice(
+        _ root: JSONValue, into configuration: inout DaemonConfiguration, problems: inout [ConfigProblem],
+        located: (String, String) -> ConfigProblem
+    ) {
+        func strings(_ value: JSONValue?) -> [String]? { value?.arrayValue?.compactMap(\.stringValue) }
+        func int(_ value: JSONValue?) -> Int? { value?.integerValue.map { Int($0) } }
+        func command(_ value: JSONValue?, _ pointer: String) -> [String]? {
+            guard let argv = strings(value), let executable = argv.first else { return nil }
+            if executable.hasPrefix("/"), access(executable, X_OK) != 0 {
+                problems.append(located(pointer + "/0", "\(executable) is not an executable file"))
+            }
+            return argv
+        }
+        func readable(_ value: JSONValue?, _ pointer: String) -> String? {
+            guard let path = value?.stringValue else { return nil }
+            if access(path, R_OK) != 0 { problems.append(located(pointer, "cannot read \(path): \(String(cString: strerror(errno)))")) }
+            return path
+        }
+        if let block = root["firmware"] {
+            var firmware = FirmwareConfiguration(installCommand: command(block["install_command"], "/firmware/install_command") ?? [])
+            if let value = int(block["install_timeout"]) { firmware.installTimeout = value }
+            if let value = int(block["reboot_exit_code"]) { firmware.rebootExitCode = Int32(value) }
+            firmware.rebootCommand = command(block["reboot_command"], "/firmware/reboot_command")
+            firmware.verifyCommand = command(block["verify_command"], "/firmware/verify_command")
+            firmware.downloadDirectory = block["download_directory"]?.stringValue
+            if let value = block["keep_free_bytes"]?.integerValue { firmware.keepFreeBytes = Int64(value) }
+            firmware.trustedCAFile = readable(block["trusted_ca_file"], "/firmware/trusted_ca_file")
+            firmware.requireSignature = block["require_signature"]?.boolValue ?? false
+            firmware.caFile = readable(block["ca_file"], "/firmware/ca_file")
+            firmware.sshKnownHosts = readable(block["ssh_known_hosts"], "/firmware/ssh_known_hosts")
+            if let value = int(block["connect_timeout"]) { firmware.connectTimeout = value }
+            if let value = int(block["stall_timeout"]) { firmware.stallTimeout = value }
+            if let value = int(block["retries"]) { firmware.retries = value }
+            if let value = int(block["retry_interval"]) { firmware.retryInterval = value }
+            if firmware.rebootExitCode == 0 {
+                problems.append(located("/firmware/reboot_exit_code", "0 means installed; pick another status"))
+            }
+            configuration.firmware = firmware
+        }
+        if let block = root["logs"] {
+            var logs = LogsConfiguration()
+            logs.journalDirectory = block["journal_directory"]?.stringValue
+            if let value = block["unit"]?.stringValue { logs.unit = value }
+            if let value = block["identifier"]?.stringValue { logs.identifier = value }
+            logs.workDirectory = block["work_directory"]?.stringValue
+            if let value = block["http_method"]?.stringValue.flatMap(HTTPUploadMethod.init(rawValue:)) { logs.httpMethod = value }
+            logs.caFile = readable(block["ca_file"], "/logs/ca_file")
+            logs.sshKnownHosts = readable(block["ssh_known_hosts"], "/logs/ssh_known_hosts")
+            if let value = int(block["connect_timeout"]) { logs.connectTimeout = value }
+            if let value = int(block["stall_timeout"]) { logs.stallTimeout = value }
+            if let value = int(block["retries"]) { logs.retries = value }
+            if let value = int(block["retry_interval"]) { logs.retryInterval = value }
+            configuration.logs = logs
+        }
+    }
+}
+
+/// The firmware updater and log uploader of a running daemon, found by its station (the router
+/// and its handlers are built before them and never change).
+final class BackOfficeServices: Sendable {
+    let firmware: FirmwareUpdater?
+    let logs: LogUploader
+
+    init(firmware: FirmwareUpdater?, logs: LogUploader) {
+        self.firmware = firmware
+        self.logs = logs
+    }
+
+    private static let registry = Mutex<[ObjectIdentifier: BackOfficeServices]>([:])
+
+    static func of(_ station: Station) -> BackOfficeServices? { registry.withLock { $0[ObjectIdentifier(station)] } }
+
+    /// Builds both from the configuration, registers them for the router's station and resumes a
+    /// firmware update the state file describes (in the background: a verify command may take time).
+    static func start(configuration: DaemonConfiguration, router: ContractRouter, logger: Logger) {
+        let station = router.station
+        var firmware: FirmwareUpdater?
+        if let block = configuration.firmware {
+            let directory = block.downloadDirectory ?? configuration.stateDirectory + "/firmware"
+            mkdir(configuration.stateDirectory, 0o700)
+            mkdir(directory, 0o700)
+            let settings = FirmwareSettings(
+                downloadDirectory: directory, stateFile: configuration.stateDirectory + "/firmware.state",
+                installCommand: block.installCommand, installTimeout: block.installTimeout, rebootExitCode: block.rebootExitCode,
+                rebootCommand: block.rebootCommand, verifyCommand: block.verifyCommand, trustedCAFile: block.trustedCAFile,
+                requireSignature: block.requireSignature, keepFreeBytes: block.keepFreeBytes,
+                transfer: TransferOptions(
+                    caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout,
+                    sshKnownHosts: block.sshKnownHosts),
+                defaultRetries: block.retries, defaultRetryInterval: block.retryInterval)
+            firmware = FirmwareUpdater(
+                settings: settings, logger: logger, publish: { router.sendUpdate($0) },
+                isCharging: {
+                    for evseID in await station.evseIDs where await station.state(of: evseID)?.sessionActive == true { return true }
+                    return false
+                })
+        }
+        let block = configuration.logs
+        let work = block.workDirectory ?? configuration.stateDirectory
+        mkdir(work, 0o700)
+        let logs = LogUploader(
+            settings: LogUploadSettings(
+                source: JournalSource(directory: block.journalDirectory, unit: block.unit, identifier: block.identifier),
+                workDirectory: work, httpMethod: block.httpMethod,
+                transfer: TransferOptions(
+                    caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout,
+                    sshKnownHosts: block.sshKnownHosts),
+                defaultRetries: block.retries, defaultRetryInterval: block.retryInterval,
+                stationName: configuration.station.identity.serialNumber),
+            logger: logger, publish: { router.sendUpdate($0) })
+        let services = BackOfficeServices(firmware: firmware, logs: logs)
+        registry.withLock { $0[ObjectIdentifier(station)] = services }
+        if let firmware { Task { await firmware.resume() } }
+    }
+}
+
+extension ContractHandlers {
+    /// `update_firmware`: judged and started by the firmware updater; rejected without a `firmware:` block.
+    func updateFirmware(_ envelope: Envelope) async throws -> Answer {
+        let request = try ContractMessages.decode(UpdateFirmwareRequest.self, from: envelope)
+        guard let firmware = BackOfficeServices.of(station)?.firmware else {
+            logger.notice("update_firmware \(request.requestID) rejected: no firmware block in the configuration")
+            return respond(UpdateFirmwareResponse(status: .rejected))
+        }
+        return respond(UpdateFirmwareResponse(status: await firmware.request(request)))
+    }
+
+    /// `upload_logs`: the journal is collected and uploaded by the log uploader.
+    func uploadLogs(_ envelope: Envelope) async throws -> Answer {
+        let request = try ContractMessages.decode(UploadLogsRequest.self, from: envelope)
+        guard let logs = BackOfficeServices.of(station)?.logs else {
+            logger.notice("upload_logs \(request.requestID) rejected: log upload is not set up")
+            return respond(UploadLogsResponse(status: .rejected))
+        }
+        return respond(await logs.request(request))
+    }
+}

@@ -1,0 +1,287 @@
+import BackOffice
+import Foundation
+import JosevContract
+import Logging
+import Synchronization
+import Testing
+import TestSupport
+
+/// What the updater published, in order, and a charging flag the test flips.
+final class Recorder: Sendable {
+    let statuses = Mutex<[FirmwareStatusUpdate]>([])
+    let logStatuses = Mutex<[LogsStatusUpdate]>([])
+    let charging = Atomic<Bool>(false)
+    /// While true, publishing fails (the broker is away).
+    let offline = Atomic<Bool>(false)
+
+    var firmware: [FirmwareStatus] { statuses.withLock { $0.map(\.status) } }
+    var logs: [LogsStatusUpdate] { logStatuses.withLock { $0 } }
+
+    func publishFirmware(_ update: FirmwareStatusUpdate) -> Bool {
+        guard !offline.load(ordering: .relaxed) else { return false }
+        statuses.withLock { $0.append(update) }
+        return true
+    }
+
+    func waitFor(_ status: FirmwareStatus, timeout: Duration = .seconds(30)) async -> Bool {
+        await waitUntil(timeout: timeout, interval: .milliseconds(50)) { self.firmware.contains(status) }
+    }
+}
+
+func firmwareSettings(_ directory: TemporaryDirectory, install: [String], timeout: Int = 30) throws -> FirmwareSettings {
+    let downloads = directory.file("downloads")
+    try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
+    return FirmwareSettings(
+        downloadDirectory: downloads, stateFile: directory.file("firmware.state"), installCommand: install, installTimeout: timeout,
+        transfer: TransferOptions(connectTimeout: 5), defaultRetries: 0, defaultRetryInterval: 0, idleCheckInterval: .milliseconds(50))
+}
+
+let past = "2020-01-01T00:00:00.000Z"
+
+@Suite("firmware updates end to end in the BackOffice module", .timeLimit(.minutes(3)))
+struct FirmwareUpdaterTests {
+    func updater(_ settings: FirmwareSettings, _ recorder: Recorder) -> FirmwareUpdater {
+        FirmwareUpdater(
+            settings: settings, logger: Logger(label: "test"), publish: { recorder.publishFirmware($0) },
+            isCharging: { recorder.charging.load(ordering: .relaxed) })
+    }
+
+    @Test("a signed image is downloaded, verified and handed to the install command with its path and environment")
+    func signedImageInstalled() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        let signer = try TestFirmwareSigner(directory: directory)
+        let image = testImage(size: 150_000)
+        try server.serve("fw.img", bytes: image)
+        let signature = try signer.sign(server.root + "/fw.img")
+        let installed = directory.file("installed.img")
+        let script = try directory.script("install.sh", "cp \"$1\" \(installed) && echo \"$CS_FIRMWARE_REQUEST_ID $CS_FIRMWARE_SIGNED\" > \(installed).env")
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
+        let status = await firmware.request(UpdateFirmwareRequest(
+            requestID: 42, location: server.baseURL + "/fw.img", retrieveDatetime: past, signingCertificate: signer.pem, signature: signature))
+        #expect(status == .accepted)
+        #expect(await recorder.waitFor(.installed), "\(recorder.firmware)")
+        #expect(recorder.firmware == [.downloading, .downloaded, .signatureVerified, .installing, .installed])
+        #expect(recorder.statuses.withLock { $0.allSatisfy { $0.requestID == 42 } })
+        #expect(FileManager.default.contents(atPath: installed) == Data(image))
+        #expect(try String(contentsOfFile: installed + ".env", encoding: .utf8) == "42 yes\n")
+        await server.stop()
+    }
+
+    @Test("ECDSA and RSA-PSS signatures verify; a signature of other bytes does not")
+    func signatureAlgorithms() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("image", String(repeating: "firmware ", count: 1000))
+        let other = try directory.write("other", "something else")
+        let ec = try TestFirmwareSigner(directory: directory, name: "ec", algorithm: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        let rsa = try TestFirmwareSigner(directory: directory, name: "rsa")
+        let ecCertificate = try SigningCertificate(pem: ec.pem)
+        #expect(ecCertificate.verifies(file: file, signatureBase64: try ec.sign(file)) == true)
+        #expect(ecCertificate.verifies(file: file, signatureBase64: try ec.sign(other)) == false)
+        let rsaCertificate = try SigningCertificate(pem: rsa.pem)
+        #expect(rsaCertificate.verifies(file: file, signatureBase64: try rsa.sign(file, extra: ["-sigopt", "rsa_padding_mode:pss"])) == true)
+        #expect(rsaCertificate.verifies(file: file, signatureBase64: try rsa.sign(file)) == true)
+        #expect(rsaCertificate.verifies(file: file, signatureBase64: "not base64 !") == false)
+        #expect(rsaCertificate.verifies(file: directory.file("missing"), signatureBase64: try rsa.sign(file)) == nil)
+    }
+
+    @Test("certificates: garbage is unreadable, a certificate from another CA is untrusted when a root is configured")
+    func certificateChecks() throws {
+        let directory = try TemporaryDirectory()
+        let pki = try TestCertificates(in: directory.path)
+        let leaf = try String(contentsOfFile: pki.serverCertFile, encoding: .utf8)
+        #expect(throws: SigningCertificate.Problem.unreadable) { try SigningCertificate(pem: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n") }
+        _ = try SigningCertificate(pem: leaf, trustedCAFile: pki.caFile)
+        do {
+            _ = try SigningCertificate(pem: leaf, trustedCAFile: pki.otherCAFile)
+            Issue.record("a certificate of another CA was trusted")
+        } catch {
+            guard case .untrusted = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+        }
+    }
+
+    @Test("a wrong signature ends in invalid_signature and the install command never runs")
+    func badSignature() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        let signer = try TestFirmwareSigner(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 20_000))
+        let decoy = try directory.write("decoy", "not the image")
+        let marker = directory.file("ran")
+        let script = try directory.script("install.sh", "touch \(marker)")
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
+        let status = await firmware.request(UpdateFirmwareRequest(
+            requestID: 7, location: server.baseURL + "/fw.img", retrieveDatetime: past, signingCertificate: signer.pem,
+            signature: try signer.sign(decoy)))
+        #expect(status == .accepted)
+        #expect(await recorder.waitFor(.invalidSignature), "\(recorder.firmware)")
+        #expect(recorder.firmware == [.downloading, .downloaded, .invalidSignature])
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        await server.stop()
+    }
+
+    @Test("requests refused up front: disallowed scheme (rejected), unreadable certificate (invalid_certificate)")
+    func refusedRequests() async throws {
+        let directory = try TemporaryDirectory()
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: ["/bin/true"]), recorder)
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 1, location: "file:///etc/passwd", retrieveDatetime: past)) == .rejected)
+        #expect(
+            await firmware.request(UpdateFirmwareRequest(
+                requestID: 2, location: "https://127.0.0.1/fw", retrieveDatetime: past, signingCertificate: "garbage", signature: "AAAA"))
+                == .invalidCertificate)
+        #expect(
+            await firmware.request(UpdateFirmwareRequest(requestID: 3, location: "https://127.0.0.1/fw", retrieveDatetime: past, signature: "AAAA"))
+                == .rejected)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.firmware.isEmpty)
+    }
+
+    @Test("an unreachable host: every retry fails, then download_failed")
+    func unreachableDownload() async throws {
+        let directory = try TemporaryDirectory()
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: ["/bin/true"]), recorder)
+        let port = try freeLoopbackPort()
+        #expect(
+            await firmware.request(UpdateFirmwareRequest(
+                requestID: 5, location: "http://127.0.0.1:\(port)/fw.img", retrieveDatetime: past, retries: 2, retryInterval: 0)) == .accepted)
+        #expect(await recorder.waitFor(.downloadFailed), "\(recorder.firmware)")
+        #expect(recorder.firmware == [.downloading, .downloading, .downloading, .downloadFailed])
+    }
+
+    @Test("a disk too small for the image: download_failed, nothing left behind")
+    func diskTooSmall() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 50_000))
+        let recorder = Recorder()
+        var settings = try firmwareSettings(directory, install: ["/bin/true"])
+        settings.keepFreeBytes = Int64.max / 2
+        let firmware = updater(settings, recorder)
+        _ = await firmware.request(UpdateFirmwareRequest(requestID: 6, location: server.baseURL + "/fw.img", retrieveDatetime: past, retries: 3))
+        #expect(await recorder.waitFor(.downloadFailed), "\(recorder.firmware)")
+        // Not retried: more attempts cannot make room.
+        #expect(recorder.firmware == [.downloading, .downloadFailed])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: settings.downloadDirectory).filter { $0.hasPrefix("firmware-6.img") }.isEmpty)
+        await server.stop()
+    }
+
+    @Test("install commands that fail or hang end in installation_failed; the hung one is killed")
+    func failingAndHangingInstall() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 10_000))
+        let failing = try directory.script("fail.sh", "echo 'slot B is bad' >&2; exit 3")
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: [failing]), recorder)
+        _ = await firmware.request(UpdateFirmwareRequest(requestID: 8, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await recorder.waitFor(.installationFailed), "\(recorder.firmware)")
+        #expect(recorder.firmware == [.downloading, .downloaded, .installing, .installationFailed])
+
+        let pidFile = directory.file("hung.pid")
+        let hanging = try directory.script("hang.sh", "echo $$ > \(pidFile); sleep 300")
+        let slowRecorder = Recorder()
+        let slow = updater(try firmwareSettings(directory, install: [hanging], timeout: 1), slowRecorder)
+        _ = await slow.request(UpdateFirmwareRequest(requestID: 9, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await slowRecorder.waitFor(.installationFailed), "\(slowRecorder.firmware)")
+        let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) != 0, "the hung install command still runs")
+        await server.stop()
+    }
+
+    @Test("never installs while a car is charging: install_scheduled until the station is idle")
+    func installDeferredWhileCharging() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 10_000))
+        let marker = directory.file("ran")
+        let script = try directory.script("install.sh", "touch \(marker)")
+        let recorder = Recorder()
+        recorder.charging.store(true, ordering: .relaxed)
+        let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
+        _ = await firmware.request(UpdateFirmwareRequest(requestID: 11, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await recorder.waitFor(.installScheduled), "\(recorder.firmware)")
+        // Still charging: a while later nothing was installed.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(!recorder.firmware.contains(.installing))
+        recorder.charging.store(false, ordering: .relaxed)
+        #expect(await recorder.waitFor(.installed), "\(recorder.firmware)")
+        #expect(recorder.firmware == [.downloading, .downloaded, .installScheduled, .installing, .installed])
+        #expect(FileManager.default.fileExists(atPath: marker))
+        await server.stop()
+    }
+
+    @Test("a second request cancels a scheduled one: accepted_canceled")
+    func secondRequestCancels() async throws {
+        let directory = try TemporaryDirectory()
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: ["/bin/true"]), recorder)
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 20, location: "https://127.0.0.1/a", retrieveDatetime: "2099-01-01T00:00:00Z")) == .accepted)
+        #expect(await recorder.waitFor(.downloadScheduled))
+        let port = try freeLoopbackPort()
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 21, location: "http://127.0.0.1:\(port)/b", retrieveDatetime: past)) == .acceptedCanceled)
+        #expect(await recorder.waitFor(.downloadFailed))
+        #expect(recorder.statuses.withLock { $0.last } == FirmwareStatusUpdate(requestID: 21, status: .downloadFailed))
+    }
+
+    @Test("the state survives a restart: an interrupted install is reported failed, a reboot for an update installed")
+    func stateSurvivesRestart() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 10_000))
+        // Exit 100: installed, the board reboots to activate it.
+        let script = try directory.script("install.sh", "exit 100")
+        let settings = try firmwareSettings(directory, install: [script])
+        let recorder = Recorder()
+        let first = updater(settings, recorder)
+        _ = await first.request(UpdateFirmwareRequest(requestID: 30, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await recorder.waitFor(.installRebooting), "\(recorder.firmware)")
+        #expect(!recorder.firmware.contains(.installed))
+
+        // "After the reboot", with the broker away at first: reported once it is back.
+        let afterReboot = Recorder()
+        afterReboot.offline.store(true, ordering: .relaxed)
+        let second = updater(settings, afterReboot)
+        await second.resume()
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(afterReboot.firmware.isEmpty)
+        afterReboot.offline.store(false, ordering: .relaxed)
+        #expect(await afterReboot.waitFor(.installed))
+        #expect(afterReboot.statuses.withLock { $0 } == [FirmwareStatusUpdate(requestID: 30, status: .installed)])
+        #expect(await waitUntil(timeout: .seconds(5)) { StateFile(path: settings.stateFile).read()?["reported"] == "true" })
+
+        // Reported: a third start says nothing.
+        let third = Recorder()
+        await updater(settings, third).resume()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(third.firmware.isEmpty)
+
+        // A state file saying "installing": the install was cut by the restart.
+        var fields = try #require(StateFile(path: settings.stateFile).read())
+        fields["phase"] = "installing"
+        fields["final_status"] = nil
+        try StateFile(path: settings.stateFile).write(fields)
+        let fourth = Recorder()
+        await updater(settings, fourth).resume()
+        #expect(await fourth.waitFor(.installationFailed))
+        await server.stop()
+    }
+
+    @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
+    func stateFile() throws {
+        let directory = try TemporaryDirectory()
+        let file = StateFile(path: directory.file("x.state"))
+        #expect(file.read() == nil)
+        let fields = ["pem": "-----BEGIN-----\nAB%0A%25\r\n-----END-----\n", "n": "1"]
+        try file.write(fields)
+        #expect(file.read() == fields)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("x.state.tmp")))
+    }
+}
