@@ -126,7 +126,7 @@ struct SessionRecordTests {
         ]))
         #expect(await daemon.waitForLog("transaction tx-1 started"), "\(daemon.log)")
         try josev.send(.update(name: "transaction_status", data: ["transaction_id": "tx-1", "status": "ended", "evse_id": .string(evse)]))
-        #expect(await daemon.waitForLog("recorded"), "\(daemon.log)")
+        #expect(await daemon.waitForLog("recorded: "), "\(daemon.log)")
         let json = try await Repository.run("cs-companion", ["sessions", "--db", database, "--format", "json"])
         #expect(json.status == 0, "\(json.output)")
         #expect(json.output.contains("\"COMPLETED\""), "\(json.output)")
