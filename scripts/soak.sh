@@ -108,13 +108,15 @@ pids+=($!)
 deadline=$(( $(date +%s) + duration_s ))
 
 load_loop() {
-  local names=(cs_status_and_limits cs_parameters meter_values)
+  local names=(cs_status_and_limits cs_parameters device_model)
   local round=0
   while (( $(date +%s) < deadline )); do
     local name=${names[$(( round % ${#names[@]} ))]}
     local began
     began=$(date +%s)
-    if "$BIN/josev-sim" load --host 127.0.0.1 --port "$port" --schema-dir schemas --name "$name" \
+    # A round normally takes about a second; the bound catches a load generator stuck on a
+    # connection the broker restart cut.
+    if timeout 60 "$BIN/josev-sim" load --host 127.0.0.1 --port "$port" --schema-dir schemas --name "$name" \
         --requests 10000 --in-flight 8 --qos 1 --timeout 5 --json >> "$work/load.jsonl" 2>> "$work/load.err"; then
       echo "$began $(date +%s) ok" >> "$work/load-rounds"
     else
@@ -128,7 +130,9 @@ session_loop() {
   while (( $(date +%s) < deadline )); do
     local began
     began=$(date +%s)
-    if "$BIN/josev-sim" session --scenario ac-basic --evse-id "$evse2" --host 127.0.0.1 --port "$port" \
+    # A session cut by a broker restart may leave the EV plugged in: start from an empty socket.
+    "$BIN/cs-companion" unplug --socket "$work/control.sock" --evse "$evse2" >/dev/null 2>&1 || true
+    if timeout 120 "$BIN/josev-sim" session --scenario ac-basic --evse-id "$evse2" --host 127.0.0.1 --port "$port" \
         --schema-dir schemas --control-socket "$work/control.sock" >> "$work/sessions.txt" 2>&1; then
       echo "$began $(date +%s) ok" >> "$work/session-runs"
     else
@@ -165,7 +169,7 @@ while (( $(date +%s) < deadline )); do
     next_restart=$(( now + BROKER_RESTART_EVERY ))
   fi
 done
-wait "$load_pid" "$session_pid" 2>/dev/null || true
+wait "$load_pid" "$session_pid" 2>/dev/null || true  # each round is bounded by `timeout`
 sleep 1
 rss_end=$(status_field VmRSS)
 
