@@ -9,6 +9,7 @@ PACKAGES=(
   libssl-dev openssl    # TLS for MQTT (libmosquitto uses OpenSSL); openssl makes the tests' throwaway CA
   libsystemd-dev        # sd_notify, watchdog, journald
   libyaml-dev           # configuration file
+  libsqlite3-dev        # the session store (SQLite C API)
   mosquitto             # the real broker the tests and the demo start on loopback
   mosquitto-clients     # mosquitto_pub/_sub/_passwd for tests and debugging
   systemd               # systemd-analyze verify/security for the unit file checks
