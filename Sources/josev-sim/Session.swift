@@ -103,12 +103,12 @@ struct Session: AsyncParsableCommand {
         inputs.variable = variable
         inputs.readOnlyVariable = readOnlyVariable
         if let variableValue { inputs.value = variableValue }
-        do {
-            if let firmwareSignatureFile { inputs.signature = try BackOfficeInputs.signature(fromFile: firmwareSignatureFile) }
-            if let signingCertificateFile { inputs.signingCertificate = try String(contentsOfFile: signingCertificateFile, encoding: .utf8) }
-        } catch {
-            throw ValidationError("cannot read the signature or certificate: \(error.localizedDescription)")
+        func read<T>(_ option: String, _ path: String?, _ reader: (String) throws -> T) throws -> T? {
+            guard let path else { return nil }
+            do { return try reader(path) } catch { throw ValidationError("\(option) \(path): cannot read it (\(error.localizedDescription))") }
         }
+        inputs.signature = try read("--firmware-signature-file", firmwareSignatureFile, BackOfficeInputs.signature(fromFile:))
+        inputs.signingCertificate = try read("--signing-certificate-file", signingCertificateFile) { try String(contentsOfFile: $0, encoding: .utf8) }
         return inputs
     }
 
