@@ -2,7 +2,10 @@
 # make demo: a private mosquitto on a free loopback port, cs-companiond with the example
 # configuration, and josev-sim asking what Josev asks at start-up, a charging session, a
 # configuration-key change and a reservation from the back office; then a live limit change
-# (SIGHUP reload) that reaches Josev as a cs_status_and_limits update. Stops everything at the end.
+# (SIGHUP reload) that reaches Josev as a cs_status_and_limits update; then the back office
+# (josev-sim --scenario back-office: configuration change, reservation, a signed firmware update
+# from a local HTTP server, a log upload to a local upload server); then load management with
+# gridbox-sim. Stops everything at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(swift build --show-bin-path)
@@ -77,6 +80,72 @@ kill -TERM "$daemon"
 wait "$daemon" || true
 echo "== cs-companiond log:"
 sed 's/^/   /' "$work/daemon.log"
+
+echo
+echo "== Back office: a configuration change, a reservation, a firmware update and a log upload (josev-sim --scenario back-office)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1"; return 1; }
+bo="$work/backoffice"
+mkdir -p "$bo/www" "$bo/uploads"
+# A throwaway signing key and certificate, a dummy 1 MiB image and its SHA-256 signature.
+openssl req -x509 -nodes -newkey rsa:2048 -keyout "$bo/signer.key" -out "$bo/signer.crt" -days 2 \
+  -subj "/CN=cs-companion demo firmware signer" 2> /dev/null
+head -c 1048576 /dev/urandom > "$bo/www/cs-companion-2.0.0.img"
+openssl dgst -sha256 -sign "$bo/signer.key" -out "$bo/cs-companion-2.0.0.img.sig" "$bo/www/cs-companion-2.0.0.img"
+echo "   image: $(wc -c < "$bo/www/cs-companion-2.0.0.img") bytes, signed with a throwaway RSA-2048 key ($(openssl x509 -in "$bo/signer.crt" -noout -subject))"
+# The back office's file server (the image) and its upload server (the logs).
+www_port=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$bo/www" "$www_port" > "$bo/www.log" 2>&1 &
+pids+=($!)
+upload_port=$(free_port)
+python3 scripts/demo-upload-server.py --port "$upload_port" --directory "$bo/uploads" > "$bo/uploads.log" 2>&1 &
+pids+=($!)
+wait_port "$www_port"
+wait_port "$upload_port"
+echo "   file server http://127.0.0.1:$www_port/, upload server http://127.0.0.1:$upload_port/logs/"
+# No journald here: the first daemon's log becomes a real journal file (systemd-journal-remote),
+# read through logs.journal_directory by the same sd-journal code as on a board.
+journal_remote=$(command -v systemd-journal-remote || ls /lib/systemd/systemd-journal-remote /usr/lib/systemd/systemd-journal-remote 2> /dev/null | head -1)
+mkdir -p "$bo/journal"
+python3 scripts/demo-journal.py "$work/daemon.log" > "$bo/daemon.export"
+"$journal_remote" -o "$bo/journal/remote.journal" "$bo/daemon.export" 2> "$bo/journal-remote.log"
+echo "   journal: $(grep -c '^MESSAGE=' "$bo/daemon.export") entries of the first daemon in $bo/journal/remote.journal"
+cp etc/cs-companiond.yaml "$bo/cs-companiond.yaml"
+cat >> "$bo/cs-companiond.yaml" <<CONF
+
+firmware:
+  install_command: ["$PWD/scripts/demo-firmware-install.sh", "{image}"]
+  install_timeout: 60
+  connect_timeout: 5
+logs:
+  journal_directory: $bo/journal
+CONF
+"$BIN/cs-companiond" --config "$bo/cs-companiond.yaml" --mqtt-host 127.0.0.1 --mqtt-port "$port" \
+  --state-dir "$bo/state" --schema-dir schemas --control-socket "$bo/control.sock" 2> "$bo/daemon.log" &
+bo_daemon=$!
+pids+=($bo_daemon)
+for _ in $(seq 100); do grep -q "ready" "$bo/daemon.log" 2>/dev/null && break; sleep 0.1; done
+echo "== cs-companiond with firmware: and logs: blocks is up (pid $bo_daemon)"
+"$BIN/josev-sim" session --scenario back-office --host 127.0.0.1 --port "$port" --schema-dir schemas \
+  --control-socket "$bo/control.sock" --firmware-url "http://127.0.0.1:$www_port/cs-companion-2.0.0.img" \
+  --firmware-signature-file "$bo/cs-companion-2.0.0.img.sig" --signing-certificate-file "$bo/signer.crt" \
+  --log-upload-url "http://127.0.0.1:$upload_port/logs/" | tee "$bo/transcript.txt"
+echo "== the back office's view:"
+echo "   verdict:         $(grep -E '^(PASS|FAIL) back-office' "$bo/transcript.txt")"
+statuses() { grep "← $1 update" "$bo/transcript.txt" | sed -E 's/.* status=([a-z_]+).*/\1/' | paste -sd' ' | sed 's/ / → /g'; }
+echo "   firmware_status: $(statuses firmware_status)"
+echo "   logs_status:     $(statuses logs_status)"
+echo "   upload server:   $(cat "$bo/uploads.log")"
+for file in "$bo/uploads"/*; do
+  echo "   uploaded log:    $(basename "$file"), $(wc -c < "$file") bytes gzip, $(gzip -dc "$file" | wc -l) lines; its last lines:"
+  gzip -dc "$file" | tail -3 | sed 's/^/      /'
+done
+echo "   the install command's output ($(basename "$(ls "$bo/state/firmware/"*.install.log)")):"
+sed 's/^/      /' "$bo/state/firmware/"*.install.log
+echo "== cs-companiond (back office) log, its back-office lines:"
+grep -E "firmware|upload|reserv|applied|rejected|confirmed|announced" "$bo/daemon.log" | sed 's/^/   /'
+kill -TERM "$bo_daemon"
+wait "$bo_daemon" || true
 
 echo
 echo "== Load management: a twin station (two AC EVSEs, 32 A each) behind a 40 A site limit"

@@ -63,6 +63,9 @@ enum Check: Sendable {
     /// The array at the path holds an object whose `key` (default `evse_id`) is `$evse`; the first
     /// one listed is adopted as `$evse` when the session has none yet.
     case listsEVSE(String, key: String = "evse_id")
+    /// `components[]` (device_model, device_model_update) holds the component with the variable at
+    /// this value.
+    case deviceVariable(component: String, variable: String, value: String)
 
     var text: String {
         switch self {
@@ -70,6 +73,7 @@ enum Check: Sendable {
         case .oneOf(let path, let values): "\(path) ∈ {\(values.map(KeyFields.short).joined(separator: ","))}"
         case .present(let path): "\(path) present"
         case .listsEVSE(let path, let key): "\(path)[].\(key) lists $evse"
+        case .deviceVariable(let component, let variable, let value): "\(component).\(variable)=\(value)"
         }
     }
 
@@ -100,6 +104,14 @@ enum Check: Sendable {
                 return nil
             }
             return listed.contains(evse) ? nil : "\(path) lists \(listed.isEmpty ? "no EVSE" : listed.joined(separator: ", ")), not \(evse)"
+        case .deviceVariable(let component, let variable, let value):
+            let values = (data["components"]?.arrayValue ?? []).filter { $0["name"]?.stringValue == component }
+                .flatMap { $0["variables"]?.arrayValue ?? [] }.filter { $0["name"]?.stringValue == variable }
+                .compactMap { $0["value"]?.stringValue }
+            if values.contains(value) { return nil }
+            return values.isEmpty
+                ? "components[] has no \(component).\(variable)"
+                : "\(component).\(variable) is \(values.joined(separator: ", ")), expected \(value)"
         }
     }
 
@@ -152,6 +164,11 @@ struct Step: Sendable {
         /// A command on the station's control socket (the EV or the driver).
         case control(JSONObject)
         case wait(Double)
+        /// The CS updates `name` matching `checks` (received since the last send/request/control
+        /// step) carry these values of `field` in this order (repeats of a value in a row count
+        /// once, e.g. one `downloading` per attempt), all within `within` seconds. Fails as soon as
+        /// a value comes that the order does not allow.
+        case sequence(String, [Check], field: String, expected: [String], within: Double)
     }
 
     let label: String
@@ -338,7 +355,39 @@ final class ScenarioRunner {
         case .wait(let seconds):
             try? await Task.sleep(for: .seconds(seconds))
             return .pass("")
+        case .sequence(let name, let checks, let field, let expected, let within):
+            return await sequence(name, checks, field: field, expected: expected, within: within)
         }
+    }
+
+    private func sequence(_ name: String, _ checks: [Check], field: String, expected: [String], within: Double) async -> Outcome {
+        let origin = anchor
+        let deadline = origin.at + .seconds(within)
+        var seen: [String] = []
+        while true {
+            var context = self.context
+            let matching = peer.messages(from: origin.index).filter { message in
+                message.envelope.name == name && message.envelope.type == .update
+                    && checks.allSatisfy { $0.failure(message.envelope.data, &context) == nil }
+            }
+            seen = []
+            for message in matching {
+                let value = message.envelope.data[field]?.stringValue ?? "(no \(field))"
+                if seen.last != value { seen.append(value) }
+            }
+            let arrow = seen.joined(separator: " → ")
+            if seen.count > expected.count || Array(expected.prefix(seen.count)) != seen {
+                return .fail("\(name) \(field): \(arrow), expected \(expected.joined(separator: " → "))")
+            }
+            if seen == expected, let last = matching.last {
+                let delay = Transcript.seconds(last.at - origin.at)
+                return .pass("\(name) \(seen.last ?? "") \(Transcript.latency(delay)) after \(origin.label)")
+            }
+            if ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let sofar = seen.isEmpty ? "none came" : "only " + seen.joined(separator: " → ")
+        return .fail("no \(name) \(expected.joined(separator: " → ")) within \(Self.format(within)) s of \(origin.label); \(sofar)")
     }
 
     private var lastAnswer: Received?

@@ -8,13 +8,16 @@ enum Scenario: String, CaseIterable, Sendable {
     case acBasic = "ac-basic"
     case dc
     case reservation
+    case backOffice = "back-office"
 
-    var steps: [Step] {
+    /// The steps; `backOffice` only matters to the back-office scenario (BackOfficeScenario.swift).
+    func steps(_ backOffice: BackOfficeInputs = BackOfficeInputs()) -> [Step] {
         switch self {
         case .acEIM: Self.startup(power: "ac") + Self.acEIMSession
         case .acBasic: Self.startup(power: "ac") + Self.acBasicSession
         case .dc: Self.startup(power: "dc") + Self.dcSession
         case .reservation: Self.startup(power: "ac") + Self.reservationSession
+        case .backOffice: Self.startup(power: "ac") + Self.backOffice(backOffice)
         }
     }
 

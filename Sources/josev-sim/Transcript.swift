@@ -52,7 +52,8 @@ enum KeyFields {
         "evse_id", "connector_id", "service", "state", "status", "session_status", "hlc", "current", "error_state",
         "fault_state", "duty_cycle", "run_id", "cable_check_action", "cable_check_status", "isolation_level",
         "is_precharge", "token_type", "id_token", "transaction_id", "timestamp", "total_active_energy_imported",
-        "power_active_import", "present_soc", "info",
+        "power_active_import", "present_soc", "info", "connector_status", "request_id", "log_type", "location",
+        "remote_location", "result", "filename",
     ]
 
     static func summary(name: String, data: JSONObject) -> String {
@@ -74,6 +75,19 @@ enum KeyFields {
                 parts.append("evse \(evse["ocpp_id"].map(short) ?? "?")=\(evse["iso15118_id"]?.stringValue ?? "?")")
             }
             return parts.joined(separator: " ")
+        case "set_variable_validate":
+            if let component = data["component"]?["name"]?.stringValue, let variable = data["variable"]?["name"]?.stringValue {
+                parts.append("\(component).\(variable)=\(data["attribute_value"]?.stringValue ?? "?")")
+            }
+        case "device_model_update":
+            for component in data["components"]?.arrayValue ?? [] {
+                for variable in component["variables"]?.arrayValue ?? [] {
+                    parts.append(
+                        "\(component["name"]?.stringValue ?? "?").\(variable["name"]?.stringValue ?? "?")=\(variable["value"]?.stringValue ?? "?")")
+                }
+            }
+        case "update_firmware":
+            if data["signature"] != nil { parts.append("signed") }
         case "cs_status_and_limits":
             for evse in data["evses"]?.arrayValue ?? [] {
                 var text = "evse \(evse["evse_id"]?.stringValue ?? "?") \(evse["status_code"]?.stringValue ?? "?")"
