@@ -17,6 +17,9 @@ PACKAGES=(
   curl                  # the demo and tests call gridbox-sim's HTTP API
   python3-pip           # pip, for pymodbus below (the Modbus interop tests)
   mbpoll                # third-party Modbus TCP client the Modbus interop tests run
+  python3-paho-mqtt     # make bench: the Python peer responder (bench/responder.py)
+  python3-jsonschema    # make bench: the peer validates against the project's schemas
+  valgrind              # make bench / docs/PERFORMANCE.md: callgrind instruction counts per message
 )
 
 if ! command -v swift >/dev/null 2>&1; then
