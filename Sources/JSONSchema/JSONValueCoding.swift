@@ -45,7 +45,7 @@ public struct JSONValueEncoder: Sendable {
     public init() {}
 
     public func encode<T: Encodable>(_ value: T) throws(JSONValueEncodingError) -> JSONValue {
-        if let direct = value as? JSONValue { return direct }
+        if T.self == JSONValue.self, let direct = value as? JSONValue { return direct }
         let box = EncodingNode()
         do {
             try value.encode(to: NodeEncoder(node: box, codingPath: []))
@@ -83,7 +83,10 @@ final class EncodingNode {
     func child(forKey key: String) -> EncodingNode {
         let node = EncodingNode()
         var members: [(String, EncodingNode)] = []
-        if case .object(let existing) = storage { members = existing }
+        if case .object(let existing) = storage {
+            members = existing
+            storage = .empty  // the array is uniquely referenced again: appending does not copy it
+        }
         if let index = members.firstIndex(where: { $0.0 == key }) {
             members[index].1 = node
         } else {
@@ -103,7 +106,10 @@ final class EncodingNode {
     func appendChild() -> EncodingNode {
         let node = EncodingNode()
         var elements: [EncodingNode] = []
-        if case .array(let existing) = storage { elements = existing }
+        if case .array(let existing) = storage {
+            elements = existing
+            storage = .empty  // uniquely referenced again: no copy on append
+        }
         elements.append(node)
         storage = .array(elements)
         return node
@@ -127,27 +133,30 @@ extension Optional: OptionalMarker {
     var isNilValue: Bool { self == nil }
 }
 
-func primitiveJSON(_ value: Any, path: [any CodingKey]) throws -> JSONValue? {
-    switch value {
-    case let v as JSONValue: return v
-    case let v as String: return .string(v)
-    case let v as Bool: return .bool(v)
-    case let v as Int: return .int(Int64(v))
-    case let v as Int8: return .int(Int64(v))
-    case let v as Int16: return .int(Int64(v))
-    case let v as Int32: return .int(Int64(v))
-    case let v as Int64: return .int(v)
-    case let v as UInt: return try unsigned(UInt64(v), path)
-    case let v as UInt8: return .int(Int64(v))
-    case let v as UInt16: return .int(Int64(v))
-    case let v as UInt32: return .int(Int64(v))
-    case let v as UInt64: return try unsigned(v, path)
-    case let v as Double: return try finite(v, path)
-    case let v as Float:
+/// The JSON of a primitive value, or nil for anything else. The type is found by comparing
+/// metatypes (pointer compares), and the cast that follows is to the exact type: no chain of
+/// failing dynamic casts per value (the encoder's cost used to be mostly those).
+func primitiveJSON<T>(_ value: T, path: @autoclosure () -> [any CodingKey]) throws -> JSONValue? {
+    let type = T.self
+    if type == Double.self, let v = value as? Double { return try finite(v, path()) }
+    if type == String.self, let v = value as? String { return .string(v) }
+    if type == Int.self, let v = value as? Int { return .int(Int64(v)) }
+    if type == Bool.self, let v = value as? Bool { return .bool(v) }
+    if type == JSONValue.self, let v = value as? JSONValue { return v }
+    if type == Int64.self, let v = value as? Int64 { return .int(v) }
+    if type == Int32.self, let v = value as? Int32 { return .int(Int64(v)) }
+    if type == Int16.self, let v = value as? Int16 { return .int(Int64(v)) }
+    if type == Int8.self, let v = value as? Int8 { return .int(Int64(v)) }
+    if type == UInt.self, let v = value as? UInt { return try unsigned(UInt64(v), path()) }
+    if type == UInt64.self, let v = value as? UInt64 { return try unsigned(v, path()) }
+    if type == UInt32.self, let v = value as? UInt32 { return .int(Int64(v)) }
+    if type == UInt16.self, let v = value as? UInt16 { return .int(Int64(v)) }
+    if type == UInt8.self, let v = value as? UInt8 { return .int(Int64(v)) }
+    if type == Float.self, let v = value as? Float {
         // Through the Float's shortest text, so 0.1 as Float becomes 0.1, not 0.10000000149011612.
-        return try finite(Double(v.description) ?? Double(v), path)
-    default: return nil
+        return try finite(Double(v.description) ?? Double(v), path())
     }
+    return nil
 }
 
 private func unsigned(_ v: UInt64, _ path: [any CodingKey]) throws -> JSONValue {
@@ -201,7 +210,8 @@ struct KeyedNodeEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if let optional = value as? any OptionalMarker, optional.isNilValue {
+        // `_isOptional` is a compile-time builtin: only an Optional pays for the existential cast.
+        if _isOptional(T.self), let optional = value as? any OptionalMarker, optional.isNilValue {
             node.remove(key: key.stringValue)
             return
         }
