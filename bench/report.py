@@ -162,6 +162,19 @@ def main():
                    f"{fmt(validator['envelope_validate_serialize_per_s'])}/s")
         out.append("")
 
+    callgrind = next((r["result"] for r in records if r["kind"] == "callgrind"), None)
+    if callgrind:
+        out.append("## Instructions per message (valgrind --tool=callgrind, 1 in flight, start-up not counted)")
+        out.append("")
+        out.append(f"- cs-companiond: {fmt(callgrind['daemon_ir_per_message'])} instructions per round trip; "
+                   f"the C limit: {fmt(callgrind['limit_ir_per_message'])}")
+        out.append("")
+        out.append("| step of the daemon (inclusive) | instructions per message |")
+        out.append("| --- | ---: |")
+        for step, value in sorted(callgrind["daemon_steps"].items(), key=lambda item: -item[1]):
+            out.append(f"| {step} | {fmt(value)} |")
+        out.append("")
+
     if rss:
         out.append("## cs-companiond memory at the end of its runs (/proc/<pid>/smaps_rollup)")
         out.append("")

@@ -218,6 +218,19 @@ else
   fail "bench-validator"
 fi
 
+# --- 6. Instructions per message (callgrind), the daemon next to the C limit; start-up not counted.
+if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
+  echo "== callgrind: instructions per cs_status_and_limits round trip (2000 requests, 1 in flight)"
+  if result=$(bench/callgrind.sh "$BIN/cs-companiond" "$work/loadgen" "$work/responder" schemas etc/cs-companiond.yaml 2000); then
+    echo "   $result"
+    echo "{\"kind\":\"callgrind\",\"result\":$result}" >> "$records"
+  else
+    fail "callgrind run"
+  fi
+else
+  echo "== callgrind: valgrind not installed (make deps), instructions per message not measured"
+fi
+
 # --- Report.
 mkdir -p "$(dirname "$RESULTS")"
 python3 bench/report.py "$records" \

@@ -193,11 +193,13 @@ struct NodeEncoder: Encoder {
     }
 }
 
-func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, path: [any CodingKey]) throws {
-    if let primitive = try primitiveJSON(value, path: path) {
+/// `path` is built only when needed (a nested container, or an error): one array per value was a
+/// good part of the encoder's allocations.
+func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, path: @autoclosure () -> [any CodingKey]) throws {
+    if let primitive = try primitiveJSON(value, path: path()) {
         node.storage = .value(primitive)
     } else {
-        try value.encode(to: NodeEncoder(node: node, codingPath: path))
+        try value.encode(to: NodeEncoder(node: node, codingPath: path()))
     }
 }
 
@@ -251,8 +253,8 @@ struct UnkeyedNodeEncoder: UnkeyedEncodingContainer {
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let path = codingPath + [IndexKey(count)]
-        try encodeValue(value, into: node.appendChild(), path: path)
+        let index = count
+        try encodeValue(value, into: node.appendChild(), path: codingPath + [IndexKey(index)])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
