@@ -61,10 +61,17 @@ public struct JSONValueEncoder: Sendable {
 }
 
 final class EncodingNode {
+    /// A struct, not a tuple: arrays of tuples are destroyed through the runtime's generic tuple
+    /// witnesses, which cost more than building them.
+    struct Member {
+        let key: String
+        var node: EncodingNode
+    }
+
     enum Storage {
         case empty
         case value(JSONValue)
-        case object([(String, EncodingNode)])
+        case object([Member])
         case array([EncodingNode])
     }
 
@@ -75,22 +82,22 @@ final class EncodingNode {
         case .empty: return .object(JSONObject())
         case .value(let v): return v
         case .object(let members):
-            return .object(JSONObject(members.map { JSONObject.Member(key: $0.0, value: $0.1.json) }))
+            return .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.node.json) }))
         case .array(let elements): return .array(elements.map(\.json))
         }
     }
 
     func child(forKey key: String) -> EncodingNode {
         let node = EncodingNode()
-        var members: [(String, EncodingNode)] = []
+        var members: [Member] = []
         if case .object(let existing) = storage {
             members = existing
             storage = .empty  // the array is uniquely referenced again: appending does not copy it
         }
-        if let index = members.firstIndex(where: { $0.0 == key }) {
-            members[index].1 = node
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].node = node
         } else {
-            members.append((key, node))
+            members.append(Member(key: key, node: node))
         }
         storage = .object(members)
         return node
@@ -98,7 +105,7 @@ final class EncodingNode {
 
     func remove(key: String) {
         if case .object(var members) = storage {
-            members.removeAll { $0.0 == key }
+            members.removeAll { $0.key == key }
             storage = .object(members)
         }
     }
