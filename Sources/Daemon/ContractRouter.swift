@@ -40,6 +40,14 @@ public final class ContractRouter: Sendable {
     let logger: Logger
     let maxPayloadBytes: Int
     let state = Mutex(RouterState())
+    /// (name, type) → catalogue entry and compiled schema, built once: per message, no linear scan
+    /// of the catalogue and no `"name.type"` key string.
+    let dispatch: [String: [MessageType: Dispatch]]
+
+    struct Dispatch: Sendable {
+        let entry: CatalogEntry
+        let validator: JSONSchemaValidator?
+    }
 
     struct RouterState {
         var lastStatusAndLimits: CsStatusAndLimits?
@@ -75,6 +83,12 @@ public final class ContractRouter: Sendable {
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes
+        var dispatch: [String: [MessageType: Dispatch]] = [:]
+        for entry in MessageCatalog.entries where dispatch[entry.name]?[entry.type] == nil {
+            dispatch[entry.name, default: [:]][entry.type] = Dispatch(
+                entry: entry, validator: schemas.validator(name: entry.name, type: entry.type))
+        }
+        self.dispatch = dispatch
     }
 
     public var statistics: RouterStatistics { state.withLock { $0.statistics } }
@@ -136,7 +150,8 @@ public final class ContractRouter: Sendable {
         }
         facts.name = envelope.name
         facts.type = envelope.type
-        guard let entry = MessageCatalog.entry(name: envelope.name, type: envelope.type), entry.direction.isReceivedByCS else {
+        let target = dispatch[envelope.name]?[envelope.type]
+        guard let target, target.entry.direction.isReceivedByCS else {
             if MessageCatalog.knows(name: envelope.name) {
                 log(.debug, facts, "ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
             } else {
@@ -144,7 +159,8 @@ public final class ContractRouter: Sendable {
             }
             return .ignored(reason: "unknown (name, type)")
         }
-        if let errors = schemas.validate(json, name: entry.name, type: entry.type), !errors.isEmpty {
+        let entry = target.entry
+        if let errors = target.validator?.validate(json), !errors.isEmpty {
             log(.warning, facts, "invalid \(entry.name) \(entry.type.rawValue): \(Self.summary(errors))", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "schema")
         }
@@ -199,7 +215,9 @@ public final class ContractRouter: Sendable {
     private func send(_ envelope: Envelope, base: Logger, facts: MessageFacts?) -> Bool {
         func makeLogger() -> Logger { facts?.logger(base) ?? base }
         let json = envelope.json
-        guard let errors = schemas.validate(json, name: envelope.name, type: envelope.type) else {
+        let validator =
+            dispatch[envelope.name]?[envelope.type]?.validator ?? schemas.validator(name: envelope.name, type: envelope.type)
+        guard let errors = validator?.validate(json) else {
             makeLogger().error("refused to send \(envelope.name) \(envelope.type.rawValue): no schema in the catalogue")
             return false
         }
