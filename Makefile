@@ -2,6 +2,7 @@
 #
 #   make demo      private mosquitto on loopback + cs-companiond + josev-sim, end to end
 #   make test      installs missing Debian packages, builds, runs every test and check
+#   make bench     the daemon next to a C limit and a Python peer, behind one private mosquitto
 #   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
 #
 SHELL := /bin/bash
@@ -83,3 +84,10 @@ soak: deps
 .PHONY: fuzz
 fuzz:
 	FUZZ_TIME="$(FUZZ_TIME)" FUZZ_RUNS="$(FUZZ_RUNS)" scripts/fuzz.sh
+
+# make bench: cs-companiond (release, static stdlib) next to the C limit and the Python peer behind
+# one private mosquitto, the validator alone, Modbus next to pymodbus; bench/results/<date>.md.
+# Not part of `make test`: exits non-zero only when a responder answers wrongly or not at all.
+.PHONY: bench
+bench: deps
+	scripts/bench.sh

@@ -92,6 +92,9 @@ let package = Package(
         ),
 
         // Test helpers: real brokers on free loopback ports, throwaway CAs, processes, temp dirs.
+        // `make bench` only: the validator alone (bench/validator); not part of any shipped binary.
+        .executableTarget(
+            name: "bench-validator", dependencies: ["JSONSchema", "JosevContract"], path: "bench/validator", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["JSONSchema", "Locking"], swiftSettings: strict),
 
         // Tests.

@@ -23,6 +23,9 @@ PACKAGES=(
   python3-pyftpdlib     # the FTP server of the firmware/log upload tests
   systemd-journal-remote  # turns the tests' journal entries into real journal files
   gzip                  # the log upload tests decompress what the server received
+  python3-paho-mqtt     # make bench: the Python peer responder (bench/responder.py)
+  python3-jsonschema    # make bench: the peer validates against the project's schemas
+  valgrind              # make bench / docs/PERFORMANCE.md: callgrind instruction counts per message
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -40,6 +40,14 @@ public final class ContractRouter: Sendable {
     let logger: Logger
     let maxPayloadBytes: Int
     let state = Mutex(RouterState())
+    /// (name, type) → catalogue entry and compiled schema, built once: per message, no linear scan
+    /// of the catalogue and no `"name.type"` key string.
+    let dispatch: [String: [MessageType: Dispatch]]
+
+    struct Dispatch: Sendable {
+        let entry: CatalogEntry
+        let validator: JSONSchemaValidator?
+    }
 
     struct RouterState {
         var lastStatusAndLimits: CsStatusAndLimits?
@@ -77,6 +85,12 @@ public final class ContractRouter: Sendable {
         self.publisher = publisher
         self.logger = logger
         self.maxPayloadBytes = maxPayloadBytes
+        var dispatch: [String: [MessageType: Dispatch]] = [:]
+        for entry in MessageCatalog.entries where dispatch[entry.name]?[entry.type] == nil {
+            dispatch[entry.name, default: [:]][entry.type] = Dispatch(
+                entry: entry, validator: schemas.validator(name: entry.name, type: entry.type))
+        }
+        self.dispatch = dispatch
     }
 
     public var statistics: RouterStatistics { state.withLock { $0.statistics } }
@@ -94,70 +108,95 @@ public final class ContractRouter: Sendable {
         return outcome
     }
 
+    /// What a log line about one incoming message carries. The metadata is attached only when a
+    /// line is really written: building a metadata dictionary per message cost more than parsing it.
+    struct MessageFacts {
+        var topic: String
+        var name: String?
+        var type: MessageType?
+        var evseID: String?
+
+        func logger(_ base: Logger) -> Logger {
+            var log = base
+            log[metadataKey: "topic"] = "\(topic)"
+            if let name { log[metadataKey: "msg_name"] = "\(name)" }
+            if let type { log[metadataKey: "msg_type"] = "\(type.rawValue)" }
+            if let evseID { log[metadataKey: "evse_id"] = "\(evseID)" }
+            return log
+        }
+    }
+
+    /// Writes one line about an incoming message, with its facts as metadata, if `level` is on.
+    private func log(
+        _ level: Logger.Level, _ facts: MessageFacts, _ message: @autoclosure () -> Logger.Message,
+        metadata: Logger.Metadata? = nil
+    ) {
+        guard logger.logLevel <= level else { return }
+        facts.logger(logger).log(level: level, message(), metadata: metadata)
+    }
+
     private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
-        var log = logger
-        log[metadataKey: "topic"] = "\(topic)"
+        var facts = MessageFacts(topic: topic)
         guard payload.count <= maxPayloadBytes else {
-            log.warning("payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
+            log(.warning, facts, "payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "payload too large")
         }
         let json: JSONValue
         do {
             json = try JSONValue.parse(payload, maxDepth: 64)
         } catch {
-            log.warning("payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
+            log(.warning, facts, "payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "not JSON")
         }
         let envelopeErrors = schemas.envelope.validate(json)
         guard envelopeErrors.isEmpty, let envelope = Envelope(json: json) else {
-            log.warning(
-                "invalid envelope: \(Self.summary(envelopeErrors))",
-                metadata: MessageID.payloadInvalid.metadata)
+            log(.warning, facts, "invalid envelope: \(Self.summary(envelopeErrors))", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "invalid envelope")
         }
-        log[metadataKey: "msg_name"] = "\(envelope.name)"
-        log[metadataKey: "msg_type"] = "\(envelope.type.rawValue)"
-        guard let entry = MessageCatalog.entry(name: envelope.name, type: envelope.type), entry.direction.isReceivedByCS else {
+        facts.name = envelope.name
+        facts.type = envelope.type
+        let target = dispatch[envelope.name]?[envelope.type]
+        guard let target, target.entry.direction.isReceivedByCS else {
             if MessageCatalog.knows(name: envelope.name) {
-                log.debug("ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
+                log(.debug, facts, "ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
             } else {
-                log.notice("ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
+                log(.notice, facts, "ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
             }
             return .ignored(reason: "unknown (name, type)")
         }
-        if let errors = schemas.validate(json, name: entry.name, type: entry.type), !errors.isEmpty {
-            log.warning(
-                "invalid \(entry.name) \(entry.type.rawValue): \(Self.summary(errors))",
-                metadata: MessageID.payloadInvalid.metadata)
+        let entry = target.entry
+        if let errors = target.validator?.validate(json), !errors.isEmpty {
+            log(.warning, facts, "invalid \(entry.name) \(entry.type.rawValue): \(Self.summary(errors))", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "schema")
         }
         let evseID = envelope.data["evse_id"]?.stringValue
-        if let evseID { log[metadataKey: "evse_id"] = "\(evseID)" }
+        facts.evseID = evseID
         let foreign: Bool
         if let evseID { foreign = await !station.owns(evseID: evseID) } else { foreign = false }
         switch entry.type {
         case .request:
             // A request for a foreign EVSE still goes to its handler: it answers with the rejecting
             // status the schema offers, or with nothing where there is none.
-            if foreign { log.info("\(entry.name) request for foreign EVSE '\(evseID ?? "")'") }
+            if foreign { log(.info, facts, "\(entry.name) request for foreign EVSE '\(evseID ?? "")'") }
             switch await handlers.request(envelope) {
             case .respond(let data):
-                return send(envelope.response(data: data), logger: log) ? .answered(name: entry.name) : .failed(reason: "not sent")
+                let sent = send(envelope.response(data: data), base: logger, facts: facts)
+                return sent ? .answered(name: entry.name) : .failed(reason: "not sent")
             case .none:
                 if foreign { return .ignored(reason: "foreign evse_id") }
-                log.notice("\(entry.name) request left unanswered")
+                log(.notice, facts, "\(entry.name) request left unanswered")
                 return .failed(reason: "no answer")
             }
         case .update:
             guard !foreign else {
-                log.info("ignored \(entry.name) update for foreign EVSE '\(evseID ?? "")'")
+                log(.info, facts, "ignored \(entry.name) update for foreign EVSE '\(evseID ?? "")'")
                 return .ignored(reason: "foreign evse_id")
             }
             await handlers.consume(envelope)
             return .consumed(name: entry.name)
         case .response:
             guard let pending = state.withLock({ $0.pending.removeValue(forKey: envelope.id) }) else {
-                log.debug("ignored \(entry.name) response with an id the CS did not ask for")
+                log(.debug, facts, "ignored \(entry.name) response with an id the CS did not ask for")
                 return .ignored(reason: "unknown response id")
             }
             if case .authorization(let evseID, let token) = pending.context {
@@ -174,24 +213,33 @@ public final class ContractRouter: Sendable {
     /// dropped: an answer is retried by Josev, an update is re-sent after the reconnect.
     @discardableResult
     public func send(_ envelope: Envelope, logger: Logger? = nil) -> Bool {
-        let log = logger ?? self.logger
+        send(envelope, base: logger ?? self.logger, facts: nil)
+    }
+
+    /// `send`, with the facts of the message answered attached only when a line is written.
+    private func send(_ envelope: Envelope, base: Logger, facts: MessageFacts?) -> Bool {
+        func makeLogger() -> Logger { facts?.logger(base) ?? base }
         let json = envelope.json
-        guard let errors = schemas.validate(json, name: envelope.name, type: envelope.type) else {
-            log.error("refused to send \(envelope.name) \(envelope.type.rawValue): no schema in the catalogue")
+        let validator =
+            dispatch[envelope.name]?[envelope.type]?.validator ?? schemas.validator(name: envelope.name, type: envelope.type)
+        guard let errors = validator?.validate(json) else {
+            makeLogger().error("refused to send \(envelope.name) \(envelope.type.rawValue): no schema in the catalogue")
             return false
         }
         guard errors.isEmpty else {
             // A bug in the daemon, not bad input: no payload-invalid MESSAGE_ID, an error line.
-            log.error("refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(Self.summary(errors))")
+            makeLogger().error("refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(Self.summary(errors))")
             return false
         }
         do {
             try publisher.publish(topic: Topic.csToJosev, payload: json.serializedBytes())
         } catch {
-            log.warning("could not publish \(envelope.name) \(envelope.type.rawValue): \(error)")
+            makeLogger().warning("could not publish \(envelope.name) \(envelope.type.rawValue): \(error)")
             return false
         }
-        log.debug("sent \(envelope.name) \(envelope.type.rawValue)", metadata: ["msg_id": "\(envelope.id)"])
+        if base.logLevel <= .debug {
+            makeLogger().debug("sent \(envelope.name) \(envelope.type.rawValue)", metadata: ["msg_id": "\(envelope.id)"])
+        }
         return true
     }
 

@@ -12,9 +12,14 @@ struct ECMARegex: @unchecked Sendable {
     // only not declared Sendable because AnyRegexOutput can carry arbitrary captures.
     let source: String
     let regex: Regex<AnyRegexOutput>
+    /// `^[class]+$`-shaped patterns (e.g. the envelope's `^[a-z0-9_]+$`) are matched by a byte
+    /// scan against this ASCII set instead of the Regex engine; the Regex is still compiled, so a
+    /// pattern is accepted or refused exactly as before.
+    let asciiRun: ASCIIRun?
 
     init(_ pattern: String) throws(RegexTranslationError) {
         source = pattern
+        asciiRun = ASCIIRun(pattern)
         let translated = try translateECMAPattern(pattern)
         do {
             regex = try Regex(translated)
@@ -29,11 +34,74 @@ struct ECMARegex: @unchecked Sendable {
     }
 
     func matches(_ string: String) -> Bool {
+        if let asciiRun { return asciiRun.matches(string) }
         do {
             return try regex.firstMatch(in: string) != nil
         } catch {
             return false
         }
+    }
+}
+
+/// A pattern of the form `^[…]+$` or `^[…]*$` whose class holds only printable ASCII literals and
+/// ranges (no escapes, no negation): the whole string must be one run of members of the class.
+struct ASCIIRun: Sendable {
+    /// Membership of the bytes 0..<128, as two 64-bit words.
+    let low: UInt64
+    let high: UInt64
+    let allowsEmpty: Bool
+
+    init?(_ pattern: String) {
+        let bytes = Array(pattern.utf8)
+        guard bytes.count >= 6, bytes[0] == UInt8(ascii: "^"), bytes[1] == UInt8(ascii: "["),
+            bytes[bytes.count - 1] == UInt8(ascii: "$"),
+            bytes[bytes.count - 3] == UInt8(ascii: "]")
+        else { return nil }
+        switch bytes[bytes.count - 2] {
+        case UInt8(ascii: "+"): allowsEmpty = false
+        case UInt8(ascii: "*"): allowsEmpty = true
+        default: return nil
+        }
+        let members = bytes[2..<(bytes.count - 3)]
+        guard let first = members.first, first != UInt8(ascii: "^"), first != UInt8(ascii: "-") else { return nil }
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        func add(_ byte: UInt8) {
+            if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+        }
+        var index = members.startIndex
+        while index < members.endIndex {
+            let byte = members[index]
+            // Printable ASCII only, and nothing with a meaning inside a class.
+            guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"), byte != UInt8(ascii: "["), byte != UInt8(ascii: "]")
+            else { return nil }
+            if index + 2 < members.endIndex, members[index + 1] == UInt8(ascii: "-") {
+                let upper = members[index + 2]
+                guard upper > 0x20, upper < 0x7F, upper != UInt8(ascii: "\\"), upper != UInt8(ascii: "["),
+                    upper != UInt8(ascii: "]"), byte <= upper
+                else { return nil }
+                for member in byte...upper { add(member) }
+                index += 3
+            } else {
+                guard byte != UInt8(ascii: "-") || index + 1 == members.endIndex else { return nil }
+                add(byte)
+                index += 1
+            }
+        }
+        self.low = low
+        self.high = high
+    }
+
+    func matches(_ string: String) -> Bool {
+        var count = 0
+        for byte in string.utf8 {
+            // A byte ≥ 0x80 belongs to a non-ASCII scalar, which no ASCII class holds.
+            guard byte < 0x80 else { return false }
+            let member = byte < 64 ? low & (1 << UInt64(byte)) : high & (1 << UInt64(byte - 64))
+            guard member != 0 else { return false }
+            count += 1
+        }
+        return allowsEmpty || count > 0
     }
 }
 

@@ -267,14 +267,16 @@ func isEmail(_ s: String, international: Bool) -> Bool {
 }
 
 func isUUID(_ s: String) -> Bool {
-    let b = Array(s.utf8)
+    let b = s.utf8
     guard b.count == 36 else { return false }
-    for (i, c) in b.enumerated() {
+    var i = 0
+    for c in b {
         if i == 8 || i == 13 || i == 18 || i == 23 {
             guard c == UInt8(ascii: "-") else { return false }
         } else if hexValue(c) == nil {
             return false
         }
+        i += 1
     }
     return true
 }

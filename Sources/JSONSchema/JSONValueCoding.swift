@@ -45,7 +45,7 @@ public struct JSONValueEncoder: Sendable {
     public init() {}
 
     public func encode<T: Encodable>(_ value: T) throws(JSONValueEncodingError) -> JSONValue {
-        if let direct = value as? JSONValue { return direct }
+        if T.self == JSONValue.self, let direct = value as? JSONValue { return direct }
         let box = EncodingNode()
         do {
             try value.encode(to: NodeEncoder(node: box, codingPath: []))
@@ -61,10 +61,17 @@ public struct JSONValueEncoder: Sendable {
 }
 
 final class EncodingNode {
+    /// A struct, not a tuple: arrays of tuples are destroyed through the runtime's generic tuple
+    /// witnesses, which cost more than building them.
+    struct Member {
+        let key: String
+        var node: EncodingNode
+    }
+
     enum Storage {
         case empty
         case value(JSONValue)
-        case object([(String, EncodingNode)])
+        case object([Member])
         case array([EncodingNode])
     }
 
@@ -75,19 +82,22 @@ final class EncodingNode {
         case .empty: return .object(JSONObject())
         case .value(let v): return v
         case .object(let members):
-            return .object(JSONObject(members.map { JSONObject.Member(key: $0.0, value: $0.1.json) }))
+            return .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.node.json) }))
         case .array(let elements): return .array(elements.map(\.json))
         }
     }
 
     func child(forKey key: String) -> EncodingNode {
         let node = EncodingNode()
-        var members: [(String, EncodingNode)] = []
-        if case .object(let existing) = storage { members = existing }
-        if let index = members.firstIndex(where: { $0.0 == key }) {
-            members[index].1 = node
+        var members: [Member] = []
+        if case .object(let existing) = storage {
+            members = existing
+            storage = .empty  // the array is uniquely referenced again: appending does not copy it
+        }
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].node = node
         } else {
-            members.append((key, node))
+            members.append(Member(key: key, node: node))
         }
         storage = .object(members)
         return node
@@ -95,7 +105,7 @@ final class EncodingNode {
 
     func remove(key: String) {
         if case .object(var members) = storage {
-            members.removeAll { $0.0 == key }
+            members.removeAll { $0.key == key }
             storage = .object(members)
         }
     }
@@ -103,7 +113,10 @@ final class EncodingNode {
     func appendChild() -> EncodingNode {
         let node = EncodingNode()
         var elements: [EncodingNode] = []
-        if case .array(let existing) = storage { elements = existing }
+        if case .array(let existing) = storage {
+            elements = existing
+            storage = .empty  // uniquely referenced again: no copy on append
+        }
         elements.append(node)
         storage = .array(elements)
         return node
@@ -127,27 +140,30 @@ extension Optional: OptionalMarker {
     var isNilValue: Bool { self == nil }
 }
 
-func primitiveJSON(_ value: Any, path: [any CodingKey]) throws -> JSONValue? {
-    switch value {
-    case let v as JSONValue: return v
-    case let v as String: return .string(v)
-    case let v as Bool: return .bool(v)
-    case let v as Int: return .int(Int64(v))
-    case let v as Int8: return .int(Int64(v))
-    case let v as Int16: return .int(Int64(v))
-    case let v as Int32: return .int(Int64(v))
-    case let v as Int64: return .int(v)
-    case let v as UInt: return try unsigned(UInt64(v), path)
-    case let v as UInt8: return .int(Int64(v))
-    case let v as UInt16: return .int(Int64(v))
-    case let v as UInt32: return .int(Int64(v))
-    case let v as UInt64: return try unsigned(v, path)
-    case let v as Double: return try finite(v, path)
-    case let v as Float:
+/// The JSON of a primitive value, or nil for anything else. The type is found by comparing
+/// metatypes (pointer compares), and the cast that follows is to the exact type: no chain of
+/// failing dynamic casts per value (the encoder's cost used to be mostly those).
+func primitiveJSON<T>(_ value: T, path: @autoclosure () -> [any CodingKey]) throws -> JSONValue? {
+    let type = T.self
+    if type == Double.self, let v = value as? Double { return try finite(v, path()) }
+    if type == String.self, let v = value as? String { return .string(v) }
+    if type == Int.self, let v = value as? Int { return .int(Int64(v)) }
+    if type == Bool.self, let v = value as? Bool { return .bool(v) }
+    if type == JSONValue.self, let v = value as? JSONValue { return v }
+    if type == Int64.self, let v = value as? Int64 { return .int(v) }
+    if type == Int32.self, let v = value as? Int32 { return .int(Int64(v)) }
+    if type == Int16.self, let v = value as? Int16 { return .int(Int64(v)) }
+    if type == Int8.self, let v = value as? Int8 { return .int(Int64(v)) }
+    if type == UInt.self, let v = value as? UInt { return try unsigned(UInt64(v), path()) }
+    if type == UInt64.self, let v = value as? UInt64 { return try unsigned(v, path()) }
+    if type == UInt32.self, let v = value as? UInt32 { return .int(Int64(v)) }
+    if type == UInt16.self, let v = value as? UInt16 { return .int(Int64(v)) }
+    if type == UInt8.self, let v = value as? UInt8 { return .int(Int64(v)) }
+    if type == Float.self, let v = value as? Float {
         // Through the Float's shortest text, so 0.1 as Float becomes 0.1, not 0.10000000149011612.
-        return try finite(Double(v.description) ?? Double(v), path)
-    default: return nil
+        return try finite(Double(v.description) ?? Double(v), path())
     }
+    return nil
 }
 
 private func unsigned(_ v: UInt64, _ path: [any CodingKey]) throws -> JSONValue {
@@ -184,11 +200,13 @@ struct NodeEncoder: Encoder {
     }
 }
 
-func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, path: [any CodingKey]) throws {
-    if let primitive = try primitiveJSON(value, path: path) {
+/// `path` is built only when needed (a nested container, or an error): one array per value was a
+/// good part of the encoder's allocations.
+func encodeValue<T: Encodable>(_ value: T, into node: EncodingNode, path: @autoclosure () -> [any CodingKey]) throws {
+    if let primitive = try primitiveJSON(value, path: path()) {
         node.storage = .value(primitive)
     } else {
-        try value.encode(to: NodeEncoder(node: node, codingPath: path))
+        try value.encode(to: NodeEncoder(node: node, codingPath: path()))
     }
 }
 
@@ -201,7 +219,8 @@ struct KeyedNodeEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if let optional = value as? any OptionalMarker, optional.isNilValue {
+        // `_isOptional` is a compile-time builtin: only an Optional pays for the existential cast.
+        if _isOptional(T.self), let optional = value as? any OptionalMarker, optional.isNilValue {
             node.remove(key: key.stringValue)
             return
         }
@@ -241,8 +260,8 @@ struct UnkeyedNodeEncoder: UnkeyedEncodingContainer {
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let path = codingPath + [IndexKey(count)]
-        try encodeValue(value, into: node.appendChild(), path: path)
+        let index = count
+        try encodeValue(value, into: node.appendChild(), path: codingPath + [IndexKey(index)])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)

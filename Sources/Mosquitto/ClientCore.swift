@@ -171,11 +171,20 @@ final class ClientCore: @unchecked Sendable {
             guard let message else { return }
             ClientCore.from(userdata)?.handleMessage(message.pointee)
         }
-        if c.logHandler != nil {
+        libraryLog(true)
+    }
+
+    /// Installs or removes libmosquitto's log callback (it formats a line per packet while one is
+    /// installed); never installed without a `logHandler`, never removed with `packetLogging`.
+    private func libraryLog(_ on: Bool) {
+        guard configuration.logHandler != nil else { return }
+        if on {
             mosquitto_log_callback_set(mosq) { _, userdata, level, text in
                 guard let text else { return }
                 ClientCore.from(userdata)?.handleLog(level, String(cString: text))
             }
+        } else if !configuration.packetLogging {
+            mosquitto_log_callback_set(mosq, nil)
         }
     }
 
@@ -214,6 +223,7 @@ final class ClientCore: @unchecked Sendable {
     }
 
     private func becomeReady(_ s: inout State) {
+        libraryLog(false)  // session up: no formatted line per packet from here on
         s.ready = true
         s.stopOnFirstFailure = false
         s.backoff.reset()
@@ -481,6 +491,7 @@ final class ClientCore: @unchecked Sendable {
         state.withLock { s in
             let error = s.linkError ?? fallback
             let wasReady = s.ready
+            if wasReady { libraryLog(true) }  // the next attempt's lines may explain a failure
             s.sessionUp = false
             s.ready = false
             s.pendingSubacks.removeAll()
