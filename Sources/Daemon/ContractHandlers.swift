@@ -1,6 +1,7 @@
 import JSONSchema
 import JosevContract
 import Logging
+import Synchronization
 import Station
 import Store
 
@@ -62,6 +63,9 @@ struct ContractHandlers: Sendable {
     var deviceModel: DeviceModelStore? = nil
     let logger: Logger
 
+    /// The last `cs_status_and_limits` data, encoded (shared by the copies of this struct).
+    let statusAndLimitsCache = EncodedStatusAndLimits()
+
     enum Answer: Sendable {
         /// The response's data.
         case respond(JSONObject)
@@ -87,7 +91,9 @@ struct ContractHandlers: Sendable {
             case "cs_parameters":
                 return respond(await station.parameters())
             case "cs_status_and_limits":
-                return respond(await station.statusAndLimits())
+                let snapshot = await station.statusAndLimits()
+                guard let data = statusAndLimitsCache.data(for: snapshot, logger: logger) else { return .none }
+                return .respond(data)
             case "device_model":
                 return respond(await deviceModel())
             case "cp_pwm":
@@ -430,5 +436,21 @@ struct ContractHandlers: Sendable {
             let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""
             logger.info("transaction \(update.transactionID) ended on \(evseID)\(delivered)", metadata: ["evse_id": "\(evseID)"])
         }
+    }
+}
+
+/// Josev asks for `cs_status_and_limits` far more often than the station's status and limits
+/// change, and encoding the typed answer was the costliest step of answering it (42 000 of 126 000
+/// instructions, docs/PERFORMANCE.md). The data of the last answer is kept with the snapshot it was
+/// encoded from and reused while the snapshot is equal; the whole answer is still validated
+/// against its schema before it is published.
+final class EncodedStatusAndLimits: Sendable {
+    private let last = Mutex<(snapshot: CsStatusAndLimits, data: JSONObject)?>(nil)
+
+    func data(for snapshot: CsStatusAndLimits, logger: Logger) -> JSONObject? {
+        if let hit = last.withLock({ $0 }), hit.snapshot == snapshot { return hit.data }
+        guard let data = ContractRouter.encode(snapshot, logger: logger) else { return nil }
+        last.withLock { $0 = (snapshot, data) }
+        return data
     }
 }
