@@ -24,6 +24,8 @@ public struct SigningCertificate: @unchecked Sendable {
         case expired
         case notYetValid
         case untrusted(String)
+        /// Its extended key usage does not include codeSigning.
+        case notForCodeSigning
 
         public var description: String {
             switch self {
@@ -31,12 +33,14 @@ public struct SigningCertificate: @unchecked Sendable {
             case .expired: "expired"
             case .notYetValid: "not valid yet"
             case .untrusted(let reason): "not trusted: \(reason)"
+            case .notForCodeSigning: "its extended key usage does not include codeSigning"
             }
         }
     }
 
-    /// Parses the PEM text and checks its validity period; with `trustedCAFile` (the manufacturer's
-    /// root, PEM), also that the certificate chains to it.
+    /// Parses the PEM text and checks its validity period and, when it has an extended key usage
+    /// extension, that codeSigning is in it; with `trustedCAFile` (the manufacturer's root, PEM),
+    /// also that the certificate chains to it.
     public init(pem: String, trustedCAFile: String? = nil) throws(Problem) {
         var text = pem
         let parsed = text.withUTF8 { bytes -> OpaquePointer? in
@@ -50,6 +54,12 @@ public struct SigningCertificate: @unchecked Sendable {
         box = Box(parsed)
         if X509_cmp_current_time(X509_get0_notAfter(parsed)) < 0 { throw .expired }
         if X509_cmp_current_time(X509_get0_notBefore(parsed)) > 0 { throw .notYetValid }
+        // The flags are computed (and cached) by X509_get_extension_flags.
+        if X509_get_extension_flags(parsed) & UInt32(EXFLAG_XKUSAGE) != 0,
+            X509_get_extended_key_usage(parsed) & UInt32(XKU_CODE_SIGN) == 0
+        {
+            throw .notForCodeSigning
+        }
         if let trustedCAFile { try Self.verifyChain(parsed, caFile: trustedCAFile) }
     }
 

@@ -92,9 +92,19 @@ struct FirmwareUpdaterTests {
         let pki = try TestCertificates(in: directory.path)
         let leaf = try String(contentsOfFile: pki.serverCertFile, encoding: .utf8)
         #expect(throws: SigningCertificate.Problem.unreadable) { try SigningCertificate(pem: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n") }
-        _ = try SigningCertificate(pem: leaf, trustedCAFile: pki.caFile)
+        // A TLS server certificate (extended key usage serverAuth) does not sign firmware, even from the trusted CA.
+        #expect(throws: SigningCertificate.Problem.notForCodeSigning) { try SigningCertificate(pem: leaf, trustedCAFile: pki.caFile) }
+        // codeSigning in the extended key usage, or no such extension: usable.
+        let codeSigning = directory.path + "/code.crt"
+        try Command.run(
+            "openssl",
+            ["req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-keyout", directory.path + "/code.key",
+             "-out", codeSigning, "-days", "2", "-subj", "/CN=code", "-addext", "extendedKeyUsage=codeSigning"])
+        _ = try SigningCertificate(pem: try String(contentsOfFile: codeSigning, encoding: .utf8), trustedCAFile: codeSigning)
+        let signer = try TestFirmwareSigner(directory: directory)
+        _ = try SigningCertificate(pem: signer.pem, trustedCAFile: signer.certificate)
         do {
-            _ = try SigningCertificate(pem: leaf, trustedCAFile: pki.otherCAFile)
+            _ = try SigningCertificate(pem: signer.pem, trustedCAFile: pki.otherCAFile)
             Issue.record("a certificate of another CA was trusted")
         } catch {
             guard case .untrusted = error else {

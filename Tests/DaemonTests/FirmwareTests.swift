@@ -73,6 +73,11 @@ struct FirmwareTests {
         #expect(typo.output.contains("firmware"), "\(typo.output)")
         #expect(typo.output.contains("install_timout"), "\(typo.output)")
         #expect(typo.output.contains("logs.http_method"), "\(typo.output)")
+        // Signatures required but no root to check them against: any self-signed certificate would pass.
+        let unanchored = try await check(
+            Self.config(brokerPort: 1883, install: "/bin/true").replacing("  install_timeout: 20", with: "  install_timeout: 20\n  require_signature: true"))
+        #expect(unanchored.status == 78, "\(unanchored.output)")
+        #expect(unanchored.output.contains("firmware.trusted_ca_file: required when require_signature is true"), "\(unanchored.output)")
     }
 
     @Test("signed image over a connection that drops: resumed, verified, deferred while a car charges, installed")
