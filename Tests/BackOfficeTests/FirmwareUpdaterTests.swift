@@ -284,6 +284,25 @@ struct FirmwareUpdaterTests {
         await server.stop()
     }
 
+    @Test("an install command in a cancelled task is still waited for without spinning")
+    func commandInCancelledTask() async throws {
+        let directory = try TemporaryDirectory()
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let before = cpuSeconds()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await ExternalCommand.run(["/bin/sleep", "2"], environment: [:], output: directory.file("out"), timeout: .seconds(20))
+        }
+        #expect(await task.value == .exited(0))
+        let used = cpuSeconds() - before
+        // Polling every 100 ms costs milliseconds; spinning would burn about the 2 s the command ran.
+        #expect(used < 1.0, "\(used) s of CPU while waiting for a 2 s command")
+    }
+
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
     func stateFile() throws {
         let directory = try TemporaryDirectory()
