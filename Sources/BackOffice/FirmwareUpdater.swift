@@ -106,6 +106,7 @@ public actor FirmwareUpdater {
 
     /// Judges an `update_firmware` request and starts its job; the answer is the response's status.
     public func request(_ request: UpdateFirmwareRequest) async -> UpdateFirmwareStatus {
+        var request = request
         let id = request.requestID
         guard TransferScheme.allowedScheme(of: request.location) != nil else {
             logger.warning("update_firmware \(id) rejected: location scheme not allowed (http, https, ftp, ftps, sftp)")
@@ -129,6 +130,11 @@ public actor FirmwareUpdater {
             logger.notice("update_firmware \(id) rejected: firmware \(job?.request.requestID ?? -1) is being installed")
             return .rejected
         }
+        let limits = RetryLimits.clamped(
+            retries: request.retries, interval: request.retryInterval,
+            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
             logger.notice("update_firmware \(id) cancels firmware update \(running.request.requestID)")

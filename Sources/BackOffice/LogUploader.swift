@@ -53,6 +53,7 @@ public actor LogUploader {
 
     /// Judges an `upload_logs` request and starts the upload; the answer's status and file name.
     public func request(_ request: UploadLogsRequest) async -> UploadLogsResponse {
+        var request = request
         let id = request.requestID
         guard TransferScheme.allowedScheme(of: request.remoteLocation) != nil else {
             logger.warning("upload_logs \(id) rejected: remote location scheme not allowed (http, https, ftp, ftps, sftp)")
@@ -64,6 +65,11 @@ public actor LogUploader {
             logger.warning("upload_logs \(id) rejected: unreadable oldest/latest timestamp")
             return UploadLogsResponse(status: .rejected)
         }
+        let limits = RetryLimits.clamped(
+            retries: request.retries, interval: request.retryInterval,
+            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
         var status = UploadLogsStatus.accepted
         if let running = job {
             logger.notice("upload_logs \(id) cancels log upload \(running.request)")

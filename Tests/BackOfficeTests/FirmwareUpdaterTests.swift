@@ -303,6 +303,34 @@ struct FirmwareUpdaterTests {
         #expect(used < 1.0, "\(used) s of CPU while waiting for a 2 s command")
     }
 
+    @Test("hostile retries and retry_interval are clamped: Int.max retries are 100, not a crash")
+    func hostileRetries() async throws {
+        let directory = try TemporaryDirectory()
+        let recorder = Recorder()
+        let firmware = updater(try firmwareSettings(directory, install: ["/bin/true"]), recorder)
+        let port = try freeLoopbackPort()
+        #expect(
+            await firmware.request(UpdateFirmwareRequest(
+                requestID: 60, location: "http://127.0.0.1:\(port)/fw.img", retrieveDatetime: past, retries: Int.max, retryInterval: Int.min))
+                == .accepted)
+        #expect(await recorder.waitFor(.downloadFailed, timeout: .seconds(90)), "\(recorder.firmware.count)")
+        #expect(recorder.firmware.filter { $0 == .downloading }.count == 101)
+        #expect(StateFile(path: directory.file("firmware.state")).read()?["retries"] == "100")
+
+        // An interval of Int.max seconds: the first attempt fails, then it waits (a day, clamped),
+        // and a new request still cancels it.
+        let waiting = Recorder()
+        let second = updater(try firmwareSettings(directory, install: ["/bin/true"]), waiting)
+        _ = await second.request(UpdateFirmwareRequest(
+            requestID: 61, location: "http://127.0.0.1:\(port)/fw.img", retrieveDatetime: past, retries: 3, retryInterval: Int.max))
+        #expect(await waiting.waitFor(.downloading))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(StateFile(path: directory.file("firmware.state")).read()?["retry_interval"] == "86400")
+        #expect(
+            await second.request(UpdateFirmwareRequest(requestID: 62, location: "https://127.0.0.1/x", retrieveDatetime: "2099-01-01T00:00:00Z"))
+                == .acceptedCanceled)
+    }
+
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
     func stateFile() throws {
         let directory = try TemporaryDirectory()
