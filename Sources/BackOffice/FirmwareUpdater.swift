@@ -126,6 +126,7 @@ public actor FirmwareUpdater {
             logger.warning("update_firmware \(id) rejected: a signing certificate and a signature are both required", metadata: securityEvent("unsigned-firmware"))
             return .rejected
         }
+        // No suspension from here to begin(): nothing can change `phase` in between.
         if phase == .installing || phase == .rebooting {
             logger.notice("update_firmware \(id) rejected: firmware \(job?.request.requestID ?? -1) is being installed")
             return .rejected
@@ -137,8 +138,11 @@ public actor FirmwareUpdater {
         request.retryInterval = limits.interval
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
+            // Not awaited: the old job may be digesting a large image; it is no longer current,
+            // so nothing it does afterwards counts.
             logger.notice("update_firmware \(id) cancels firmware update \(running.request.requestID)")
-            await running.stop()
+            running.cancel()
+            job = nil
             removeFiles(of: running.request.requestID)
             status = .acceptedCanceled
         }
@@ -217,7 +221,7 @@ public actor FirmwareUpdater {
             if let pem = request.signingCertificate, let signature = request.signature {
                 let verified = await DedicatedThread.run { () -> Bool? in
                     guard let certificate = try? SigningCertificate(pem: pem) else { return false }
-                    return certificate.verifies(file: image, signatureBase64: signature)
+                    return certificate.verifies(file: image, signatureBase64: signature, cancellation: cancellation)
                 }
                 guard isCurrent(cancellation) else { return }
                 guard verified == true else {
@@ -234,7 +238,7 @@ public actor FirmwareUpdater {
             phase = .install
             persist(request, phase: .install)
         }
-        guard await waitForInstallWindow(request, cancellation: cancellation) else { return }
+        guard await waitForInstallWindow(request, cancellation: cancellation), isCurrent(cancellation) else { return }
         await install(request, image: image)
     }
 

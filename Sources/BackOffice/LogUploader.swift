@@ -72,9 +72,13 @@ public actor LogUploader {
         request.retryInterval = limits.interval
         var status = UploadLogsStatus.accepted
         if let running = job {
+            // Not awaited: the old job may be reading a large journal; it checks its cancellation
+            // and sends nothing more. Its accepted_canceled goes out in the background.
             logger.notice("upload_logs \(id) cancels log upload \(running.request)")
-            await running.stop()
-            _ = await publish(LogsStatusUpdate(requestID: running.request, status: .acceptedCanceled))
+            running.cancel()
+            job = nil
+            let publish = publish
+            Task { _ = await publish(LogsStatusUpdate(requestID: running.request, status: .acceptedCanceled)) }
             status = .acceptedCanceled
         }
         let kind = request.logType == .securityLog ? "security" : "diagnostics"
@@ -105,12 +109,14 @@ public actor LogUploader {
         let source = settings.source
         let securityOnly = request.logType == .securityLog
         let collected = await DedicatedThread.run {
-            LogCollector.collect(from: source, oldest: oldest, latest: latest, securityOnly: securityOnly, to: path)
+            LogCollector.collect(from: source, oldest: oldest, latest: latest, securityOnly: securityOnly, to: path, cancellation: cancellation)
         }
+        guard !cancellation.isCancelled else { return }
         let log: CollectedLog
         switch collected {
         case .success(let value): log = value
         case .failure(let error):
+            guard !cancellation.isCancelled else { return }
             logger.error("upload_logs \(id): \(error)")
             await send(.uploadFailure, id)
             return
@@ -124,6 +130,7 @@ public actor LogUploader {
             try await Transfer.upload(
                 file: path, to: request.remoteLocation, method: settings.httpMethod, options: settings.transfer, cancellation: cancellation)
         }
+        guard !cancellation.isCancelled else { return }
         switch outcome {
         case .cancelled:
             return

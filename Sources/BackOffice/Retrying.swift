@@ -73,10 +73,10 @@ struct BackOfficeJob<Request: Sendable>: Sendable {
     let task: Task<Void, Never>
     let cancellation: TransferCancellation
 
-    /// Cancels the job and waits until it has stopped.
-    func stop() async {
+    /// Cancels the job without waiting for it: its task may be in work that does not stop at once
+    /// (a digest, the journal); whatever it does afterwards is ignored (the owner's `isCurrent` checks).
+    func cancel() {
         cancellation.cancel()
         task.cancel()
-        await task.value
     }
 }

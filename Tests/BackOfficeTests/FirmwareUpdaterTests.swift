@@ -331,6 +331,30 @@ struct FirmwareUpdaterTests {
                 == .acceptedCanceled)
     }
 
+    @Test("a cancelled digest and a cancelled journal read stop")
+    func cancelledWorkStops() async throws {
+        let directory = try TemporaryDirectory()
+        let signer = try TestFirmwareSigner(directory: directory)
+        let file = try directory.write("image", String(repeating: "firmware ", count: 10_000))
+        let certificate = try SigningCertificate(pem: signer.pem)
+        let signature = try signer.sign(file)
+        #expect(certificate.verifies(file: file, signatureBase64: signature, cancellation: TransferCancellation()) == true)
+        let cancelled = TransferCancellation()
+        cancelled.cancel()
+        #expect(certificate.verifies(file: file, signatureBase64: signature, cancellation: cancelled) == nil)
+        try await writeJournal(into: directory.file("journal"))
+        let output = directory.file("x.log.gz")
+        let result = LogCollector.collect(
+            from: JournalSource(directory: directory.file("journal")), oldest: nil, latest: nil, securityOnly: false, to: output,
+            cancellation: cancelled)
+        guard case .failure(let error) = result else {
+            Issue.record("a cancelled collection succeeded: \(result)")
+            return
+        }
+        #expect(error.description == "cancelled")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
     func stateFile() throws {
         let directory = try TemporaryDirectory()
