@@ -35,12 +35,16 @@ public struct FirmwareSettings: Sendable, Equatable {
     public var defaultRetryInterval: Int
     /// How often a deferred install checks whether the station became idle.
     public var idleCheckInterval: Duration
+    /// The kernel's id of this boot: stored with `install_rebooting`; the same id at the next
+    /// start means the daemon restarted without a reboot (→ installation_failed).
+    public var bootIDFile: String
 
     public init(
         downloadDirectory: String, stateFile: String, installCommand: [String], installTimeout: Int = 600,
         rebootExitCode: Int32 = 100, rebootCommand: [String]? = nil, verifyCommand: [String]? = nil, trustedCAFile: String? = nil,
         requireSignature: Bool = false, keepFreeBytes: Int64 = 0, transfer: TransferOptions = TransferOptions(),
-        defaultRetries: Int = 3, defaultRetryInterval: Int = 30, idleCheckInterval: Duration = .seconds(1)
+        defaultRetries: Int = 3, defaultRetryInterval: Int = 30, idleCheckInterval: Duration = .seconds(1),
+        bootIDFile: String = "/proc/sys/kernel/random/boot_id"
     ) {
         self.downloadDirectory = downloadDirectory
         self.stateFile = stateFile
@@ -56,6 +60,7 @@ public struct FirmwareSettings: Sendable, Equatable {
         self.defaultRetries = defaultRetries
         self.defaultRetryInterval = defaultRetryInterval
         self.idleCheckInterval = idleCheckInterval
+        self.bootIDFile = bootIDFile
     }
 }
 
@@ -173,6 +178,14 @@ public actor FirmwareUpdater {
             logger.error("firmware update \(id): the install was interrupted by a restart")
             finish(request, .installationFailed)
         case .rebooting:
+            // Set before the verify command is awaited: request() rejects updates meanwhile.
+            self.phase = .rebooting
+            let bootID = Self.bootID(settings.bootIDFile)
+            if let stored = fields["boot_id"], stored == bootID {
+                logger.error("firmware update \(id): the daemon restarted but the board did not reboot (same boot id \(stored)); the update is not active")
+                finish(request, .installationFailed)
+                return
+            }
             var status = FirmwareStatus.installed
             if let verify = settings.verifyCommand {
                 let outcome = await ExternalCommand.run(
@@ -323,12 +336,16 @@ public actor FirmwareUpdater {
         case .exited(settings.rebootExitCode):
             logger.notice("firmware update \(id): installed, rebooting to activate it")
             phase = .rebooting
-            persist(request, phase: .rebooting)
+            persist(request, phase: .rebooting, bootID: Self.bootID(settings.bootIDFile))
             await send(.installRebooting, id)
             if let reboot = settings.rebootCommand {
-                let result = await ExternalCommand.run(
-                    reboot, environment: [:], output: outputPath(id, "reboot"), timeout: .seconds(60))
-                if result != .exited(0) { logger.error("firmware update \(id): reboot command failed (\(result))") }
+                let output = outputPath(id, "reboot")
+                let result = await ExternalCommand.run(reboot, environment: [:], output: output, timeout: .seconds(60))
+                if result != .exited(0) {
+                    // No reboot is coming: the new firmware is not active, and later updates must not wait for it.
+                    logger.error("firmware update \(id): reboot command failed (\(result)): \(ExternalCommand.tail(of: output))")
+                    finish(request, .installationFailed)
+                }
             }
         default:
             logger.error("firmware update \(id): install command failed (\(outcome)): \(ExternalCommand.tail(of: output))")
@@ -339,10 +356,13 @@ public actor FirmwareUpdater {
     // MARK: Status, persistence, files
 
     /// A final status: persisted, published, and re-published until Josev got it.
+    /// The phase, the state file and the job change only when no newer request's job runs.
     private func finish(_ request: UpdateFirmwareRequest, _ status: FirmwareStatus) {
-        phase = .done
-        persist(request, phase: .done, final: status, reported: false)
-        job = nil
+        if job == nil || job?.request.requestID == request.requestID {
+            phase = .done
+            persist(request, phase: .done, final: status, reported: false)
+            job = nil
+        }
         startReporting(FirmwareStatusUpdate(requestID: request.requestID, status: status), request: request)
     }
 
@@ -373,7 +393,9 @@ public actor FirmwareUpdater {
         }
     }
 
-    private func persist(_ request: UpdateFirmwareRequest, phase: Phase, final: FirmwareStatus? = nil, reported: Bool = false) {
+    private func persist(
+        _ request: UpdateFirmwareRequest, phase: Phase, final: FirmwareStatus? = nil, reported: Bool = false, bootID: String? = nil
+    ) {
         var fields: [String: String] = [
             "request_id": "\(request.requestID)", "location": request.location, "retrieve_datetime": request.retrieveDatetime,
             "phase": phase.rawValue,
@@ -383,6 +405,7 @@ public actor FirmwareUpdater {
         fields["retry_interval"] = request.retryInterval.map { "\($0)" }
         fields["signing_certificate"] = request.signingCertificate
         fields["signature"] = request.signature
+        fields["boot_id"] = bootID
         if let final {
             fields["final_status"] = final.rawValue
             fields["reported"] = reported ? "true" : "false"
@@ -418,6 +441,12 @@ public actor FirmwareUpdater {
     private func removeFiles(of id: Int) {
         unlink(imagePath(id))
         unlink(imagePath(id) + ".part")
+    }
+
+    /// The first line of the kernel's boot id file; nil when it cannot be read.
+    static func bootID(_ path: String) -> String? {
+        guard let line = StateFile.firstLine(of: path), !line.isEmpty else { return nil }
+        return line
     }
 
     static func freeBytes(_ directory: String) -> Int64? {

@@ -33,7 +33,13 @@ func firmwareSettings(_ directory: TemporaryDirectory, install: [String], timeou
     try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
     return FirmwareSettings(
         downloadDirectory: downloads, stateFile: directory.file("firmware.state"), installCommand: install, installTimeout: timeout,
-        transfer: TransferOptions(connectTimeout: 5), defaultRetries: 0, defaultRetryInterval: 0, idleCheckInterval: .milliseconds(50))
+        transfer: TransferOptions(connectTimeout: 5), defaultRetries: 0, defaultRetryInterval: 0, idleCheckInterval: .milliseconds(50),
+        bootIDFile: directory.file("boot_id"))
+}
+
+/// Pretends the board booted: a new boot id in the settings' boot id file.
+func boot(_ settings: FirmwareSettings, id: String) throws {
+    try (id + "\n").write(toFile: settings.bootIDFile, atomically: true, encoding: .utf8)
 }
 
 let past = "2020-01-01T00:00:00.000Z"
@@ -249,15 +255,18 @@ struct FirmwareUpdaterTests {
         // Exit 100: installed, the board reboots to activate it.
         let script = try directory.script("install.sh", "exit 100")
         let settings = try firmwareSettings(directory, install: [script])
+        try boot(settings, id: "11111111-1111-1111-1111-111111111111")
         let recorder = Recorder()
         let first = updater(settings, recorder)
         _ = await first.request(UpdateFirmwareRequest(requestID: 30, location: server.baseURL + "/fw.img", retrieveDatetime: past))
         #expect(await recorder.waitFor(.installRebooting), "\(recorder.firmware)")
         #expect(!recorder.firmware.contains(.installed))
+        #expect(StateFile(path: settings.stateFile).read()?["boot_id"] == "11111111-1111-1111-1111-111111111111")
 
-        // "After the reboot", with the broker away at first: reported once it is back.
+        // "After the reboot" (a new boot id), with the broker away at first: reported once it is back.
         let afterReboot = Recorder()
         afterReboot.offline.store(true, ordering: .relaxed)
+        try boot(settings, id: "22222222-2222-2222-2222-222222222222")
         let second = updater(settings, afterReboot)
         await second.resume()
         try await Task.sleep(for: .milliseconds(700))
@@ -353,6 +362,59 @@ struct FirmwareUpdaterTests {
         }
         #expect(error.description == "cancelled")
         #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test("after install_rebooting: a restart without a reboot (same boot id) and a failing reboot command are installation_failed")
+    func rebootThatDidNotHappen() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        try server.serve("fw.img", bytes: testImage(size: 10_000))
+        let verified = directory.file("verified")
+        var settings = try firmwareSettings(directory, install: [try directory.script("install.sh", "exit 100")])
+        settings.verifyCommand = [try directory.script("verify.sh", "touch \(verified)")]
+        try boot(settings, id: "33333333-3333-3333-3333-333333333333")
+        let recorder = Recorder()
+        _ = await updater(settings, recorder).request(UpdateFirmwareRequest(requestID: 40, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await recorder.waitFor(.installRebooting), "\(recorder.firmware)")
+        // The service restarts, the board did not reboot: the new firmware is not active.
+        let restarted = Recorder()
+        await updater(settings, restarted).resume()
+        #expect(await restarted.waitFor(.installationFailed), "\(restarted.firmware)")
+        #expect(restarted.statuses.withLock { $0 } == [FirmwareStatusUpdate(requestID: 40, status: .installationFailed)])
+        #expect(!FileManager.default.fileExists(atPath: verified))
+
+        // A reboot command that fails: no reboot comes, so the update ends and the next one is taken.
+        settings.rebootCommand = [try directory.script("reboot.sh", "echo 'reboot refused' >&2; exit 1")]
+        let failing = Recorder()
+        let firmware = updater(settings, failing)
+        _ = await firmware.request(UpdateFirmwareRequest(requestID: 41, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await failing.waitFor(.installationFailed), "\(failing.firmware)")
+        #expect(failing.firmware == [.downloading, .downloaded, .installing, .installRebooting, .installationFailed])
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 42, location: "https://127.0.0.1/x", retrieveDatetime: "2099-01-01T00:00:00Z")) == .accepted)
+        await server.stop()
+    }
+
+    @Test("while the verify command runs after a reboot, a new update is rejected and does not lose its state")
+    func requestDuringVerify() async throws {
+        let directory = try TemporaryDirectory()
+        var settings = try firmwareSettings(directory, install: ["/bin/true"])
+        let release = directory.file("release")
+        settings.verifyCommand = [try directory.script("verify.sh", "while [ ! -e \(release) ]; do sleep 0.05; done")]
+        try boot(settings, id: "44444444-4444-4444-4444-444444444444")
+        try StateFile(path: settings.stateFile).write([
+            "request_id": "50", "location": "https://127.0.0.1/fw", "retrieve_datetime": past, "phase": "rebooting",
+            "boot_id": "an earlier boot",
+        ])
+        let recorder = Recorder()
+        let firmware = updater(settings, recorder)
+        let resumed = Task { await firmware.resume() }
+        #expect(await waitUntil(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: settings.downloadDirectory + "/firmware-50.verify.log") })
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 51, location: "https://127.0.0.1/y", retrieveDatetime: "2099-01-01T00:00:00Z")) == .rejected)
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
+        await resumed.value
+        #expect(await recorder.waitFor(.installed), "\(recorder.firmware)")
+        #expect(recorder.statuses.withLock { $0 } == [FirmwareStatusUpdate(requestID: 50, status: .installed)])
+        #expect(StateFile(path: settings.stateFile).read()?["request_id"] == "50")
     }
 
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
