@@ -151,6 +151,8 @@ public actor FirmwareUpdater {
             removeFiles(of: running.request.requestID)
             status = .acceptedCanceled
         }
+        // A leftover part of an earlier job with this id is not this request's image.
+        removeFiles(of: id)
         reporter?.cancel()
         reporter = nil
         logger.info(

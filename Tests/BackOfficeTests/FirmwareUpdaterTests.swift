@@ -417,6 +417,23 @@ struct FirmwareUpdaterTests {
         #expect(StateFile(path: settings.stateFile).read()?["request_id"] == "50")
     }
 
+    @Test("a leftover part of an earlier job with the same id is not resumed by a new request")
+    func leftoverPartNotResumed() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await TestHTTPServer(directory: directory)
+        let image = testImage(size: 60_000)
+        try server.serve("fw.img", bytes: image)
+        let installed = directory.file("installed.img")
+        let settings = try firmwareSettings(directory, install: [try directory.script("install.sh", "cp \"$1\" \(installed)")])
+        try Data(repeating: 0xEE, count: 20_000).write(to: URL(fileURLWithPath: settings.downloadDirectory + "/firmware-70.img.part"))
+        let recorder = Recorder()
+        _ = await updater(settings, recorder).request(UpdateFirmwareRequest(requestID: 70, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await recorder.waitFor(.installed), "\(recorder.firmware)")
+        #expect(FileManager.default.contents(atPath: installed) == Data(image))
+        #expect(!server.requests.contains { $0.contains("bytes=") }, "\(server.requests)")
+        await server.stop()
+    }
+
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
     func stateFile() throws {
         let directory = try TemporaryDirectory()
