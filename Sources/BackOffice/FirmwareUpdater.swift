@@ -97,7 +97,9 @@ public actor FirmwareUpdater {
     let state: StateFile
     private var job: BackOfficeJob<UpdateFirmwareRequest>?
     private var phase: Phase?
-    private var reporter: Task<Void, Never>?
+    /// Final statuses being re-sent until Josev got them, by request id (a new request does not
+    /// stop the previous one's).
+    private var reporters: [Int: Task<Void, Never>] = [:]
 
     public init(settings: FirmwareSettings, logger: Logger, publish: @escaping Publish, isCharging: @escaping @Sendable () async -> Bool) {
         self.settings = settings
@@ -153,8 +155,6 @@ public actor FirmwareUpdater {
         }
         // A leftover part of an earlier job with this id is not this request's image.
         removeFiles(of: id)
-        reporter?.cancel()
-        reporter = nil
         logger.info(
             "update_firmware \(id) accepted: \(TransferScheme.redacted(request.location)), retrieve at \(request.retrieveDatetime)\(request.installDatetime.map { ", install at \($0)" } ?? "")")
         begin(request, at: .download, delay: .milliseconds(100))
@@ -204,7 +204,6 @@ public actor FirmwareUpdater {
             self.phase = .done
             if fields["reported"] != "true", let status = fields["final_status"].flatMap(FirmwareStatus.init(rawValue:)) {
                 logger.info("firmware update \(id) ended with \(status.rawValue); reporting it")
-                job = nil
                 startReporting(FirmwareStatusUpdate(requestID: id, status: status), request: request)
             }
         }
@@ -369,8 +368,8 @@ public actor FirmwareUpdater {
     }
 
     private func startReporting(_ update: FirmwareStatusUpdate, request: UpdateFirmwareRequest) {
-        reporter?.cancel()
-        reporter = Task {
+        reporters[update.requestID]?.cancel()
+        reporters[update.requestID] = Task {
             var delay = Duration.milliseconds(500)
             while !Task.isCancelled {
                 if await self.publish(update) {
@@ -384,7 +383,9 @@ public actor FirmwareUpdater {
     }
 
     private func reported(_ request: UpdateFirmwareRequest, _ status: FirmwareStatus) {
-        guard phase == .done, job == nil else { return }
+        reporters[request.requestID] = nil
+        // The state file may describe a newer request by now.
+        guard phase == .done, job == nil, state.read()?["request_id"] == "\(request.requestID)" else { return }
         persist(request, phase: .done, final: status, reported: true)
     }
 

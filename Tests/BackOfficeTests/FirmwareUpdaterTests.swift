@@ -434,6 +434,23 @@ struct FirmwareUpdaterTests {
         await server.stop()
     }
 
+    @Test("a new request does not stop re-sending the previous job's final status")
+    func previousFinalStatusStillReported() async throws {
+        let directory = try TemporaryDirectory()
+        let recorder = Recorder()
+        recorder.offline.store(true, ordering: .relaxed)
+        let firmware = updater(try firmwareSettings(directory, install: ["/bin/true"]), recorder)
+        let port = try freeLoopbackPort()
+        _ = await firmware.request(UpdateFirmwareRequest(requestID: 80, location: "http://127.0.0.1:\(port)/fw.img", retrieveDatetime: past))
+        #expect(await waitUntil(timeout: .seconds(30)) { StateFile(path: directory.file("firmware.state")).read()?["final_status"] == "download_failed" })
+        #expect(await firmware.request(UpdateFirmwareRequest(requestID: 81, location: "https://127.0.0.1/x", retrieveDatetime: "2099-01-01T00:00:00Z")) == .accepted)
+        recorder.offline.store(false, ordering: .relaxed)
+        #expect(
+            await waitUntil(timeout: .seconds(30)) {
+                recorder.statuses.withLock { $0.contains(FirmwareStatusUpdate(requestID: 80, status: .downloadFailed)) }
+            }, "\(recorder.statuses.withLock { $0 })")
+    }
+
     @Test("the state file round-trips multi-line and escaped values and is replaced atomically")
     func stateFile() throws {
         let directory = try TemporaryDirectory()
