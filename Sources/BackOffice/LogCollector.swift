@@ -103,8 +103,8 @@ public enum LogCollector {
             }
             var time: UInt64 = 0
             guard sd_journal_get_realtime_usec(journal, &time) >= 0 else { continue }
-            if let oldest, Int64(time) < oldest { continue }
-            if let latest, Int64(time) > latest { break }
+            if let oldest, Int64(clamping: time) < oldest { continue }
+            if let latest, Int64(clamping: time) > latest { break }
             let message = field(journal, "MESSAGE") ?? ""
             let messageID = field(journal, "MESSAGE_ID")
             let securityEvent = field(journal, "SECURITY_EVENT")
