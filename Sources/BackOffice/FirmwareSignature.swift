@@ -24,6 +24,8 @@ public struct SigningCertificate: @unchecked Sendable {
         case expired
         case notYetValid
         case untrusted(String)
+        /// Its extended key usage does not include codeSigning.
+        case notForCodeSigning
 
         public var description: String {
             switch self {
@@ -31,12 +33,14 @@ public struct SigningCertificate: @unchecked Sendable {
             case .expired: "expired"
             case .notYetValid: "not valid yet"
             case .untrusted(let reason): "not trusted: \(reason)"
+            case .notForCodeSigning: "its extended key usage does not include codeSigning"
             }
         }
     }
 
-    /// Parses the PEM text and checks its validity period; with `trustedCAFile` (the manufacturer's
-    /// root, PEM), also that the certificate chains to it.
+    /// Parses the PEM text and checks its validity period and, when it has an extended key usage
+    /// extension, that codeSigning is in it; with `trustedCAFile` (the manufacturer's root, PEM),
+    /// also that the certificate chains to it.
     public init(pem: String, trustedCAFile: String? = nil) throws(Problem) {
         var text = pem
         let parsed = text.withUTF8 { bytes -> OpaquePointer? in
@@ -50,6 +54,12 @@ public struct SigningCertificate: @unchecked Sendable {
         box = Box(parsed)
         if X509_cmp_current_time(X509_get0_notAfter(parsed)) < 0 { throw .expired }
         if X509_cmp_current_time(X509_get0_notBefore(parsed)) > 0 { throw .notYetValid }
+        // The flags are computed (and cached) by X509_get_extension_flags.
+        if X509_get_extension_flags(parsed) & UInt32(EXFLAG_XKUSAGE) != 0,
+            X509_get_extended_key_usage(parsed) & UInt32(XKU_CODE_SIGN) == 0
+        {
+            throw .notForCodeSigning
+        }
         if let trustedCAFile { try Self.verifyChain(parsed, caFile: trustedCAFile) }
     }
 
@@ -72,16 +82,17 @@ public struct SigningCertificate: @unchecked Sendable {
 
     /// Whether `signature` (Base64) signs the bytes of the file at `path` with this certificate's
     /// key and SHA-256. Reads the file in chunks; nil when the file cannot be read.
-    public func verifies(file path: String, signatureBase64: String) -> Bool? {
+    /// A set `cancellation` stops the digest between chunks (nil is returned).
+    public func verifies(file path: String, signatureBase64: String, cancellation: TransferCancellation? = nil) -> Bool? {
         guard let signature = Base64.decode(signatureBase64), !signature.isEmpty else { return false }
         guard let key = X509_get0_pubkey(box.pointer) else { return false }
         let rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA
-        guard let plain = digestVerify(path: path, key: key, signature: signature, pss: false) else { return nil }
+        guard let plain = digestVerify(path: path, key: key, signature: signature, pss: false, cancellation: cancellation) else { return nil }
         if plain || !rsa { return plain }
-        return digestVerify(path: path, key: key, signature: signature, pss: true)
+        return digestVerify(path: path, key: key, signature: signature, pss: true, cancellation: cancellation)
     }
 
-    private func digestVerify(path: String, key: OpaquePointer, signature: [UInt8], pss: Bool) -> Bool? {
+    private func digestVerify(path: String, key: OpaquePointer, signature: [UInt8], pss: Bool, cancellation: TransferCancellation?) -> Bool? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -95,6 +106,7 @@ public struct SigningCertificate: @unchecked Sendable {
         if pss, let keyContext, cs_pkey_ctx_set_rsa_pss(keyContext) != 1 { return false }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
+            if cancellation?.isCancelled == true { return nil }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }

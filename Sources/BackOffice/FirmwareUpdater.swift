@@ -35,12 +35,16 @@ public struct FirmwareSettings: Sendable, Equatable {
     public var defaultRetryInterval: Int
     /// How often a deferred install checks whether the station became idle.
     public var idleCheckInterval: Duration
+    /// The kernel's id of this boot: stored with `install_rebooting`; the same id at the next
+    /// start means the daemon restarted without a reboot (→ installation_failed).
+    public var bootIDFile: String
 
     public init(
         downloadDirectory: String, stateFile: String, installCommand: [String], installTimeout: Int = 600,
         rebootExitCode: Int32 = 100, rebootCommand: [String]? = nil, verifyCommand: [String]? = nil, trustedCAFile: String? = nil,
         requireSignature: Bool = false, keepFreeBytes: Int64 = 0, transfer: TransferOptions = TransferOptions(),
-        defaultRetries: Int = 3, defaultRetryInterval: Int = 30, idleCheckInterval: Duration = .seconds(1)
+        defaultRetries: Int = 3, defaultRetryInterval: Int = 30, idleCheckInterval: Duration = .seconds(1),
+        bootIDFile: String = "/proc/sys/kernel/random/boot_id"
     ) {
         self.downloadDirectory = downloadDirectory
         self.stateFile = stateFile
@@ -56,6 +60,7 @@ public struct FirmwareSettings: Sendable, Equatable {
         self.defaultRetries = defaultRetries
         self.defaultRetryInterval = defaultRetryInterval
         self.idleCheckInterval = idleCheckInterval
+        self.bootIDFile = bootIDFile
     }
 }
 
@@ -92,7 +97,9 @@ public actor FirmwareUpdater {
     let state: StateFile
     private var job: BackOfficeJob<UpdateFirmwareRequest>?
     private var phase: Phase?
-    private var reporter: Task<Void, Never>?
+    /// Final statuses being re-sent until Josev got them, by request id (a new request does not
+    /// stop the previous one's).
+    private var reporters: [Int: Task<Void, Never>] = [:]
 
     public init(settings: FirmwareSettings, logger: Logger, publish: @escaping Publish, isCharging: @escaping @Sendable () async -> Bool) {
         self.settings = settings
@@ -106,6 +113,7 @@ public actor FirmwareUpdater {
 
     /// Judges an `update_firmware` request and starts its job; the answer is the response's status.
     public func request(_ request: UpdateFirmwareRequest) async -> UpdateFirmwareStatus {
+        var request = request
         let id = request.requestID
         guard TransferScheme.allowedScheme(of: request.location) != nil else {
             logger.warning("update_firmware \(id) rejected: location scheme not allowed (http, https, ftp, ftps, sftp)")
@@ -125,19 +133,28 @@ public actor FirmwareUpdater {
             logger.warning("update_firmware \(id) rejected: a signing certificate and a signature are both required", metadata: securityEvent("unsigned-firmware"))
             return .rejected
         }
+        // No suspension from here to begin(): nothing can change `phase` in between.
         if phase == .installing || phase == .rebooting {
             logger.notice("update_firmware \(id) rejected: firmware \(job?.request.requestID ?? -1) is being installed")
             return .rejected
         }
+        let limits = RetryLimits.clamped(
+            retries: request.retries, interval: request.retryInterval,
+            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
+            // Not awaited: the old job may be digesting a large image; it is no longer current,
+            // so nothing it does afterwards counts.
             logger.notice("update_firmware \(id) cancels firmware update \(running.request.requestID)")
-            await running.stop()
+            running.cancel()
+            job = nil
             removeFiles(of: running.request.requestID)
             status = .acceptedCanceled
         }
-        reporter?.cancel()
-        reporter = nil
+        // A leftover part of an earlier job with this id is not this request's image.
+        removeFiles(of: id)
         logger.info(
             "update_firmware \(id) accepted: \(TransferScheme.redacted(request.location)), retrieve at \(request.retrieveDatetime)\(request.installDatetime.map { ", install at \($0)" } ?? "")")
         begin(request, at: .download, delay: .milliseconds(100))
@@ -163,6 +180,14 @@ public actor FirmwareUpdater {
             logger.error("firmware update \(id): the install was interrupted by a restart")
             finish(request, .installationFailed)
         case .rebooting:
+            // Set before the verify command is awaited: request() rejects updates meanwhile.
+            self.phase = .rebooting
+            let bootID = Self.bootID(settings.bootIDFile)
+            if let stored = fields["boot_id"], stored == bootID {
+                logger.error("firmware update \(id): the daemon restarted but the board did not reboot (same boot id \(stored)); the update is not active")
+                finish(request, .installationFailed)
+                return
+            }
             var status = FirmwareStatus.installed
             if let verify = settings.verifyCommand {
                 let outcome = await ExternalCommand.run(
@@ -179,7 +204,6 @@ public actor FirmwareUpdater {
             self.phase = .done
             if fields["reported"] != "true", let status = fields["final_status"].flatMap(FirmwareStatus.init(rawValue:)) {
                 logger.info("firmware update \(id) ended with \(status.rawValue); reporting it")
-                job = nil
                 startReporting(FirmwareStatusUpdate(requestID: id, status: status), request: request)
             }
         }
@@ -211,7 +235,7 @@ public actor FirmwareUpdater {
             if let pem = request.signingCertificate, let signature = request.signature {
                 let verified = await DedicatedThread.run { () -> Bool? in
                     guard let certificate = try? SigningCertificate(pem: pem) else { return false }
-                    return certificate.verifies(file: image, signatureBase64: signature)
+                    return certificate.verifies(file: image, signatureBase64: signature, cancellation: cancellation)
                 }
                 guard isCurrent(cancellation) else { return }
                 guard verified == true else {
@@ -228,7 +252,7 @@ public actor FirmwareUpdater {
             phase = .install
             persist(request, phase: .install)
         }
-        guard await waitForInstallWindow(request, cancellation: cancellation) else { return }
+        guard await waitForInstallWindow(request, cancellation: cancellation), isCurrent(cancellation) else { return }
         await install(request, image: image)
     }
 
@@ -313,12 +337,16 @@ public actor FirmwareUpdater {
         case .exited(settings.rebootExitCode):
             logger.notice("firmware update \(id): installed, rebooting to activate it")
             phase = .rebooting
-            persist(request, phase: .rebooting)
+            persist(request, phase: .rebooting, bootID: Self.bootID(settings.bootIDFile))
             await send(.installRebooting, id)
             if let reboot = settings.rebootCommand {
-                let result = await ExternalCommand.run(
-                    reboot, environment: [:], output: outputPath(id, "reboot"), timeout: .seconds(60))
-                if result != .exited(0) { logger.error("firmware update \(id): reboot command failed (\(result))") }
+                let output = outputPath(id, "reboot")
+                let result = await ExternalCommand.run(reboot, environment: [:], output: output, timeout: .seconds(60))
+                if result != .exited(0) {
+                    // No reboot is coming: the new firmware is not active, and later updates must not wait for it.
+                    logger.error("firmware update \(id): reboot command failed (\(result)): \(ExternalCommand.tail(of: output))")
+                    finish(request, .installationFailed)
+                }
             }
         default:
             logger.error("firmware update \(id): install command failed (\(outcome)): \(ExternalCommand.tail(of: output))")
@@ -329,16 +357,19 @@ public actor FirmwareUpdater {
     // MARK: Status, persistence, files
 
     /// A final status: persisted, published, and re-published until Josev got it.
+    /// The phase, the state file and the job change only when no newer request's job runs.
     private func finish(_ request: UpdateFirmwareRequest, _ status: FirmwareStatus) {
-        phase = .done
-        persist(request, phase: .done, final: status, reported: false)
-        job = nil
+        if job == nil || job?.request.requestID == request.requestID {
+            phase = .done
+            persist(request, phase: .done, final: status, reported: false)
+            job = nil
+        }
         startReporting(FirmwareStatusUpdate(requestID: request.requestID, status: status), request: request)
     }
 
     private func startReporting(_ update: FirmwareStatusUpdate, request: UpdateFirmwareRequest) {
-        reporter?.cancel()
-        reporter = Task {
+        reporters[update.requestID]?.cancel()
+        reporters[update.requestID] = Task {
             var delay = Duration.milliseconds(500)
             while !Task.isCancelled {
                 if await self.publish(update) {
@@ -352,7 +383,9 @@ public actor FirmwareUpdater {
     }
 
     private func reported(_ request: UpdateFirmwareRequest, _ status: FirmwareStatus) {
-        guard phase == .done, job == nil else { return }
+        reporters[request.requestID] = nil
+        // The state file may describe a newer request by now.
+        guard phase == .done, job == nil, state.read()?["request_id"] == "\(request.requestID)" else { return }
         persist(request, phase: .done, final: status, reported: true)
     }
 
@@ -363,7 +396,9 @@ public actor FirmwareUpdater {
         }
     }
 
-    private func persist(_ request: UpdateFirmwareRequest, phase: Phase, final: FirmwareStatus? = nil, reported: Bool = false) {
+    private func persist(
+        _ request: UpdateFirmwareRequest, phase: Phase, final: FirmwareStatus? = nil, reported: Bool = false, bootID: String? = nil
+    ) {
         var fields: [String: String] = [
             "request_id": "\(request.requestID)", "location": request.location, "retrieve_datetime": request.retrieveDatetime,
             "phase": phase.rawValue,
@@ -373,6 +408,7 @@ public actor FirmwareUpdater {
         fields["retry_interval"] = request.retryInterval.map { "\($0)" }
         fields["signing_certificate"] = request.signingCertificate
         fields["signature"] = request.signature
+        fields["boot_id"] = bootID
         if let final {
             fields["final_status"] = final.rawValue
             fields["reported"] = reported ? "true" : "false"
@@ -408,6 +444,12 @@ public actor FirmwareUpdater {
     private func removeFiles(of id: Int) {
         unlink(imagePath(id))
         unlink(imagePath(id) + ".part")
+    }
+
+    /// The first line of the kernel's boot id file; nil when it cannot be read.
+    static func bootID(_ path: String) -> String? {
+        guard let line = StateFile.firstLine(of: path), !line.isEmpty else { return nil }
+        return line
     }
 
     static func freeBytes(_ directory: String) -> Int64? {

@@ -77,17 +77,24 @@ public enum ExternalCommand {
         while true {
             if let status = reap(pid) { return outcome(status) }
             if ContinuousClock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(100))
+            await pause(.milliseconds(100))
         }
         kill(-pid, SIGTERM)
         let killDeadline = ContinuousClock.now + grace
         while ContinuousClock.now < killDeadline {
             if reap(pid) != nil { return .timedOut }
-            try? await Task.sleep(for: .milliseconds(100))
+            await pause(.milliseconds(100))
         }
         kill(-pid, SIGKILL)
-        while reap(pid) == nil { try? await Task.sleep(for: .milliseconds(50)) }
+        while reap(pid) == nil { await pause(.milliseconds(50)) }
         return .timedOut
+    }
+
+    /// Sleeps even when the calling task is cancelled (`Task.sleep` would return at once and the
+    /// polling loops above would spin): the sleep runs in a task of its own, which the caller's
+    /// cancellation does not reach. The command runs to its end or its timeout either way.
+    static func pause(_ duration: Duration) async {
+        await Task.detached { try? await Task.sleep(for: duration) }.value
     }
 
     private static func reap(_ pid: pid_t) -> Int32? {

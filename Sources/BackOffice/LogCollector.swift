@@ -68,7 +68,8 @@ public enum LogCollector {
     /// Writes the entries with realtime timestamps in `[oldest, latest]` (µs since the epoch;
     /// nil = unbounded) to `path` (gzip). Blocking: run it on a thread of its own.
     public static func collect(
-        from source: JournalSource, oldest: Int64?, latest: Int64?, securityOnly: Bool, to path: String
+        from source: JournalSource, oldest: Int64?, latest: Int64?, securityOnly: Bool, to path: String,
+        cancellation: TransferCancellation? = nil
     ) -> Result<CollectedLog, LogCollectionError> {
         var journal: OpaquePointer?
         let opened: Int32
@@ -95,10 +96,15 @@ public enum LogCollector {
         var entries = 0
         var failed = false
         while sd_journal_next(journal) > 0 {
+            // A newer request cancelled this one: stop reading (checked per entry, it is cheap).
+            if cancellation?.isCancelled == true {
+                failed = true
+                break
+            }
             var time: UInt64 = 0
             guard sd_journal_get_realtime_usec(journal, &time) >= 0 else { continue }
-            if let oldest, Int64(time) < oldest { continue }
-            if let latest, Int64(time) > latest { break }
+            if let oldest, Int64(clamping: time) < oldest { continue }
+            if let latest, Int64(clamping: time) > latest { break }
             let message = field(journal, "MESSAGE") ?? ""
             let messageID = field(journal, "MESSAGE_ID")
             let securityEvent = field(journal, "SECURITY_EVENT")
@@ -120,6 +126,7 @@ public enum LogCollector {
         let closed = gzclose(file)
         guard !failed, closed == Z_OK else {
             unlink(path)
+            if cancellation?.isCancelled == true { return .failure(LogCollectionError(description: "cancelled")) }
             return .failure(LogCollectionError(description: "cannot write \(path)"))
         }
         var status = stat()

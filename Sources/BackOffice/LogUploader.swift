@@ -53,6 +53,7 @@ public actor LogUploader {
 
     /// Judges an `upload_logs` request and starts the upload; the answer's status and file name.
     public func request(_ request: UploadLogsRequest) async -> UploadLogsResponse {
+        var request = request
         let id = request.requestID
         guard TransferScheme.allowedScheme(of: request.remoteLocation) != nil else {
             logger.warning("upload_logs \(id) rejected: remote location scheme not allowed (http, https, ftp, ftps, sftp)")
@@ -64,11 +65,20 @@ public actor LogUploader {
             logger.warning("upload_logs \(id) rejected: unreadable oldest/latest timestamp")
             return UploadLogsResponse(status: .rejected)
         }
+        let limits = RetryLimits.clamped(
+            retries: request.retries, interval: request.retryInterval,
+            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
         var status = UploadLogsStatus.accepted
         if let running = job {
+            // Not awaited: the old job may be reading a large journal; it checks its cancellation
+            // and sends nothing more. Its accepted_canceled goes out in the background.
             logger.notice("upload_logs \(id) cancels log upload \(running.request)")
-            await running.stop()
-            _ = await publish(LogsStatusUpdate(requestID: running.request, status: .acceptedCanceled))
+            running.cancel()
+            job = nil
+            let publish = publish
+            Task { _ = await publish(LogsStatusUpdate(requestID: running.request, status: .acceptedCanceled)) }
             status = .acceptedCanceled
         }
         let kind = request.logType == .securityLog ? "security" : "diagnostics"
@@ -99,12 +109,14 @@ public actor LogUploader {
         let source = settings.source
         let securityOnly = request.logType == .securityLog
         let collected = await DedicatedThread.run {
-            LogCollector.collect(from: source, oldest: oldest, latest: latest, securityOnly: securityOnly, to: path)
+            LogCollector.collect(from: source, oldest: oldest, latest: latest, securityOnly: securityOnly, to: path, cancellation: cancellation)
         }
+        guard !cancellation.isCancelled else { return }
         let log: CollectedLog
         switch collected {
         case .success(let value): log = value
         case .failure(let error):
+            guard !cancellation.isCancelled else { return }
             logger.error("upload_logs \(id): \(error)")
             await send(.uploadFailure, id)
             return
@@ -118,6 +130,7 @@ public actor LogUploader {
             try await Transfer.upload(
                 file: path, to: request.remoteLocation, method: settings.httpMethod, options: settings.transfer, cancellation: cancellation)
         }
+        guard !cancellation.isCancelled else { return }
         switch outcome {
         case .cancelled:
             return

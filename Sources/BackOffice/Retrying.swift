@@ -18,8 +18,9 @@ func withRetries<Value>(
     beforeEach: (Int) async -> Void = { _ in },
     _ attempt: () async throws(TransferError) -> Value
 ) async -> RetryOutcome<Value> {
-    let attempts = max(0, retries) + 1
-    let interval = max(0, interval)
+    // Callers clamp (``RetryLimits``); clamped again so no value can trap or overflow here.
+    let attempts = RetryLimits.retries.clamp(retries) + 1
+    let interval = RetryLimits.interval.clamp(interval)
     var lastError = TransferError.cancelled
     for number in 1...attempts {
         guard !cancellation.isCancelled, !Task.isCancelled else { return .cancelled }
@@ -40,16 +41,42 @@ func withRetries<Value>(
     return cancellation.isCancelled || Task.isCancelled ? .cancelled : .failed(lastError)
 }
 
+/// The bounds of `retries` and `retry_interval` a request may ask for: the configuration's
+/// bounds (0…100 retries, 0…86400 s). Larger values would trap (`Int.max + 1`) or overflow a sleep.
+public enum RetryLimits {
+    public static let retries = 0...100
+    public static let interval = 0...86_400
+
+    /// The request's `retries` / `retry_interval` (nil: the defaults) within the bounds; one log
+    /// line when a value had to be clamped.
+    static func clamped(
+        retries: Int?, interval: Int?, defaults: (retries: Int, interval: Int), what: String, logger: Logger
+    ) -> (retries: Int, interval: Int) {
+        let asked = (retries: retries ?? defaults.retries, interval: interval ?? defaults.interval)
+        let result = (retries: Self.retries.clamp(asked.retries), interval: Self.interval.clamp(asked.interval))
+        if result != asked {
+            logger.notice(
+                "\(what): retries \(asked.retries), retry_interval \(asked.interval) out of bounds; using \(result.retries) and \(result.interval) s")
+        }
+        return result
+    }
+}
+
+extension ClosedRange where Bound == Int {
+    /// The value moved into the range.
+    func clamp(_ value: Int) -> Int { Swift.min(Swift.max(value, lowerBound), upperBound) }
+}
+
 /// A running job of the back office: what it serves, its task and the flag that stops its transfer.
 struct BackOfficeJob<Request: Sendable>: Sendable {
     let request: Request
     let task: Task<Void, Never>
     let cancellation: TransferCancellation
 
-    /// Cancels the job and waits until it has stopped.
-    func stop() async {
+    /// Cancels the job without waiting for it: its task may be in work that does not stop at once
+    /// (a digest, the journal); whatever it does afterwards is ignored (the owner's `isCurrent` checks).
+    func cancel() {
         cancellation.cancel()
         task.cancel()
-        await task.value
     }
 }

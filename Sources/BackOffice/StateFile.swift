@@ -12,6 +12,17 @@ public struct StateFile: Sendable {
 
     /// The fields, or nil when there is no file. Lines that are not `key=value` are skipped.
     public func read() -> [String: String]? {
+        guard let bytes = Self.contents(of: path) else { return nil }
+        var fields: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<equals])] = Self.unescape(line[line.index(after: equals)...])
+        }
+        return fields
+    }
+
+    /// The bytes of a small file; nil when it cannot be opened.
+    static func contents(of path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -23,12 +34,13 @@ public struct StateFile: Sendable {
             guard n > 0 else { break }
             bytes += chunk.prefix(n)
         }
-        var fields: [String: String] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            fields[String(line[..<equals])] = Self.unescape(line[line.index(after: equals)...])
-        }
-        return fields
+        return bytes
+    }
+
+    /// The first line of a small file (`/proc/sys/kernel/random/boot_id`), without its newline.
+    static func firstLine(of path: String) -> String? {
+        guard let bytes = contents(of: path) else { return nil }
+        return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
     }
 
     /// Replaces the file with `fields` (sorted by key). Throws the errno of the failing call.

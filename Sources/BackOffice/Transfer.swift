@@ -21,13 +21,16 @@ public enum TransferScheme {
         return scheme
     }
 
-    /// The URL without user info (`ftp://user:secret@host/x` → `ftp://host/x`), for log lines.
+    /// The URL without user info, query and fragment (`ftp://user:secret@host/x`, a pre-signed
+    /// `https://host/x?X-Amz-Signature=…` → `ftp://host/x`, `https://host/x`), for log lines and
+    /// the install command's environment; only the transfer itself gets the full URL.
     public static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+        let withoutQuery = url.prefix { $0 != "?" && $0 != "#" }
+        guard let schemeEnd = withoutQuery.firstRange(of: "://") else { return String(withoutQuery) }
+        let rest = withoutQuery[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return String(withoutQuery) }
+        return String(withoutQuery[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
     }
 }
 
@@ -186,6 +189,15 @@ public enum Transfer {
         var spaceChecked = false
         var shortOfSpace: (needed: Int64, available: Int64)?
         var writeError: Int32 = 0
+        /// Bytes written by this transfer.
+        var written: Int64 = 0
+        /// `written` may grow up to this before the space left is read again (nil: not read yet).
+        var writeLimit: Int64?
+        /// `written` when the space was last read.
+        var writtenAtCheck: Int64 = 0
+        /// The space left is read again after this many bytes even below the limit (another
+        /// writer may fill the file system meanwhile).
+        static let recheckEvery: Int64 = 4 << 20
 
         var handle: UnsafeMutableRawPointer?
 
@@ -201,6 +213,28 @@ public enum Transfer {
             else { return true }
             if Int64(length) > space { shortOfSpace = (Int64(length), space) }
             return shortOfSpace == nil
+        }
+
+        /// While writing: whether `count` more bytes fit. Counts what is written, so a download
+        /// without an announced size (chunked, FTP without SIZE) stops before it eats the space
+        /// that must stay free; the space left (`statvfs`) is read again every few MiB and when
+        /// the last reading is used up.
+        func mayWrite(_ count: Int64) -> Bool {
+            guard let availableSpace else { return true }
+            if let limit = writeLimit, written + count <= limit, written - writtenAtCheck < Self.recheckEvery { return true }
+            guard let space = availableSpace() else {
+                // Unknown (statvfs failed): keep going, ask again later.
+                writeLimit = written + Self.recheckEvery
+                writtenAtCheck = written
+                return true
+            }
+            writeLimit = written + max(0, space)
+            writtenAtCheck = written
+            if count > max(0, space) {
+                shortOfSpace = (written + count, written + max(0, space))
+                return false
+            }
+            return true
         }
 
         init(fd: Int32, cancellation: TransferCancellation, availableSpace: (@Sendable () -> Int64?)?) {
@@ -228,8 +262,8 @@ public enum Transfer {
             _ = cs_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { buffer, size, count, raw in
                 guard let buffer, let raw else { return 0 }
                 let context = Unmanaged<Context>.fromOpaque(raw).takeUnretainedValue()
-                guard context.hasSpace() else { return 0 }
                 let total = size * count
+                guard context.hasSpace(), context.mayWrite(Int64(total)) else { return 0 }
                 var written = 0
                 while written < total {
                     let n = write(context.fd, buffer + written, total - written)
@@ -240,6 +274,7 @@ public enum Transfer {
                     }
                     written += n
                 }
+                context.written += Int64(total)
                 return total
             }
             _ = cs_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(context).toOpaque())

@@ -7,6 +7,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 // BIO_new_mem_buf takes an int length; PEM_read_bio_X509 and EVP_PKEY_CTX_set_rsa_padding are
 // macros or have awkward signatures in some OpenSSL versions: small wrappers keep Swift simple.

@@ -87,6 +87,10 @@ extension ConfigLoader {
             if let value = int(block["stall_timeout"]) { firmware.stallTimeout = value }
             if let value = int(block["retries"]) { firmware.retries = value }
             if let value = int(block["retry_interval"]) { firmware.retryInterval = value }
+            if firmware.requireSignature, firmware.trustedCAFile == nil {
+                // Without a root any self-signed certificate would pass: the signature would prove nothing.
+                problems.append(located("/firmware/trusted_ca_file", "required when require_signature is true (the root signing certificates must chain to)"))
+            }
             if firmware.rebootExitCode == 0 {
                 problems.append(located("/firmware/reboot_exit_code", "0 means installed; pick another status"))
             }

@@ -86,6 +86,65 @@ struct TransferTests {
                 from: "sftp://127.0.0.1/fw.img", to: directory.file("x"), options: TransferOptions(), cancellation: TransferCancellation())
         }
         #expect(TransferScheme.redacted("ftp://user:secret@host:21/a@b") == "ftp://host:21/a@b")
+        // Pre-signed URLs carry their token in the query: never in a log line.
+        #expect(
+            TransferScheme.redacted("https://bucket.example/fw.img?X-Amz-Signature=abc&X-Amz-Credential=k#frag")
+                == "https://bucket.example/fw.img")
+        #expect(TransferScheme.redacted("https://u:p@host?token=1") == "https://host")
+        #expect(TransferScheme.redacted("https://host/x#secret") == "https://host/x")
+        #expect(TransferScheme.redacted("https://host/logs/?sig=a@b") == "https://host/logs/")
+    }
+
+    @Test("a download without Content-Length stops before the space that must stay free is used")
+    func unannouncedSizeStopsAtTheLimit() async throws {
+        let directory = try TemporaryDirectory()
+        // HTTP/1.0 without Content-Length: the body ends when the server closes the connection,
+        // so the size is unknown until the end.
+        let script = try directory.write(
+            "endless.py",
+            """
+            import socket, sys
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4)
+            while True:
+                c, _ = s.accept()
+                c.recv(65536)
+                try:
+                    c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Type: application/octet-stream\\r\\n\\r\\n")
+                    for _ in range(400):
+                        c.sendall(bytes(range(256)) * 256)
+                except OSError:
+                    pass
+                c.close()
+            """, permissions: 0o644)
+        let port = try freeLoopbackPort()
+        let output = open(directory.file("endless.out"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(output) }
+        let server = try ChildProcess(executable: "python3", arguments: ["-u", script, "\(port)"], stdout: output, stderr: output)
+        #expect(await waitUntil(timeout: .seconds(10)) { loopbackPortAcceptsConnections(port) })
+        let target = directory.file("fw.part")
+        // A file system with 3 MB left: what the file takes is gone from it (26 MB are sent).
+        let limit: Int64 = 3_000_000
+        let space: @Sendable () -> Int64? = {
+            let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
+            return limit - Int64(size)
+        }
+        do {
+            _ = try await Transfer.download(
+                from: "http://127.0.0.1:\(port)/fw.img", to: target, options: TransferOptions(connectTimeout: 5),
+                cancellation: TransferCancellation(), availableSpace: space)
+            Issue.record("a download larger than the space succeeded")
+        } catch {
+            guard case .insufficientSpace = error else {
+                Issue.record("unexpected \(error)")
+                await server.terminate()
+                return
+            }
+            #expect(!error.isRetryable)
+        }
+        let written = try #require(FileManager.default.attributesOfItem(atPath: target)[.size] as? Int)
+        #expect(written > 0 && written <= Int(limit), "\(written) bytes written")
+        await server.terminate()
     }
 
     @Test("an unreachable host is a curl error, not a hang")

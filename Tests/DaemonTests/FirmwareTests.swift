@@ -73,6 +73,11 @@ struct FirmwareTests {
         #expect(typo.output.contains("firmware"), "\(typo.output)")
         #expect(typo.output.contains("install_timout"), "\(typo.output)")
         #expect(typo.output.contains("logs.http_method"), "\(typo.output)")
+        // Signatures required but no root to check them against: any self-signed certificate would pass.
+        let unanchored = try await check(
+            Self.config(brokerPort: 1883, install: "/bin/true").replacing("  install_timeout: 20", with: "  install_timeout: 20\n  require_signature: true"))
+        #expect(unanchored.status == 78, "\(unanchored.output)")
+        #expect(unanchored.output.contains("firmware.trusted_ca_file: required when require_signature is true"), "\(unanchored.output)")
     }
 
     @Test("signed image over a connection that drops: resumed, verified, deferred while a car charges, installed")
@@ -145,6 +150,13 @@ struct FirmwareTests {
             #expect(await waitUntil(timeout: .seconds(30)) { Self.statuses(josev, "firmware_status", id: 1).last == "install_rebooting" }, "\(daemon.log)")
             #expect(await daemon.stop() == 0)
         }
+        // The board "reboots": the boot id stored with install_rebooting is no longer this boot's
+        // (the same boot id would mean the daemon restarted without a reboot → installation_failed).
+        let stateFile = directory.file("state") + "/firmware.state"
+        let state = try String(contentsOfFile: stateFile, encoding: .utf8)
+        #expect(state.contains("boot_id="), "\(state)")
+        try state.split(separator: "\n").map { $0.hasPrefix("boot_id=") ? "boot_id=an-earlier-boot" : String($0) }.joined(separator: "\n")
+            .appending("\n").write(toFile: stateFile, atomically: true, encoding: .utf8)
         let restarted = try DaemonProcess(config: config, directory: directory)
         #expect(await restarted.waitForLog("ready"), "\(restarted.log)")
         #expect(await waitUntil(timeout: .seconds(30)) { Self.statuses(josev, "firmware_status", id: 1).last == "installed" }, "\(restarted.log)")
