@@ -93,8 +93,12 @@ public final class DeviceModelStore: Sendable {
         if store != nil || path != nil {
             do {
                 try Self.withStore(store, path) { store throws(StoreError) in
-                try store.declareDeviceVariables(settings.variables)
+                let replaced = try store.declareDeviceVariables(settings.variables)
                 let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                for (key, old) in replaced.sorted(by: { $0.key < $1.key }) {
+                    logger.notice("\(key) = '\(declared[key]?.value ?? "")' from the configuration (ReadOnly; was '\(old)')")
+                    unannounced.append(key)
+                }
                 for var record in try store.deviceVariables() {
                     let redacted = record.mutability == .writeOnly
                     if DeviceModelRules.check(record.value, for: record) != nil, let fallback = declared[record.key]?.value {

@@ -240,3 +240,43 @@ struct DeviceModelStoreTests {
         #expect(try store.deviceVariables().count == 3)
     }
 }
+
+/// What the configuration says wins for ReadOnly variables; components of EVSEs the station does
+/// not have never reach a variable.
+@Suite("device-model store (ReadOnly values, unknown EVSEs)")
+struct DeviceModelDeclarationTests {
+    static let power = DeviceVariableKey(component: "EVSE", variable: "Power")
+    static let evsePower = DeviceVariableKey(component: "EVSE", evseID: "DE*TST*E0001*1", variable: "Power")
+
+    @Test func aNewReadOnlyValueInTheConfigurationWinsAndIsRecorded() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let path = directory.file("cs.db")
+        do {
+            let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock())
+            #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22")
+            store.close()
+        }
+        // New firmware: the configuration declares another model.
+        var updated = DeviceModelStoreTests.settings
+        updated.variables[2].value = "CS-22 rev B"
+        let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22 rev B")
+        #expect(try store.deviceVariables().first { $0.key == DeviceModelStoreTests.model }?.value == "CS-22 rev B")
+        let change = try #require(try store.deviceVariableHistory(key: DeviceModelStoreTests.model).last)
+        #expect(change.oldValue == "CS-22" && change.newValue == "CS-22 rev B")
+        #expect(change.source == .config && change.event == .appliedAtStart)
+        // Announced once the broker is there; ReadWrite values keep what was stored.
+        let announced = Mutex<[String]>([])
+        model.setAnnouncer { update in
+            announced.withLock { $0 += update.components.flatMap { $0.variables ?? [] }.map(\.value) }
+            return true
+        }
+        model.announceStartChanges()
+        #expect(announced.withLock { $0 } == ["CS-22 rev B"])
+        // The same configuration again: nothing more recorded.
+        store.close()
+        let (again, _) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        #expect(try again.deviceVariableHistory(key: DeviceModelStoreTests.model).count == 1)
+        again.close()
+    }
+}
