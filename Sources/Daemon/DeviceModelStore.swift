@@ -268,8 +268,23 @@ public final class DeviceModelStore: Sendable {
     /// like any other (a rejection is logged: updates get no answer).
     public func consume(_ update: DeviceModelUpdate) {
         let ids = ocppEVSEIDs.withLock { $0 }
+        var unknownEVSEs: [String] = []
+        defer {
+            if !unknownEVSEs.isEmpty {
+                logger.notice(
+                    "device_model_update names an OCPP EVSE the station does not have; ignored: \(unknownEVSEs.joined(separator: ", "))")
+            }
+        }
         for component in update.components {
-            let evseID = component.evseID.flatMap { id in ids.first { $0.value == id }?.key } ?? ""
+            var evseID = ""
+            if let ocppID = component.evseID {
+                // Never the station-wide variable of the same name: an EVSE the station does not know is skipped.
+                guard let known = ids.first(where: { $0.value == ocppID })?.key else {
+                    unknownEVSEs.append("\(component.name) on EVSE \(ocppID)")
+                    continue
+                }
+                evseID = known
+            }
             for variable in component.variables ?? [] {
                 let key = DeviceVariableKey(
                     component: component.name, componentInstance: component.instance ?? "", evseID: evseID,

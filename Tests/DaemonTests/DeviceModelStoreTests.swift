@@ -279,4 +279,28 @@ struct DeviceModelDeclarationTests {
         #expect(try again.deviceVariableHistory(key: DeviceModelStoreTests.model).count == 1)
         again.close()
     }
+
+    @Test func anUnknownOCPPEVSEDoesNotReachTheStationWideVariable() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let settings = DeviceModelSettings(variables: [
+            DeviceVariableRecord(key: Self.power, value: "44000", dataType: .decimal, minimum: 0, maximum: 44000),
+            DeviceVariableRecord(key: Self.evsePower, value: "22000", dataType: .decimal, minimum: 0, maximum: 22000),
+        ])
+        let (store, model) = try DeviceModelStoreTests.open(directory.file("cs.db"), clock: TestClock(), settings: settings)
+        model.setOCPPEVSEIDs(["DE*TST*E0001*1": 1])
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "EVSE", evseID: 7, variables: [DeviceModelUpdateVariable(name: "Power", value: "11000")])
+        ]))
+        #expect(model.record(Self.power)?.value == "44000")
+        #expect(model.record(Self.evsePower)?.value == "22000")
+        #expect(model.inFlight == nil)
+        #expect(try store.deviceVariableHistory().isEmpty)
+        // The known EVSE's variable does change.
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "EVSE", evseID: 1, variables: [DeviceModelUpdateVariable(name: "Power", value: "11000")])
+        ]))
+        #expect(model.record(Self.evsePower)?.value == "11000")
+        #expect(model.record(Self.power)?.value == "44000")
+        store.close()
+    }
 }
