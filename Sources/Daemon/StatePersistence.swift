@@ -31,21 +31,30 @@ enum PersistentKey {
 }
 
 extension SessionRecorder {
-    /// At start: applies the stored availability, phases and (where the configuration names none)
-    /// safe currents to the station, and logs what it restored. Without an open store nothing is
-    /// restored (logged); the station then starts operative, as configured.
+    /// Whether the stored state was read. Until it was, nothing of `persistState` is written: the
+    /// station's state then is the configuration's, and writing it would overwrite what the store
+    /// keeps (an EVSE the back office made inoperative) once the disk is back.
+    struct Restoration: Sendable {
+        var done = false
+        var running = false
+        var lastAttempt: ContinuousClock.Instant?
+    }
+
+    /// At start: applies the stored availability, phases and (where the
+    /// configuration names none) safe currents to the station, and logs what it restored. Without
+    /// an open store nothing is restored (logged); the station then starts operative, as
+    /// configured, persists nothing of its state, and restores it when the store opens
+    /// (`restoreWhenOpen`, from `retryPending`), after the queued writes were caught up.
     func restoreState() async {
-        guard let store else {
-            logger.warning("no stored settings or availability restored: the session store is not open")
-            return
+        let claimed = restoration.withLock { restoration in
+            guard !restoration.done, !restoration.running else { return false }
+            restoration.running = true
+            restoration.lastAttempt = .now
+            return true
         }
-        let settings: [String: String]
-        let availability: [String: Bool]
-        do {
-            settings = try store.settings()
-            availability = try store.allAvailability()
-        } catch {
-            logger.error("cannot read the stored settings and availability: \(error); starting with the configuration's")
+        guard claimed else { return }
+        guard let (settings, availability) = readStoredState() else {
+            restoration.withLock { $0.running = false }
             return
         }
         persisted.withLock { cache in
@@ -96,11 +105,53 @@ extension SessionRecorder {
             }
         }
         if !restored.isEmpty { logger.info("restored from the store: \(restored.joined(separator: ", "))") }
+        restoration.withLock {
+            $0.done = true
+            $0.running = false
+        }
         await persistState()
     }
 
-    /// Writes the persistent values that changed since they were last written.
+    /// The stored settings and availability, also kept as the last written values; nil (logged)
+    /// when the store is not open or cannot be read.
+    private func readStoredState() -> ([String: String], [String: Bool])? {
+        guard let store else {
+            logger.warning(
+                "no stored settings or availability restored yet: the session store is not open; restored when it opens, nothing of them is stored until then"
+            )
+            return nil
+        }
+        let settings: [String: String]
+        let availability: [String: Bool]
+        do {
+            settings = try store.settings()
+            availability = try store.allAvailability()
+        } catch {
+            logger.error("cannot read the stored settings and availability: \(error); running with the configuration's until it can")
+            return nil
+        }
+        persisted.withLock { cache in
+            for (key, value) in settings { cache[PersistentKey.cacheKey(setting: key)] = value }
+            for (scope, operative) in availability { cache[PersistentKey.cacheKey(availability: scope)] = String(operative) }
+        }
+        return (settings, availability)
+    }
+
+    /// From `retryPending`: once the store is open and the queued writes are caught up, restores
+    /// the stored state that could not be read at start (at most once a second).
+    func restoreWhenOpen() {
+        let due = restoration.withLock { restoration in
+            guard !restoration.done, !restoration.running else { return false }
+            return restoration.lastAttempt.map { $0.duration(to: .now) >= Self.retryInterval } ?? true
+        }
+        guard due, pendingWrites == 0, store != nil else { return }
+        Task { await self.restoreState() }
+    }
+
+    /// Writes the persistent values that changed since they were last written (nothing before the
+    /// stored state was read, see `Restoration`).
     func persistState() async {
+        guard restoration.withLock({ $0.done }) else { return }
         let configuration = await station.configuration
         var values: [String: String] = [
             PersistentKey.cacheKey(setting: PersistentKey.setpointsEnabled): String(configuration.setpoints.enabled)
