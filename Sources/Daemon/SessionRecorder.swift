@@ -191,6 +191,8 @@ public final class SessionRecorder: Sendable {
             await newPeriod(evseID: evseID, charging: nil, force: false)
         case .availabilityChanged, .statusAndLimitsChanged:
             await persistState()
+        case .reservationChanged(let evseID, let connectorID, let reserved, _):
+            reservationChanged(evseID: evseID, connectorID: connectorID, reserved: reserved)
         default:
             break
         }
