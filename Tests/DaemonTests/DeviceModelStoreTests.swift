@@ -304,3 +304,44 @@ struct DeviceModelDeclarationTests {
         store.close()
     }
 }
+
+/// A change's SQLite write does not hold the lock readers need; no other change comes between.
+@Suite("device-model store (writes outside the lock)", .timeLimit(.minutes(1)))
+struct DeviceModelWriteTests {
+    @Test func readersDoNotWaitForAChangesWrite() async throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let path = directory.file("cs.db")
+        try Store(path: path).close()
+        // The daemon's case: the file is opened for each write.
+        let model = DeviceModelStore(
+            settings: DeviceModelStoreTests.settings, store: nil, path: path, logger: Logger(label: "test"), now: TestClock().now)
+        // Another connection holds the write lock: the change's write waits for it (busy timeout 5 s).
+        let blocker = try Database(path: path)
+        try blocker.execute("BEGIN IMMEDIATE")
+        let outcome = Mutex<VariableChangeOutcome?>(nil)
+        let thread = Thread {
+            let result = model.propose(DeviceModelStoreTests.heartbeat, value: "120", source: .local)
+            outcome.withLock { $0 = result }
+        }
+        thread.start()
+        try await Task.sleep(for: .milliseconds(300))
+        // Readers get the records while the write waits, and another change is busy, not blocked.
+        #expect(model.record(DeviceModelStoreTests.heartbeat)?.value == "300")
+        #expect(outcome.withLock { $0 } == nil, "the record was read while the write still waited")
+        let other = model.propose(DeviceModelStoreTests.password, value: "another-password-16", source: .local)
+        #expect(other == .rejected(.busy("OCPPCommCtrlr.HeartbeatInterval is being stored")), "\(other)")
+        #expect(outcome.withLock { $0 } == nil)
+        try blocker.execute("COMMIT")
+        blocker.close()
+        #expect(await waitUntil(timeout: .seconds(10)) { outcome.withLock { $0 } != nil })
+        guard case .applied(let record)? = outcome.withLock({ $0 }) else {
+            Issue.record("applied once the lock was released: \(String(describing: outcome.withLock { $0 }))")
+            return
+        }
+        #expect(record.value == "120" && model.record(DeviceModelStoreTests.heartbeat)?.value == "120")
+        #expect(model.inFlight?.key == DeviceModelStoreTests.heartbeat)
+        let stored = try Store(path: path)
+        #expect(try stored.deviceVariables().first { $0.key == DeviceModelStoreTests.heartbeat }?.value == "120")
+        stored.close()
+    }
+}
