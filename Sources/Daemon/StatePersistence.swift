@@ -63,10 +63,6 @@ extension SessionRecorder {
             restoration.withLock { $0.running = false }
             return
         }
-        persisted.withLock { cache in
-            for (key, value) in settings { cache[PersistentKey.cacheKey(setting: key)] = value }
-            for (scope, operative) in availability { cache[PersistentKey.cacheKey(availability: scope)] = String(operative) }
-        }
         var restored: [String] = []
         var configuration = await station.configuration
         var reconfigure = false
