@@ -63,6 +63,8 @@ public final class DeviceModelStore: Sendable {
         var inFlight: InFlight?
         /// Applied at start, not yet announced (the broker was not connected yet).
         var unannounced: [DeviceVariableKey] = []
+        /// A change being written to the store (outside the lock); every other change is busy meanwhile.
+        var writing: DeviceVariableKey?
     }
 
     /// The store given at init (tests); nil when the daemon keeps only the path (see `withStore`).
@@ -93,8 +95,12 @@ public final class DeviceModelStore: Sendable {
         if store != nil || path != nil {
             do {
                 try Self.withStore(store, path) { store throws(StoreError) in
-                try store.declareDeviceVariables(settings.variables)
+                let replaced = try store.declareDeviceVariables(settings.variables)
                 let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+                for (key, old) in replaced.sorted(by: { $0.key < $1.key }) {
+                    logger.notice("\(key) = '\(declared[key]?.value ?? "")' from the configuration (ReadOnly; was '\(old)')")
+                    unannounced.append(key)
+                }
                 for var record in try store.deviceVariables() {
                     let redacted = record.mutability == .writeOnly
                     if DeviceModelRules.check(record.value, for: record) != nil, let fallback = declared[record.key]?.value {
@@ -214,49 +220,86 @@ public final class DeviceModelStore: Sendable {
     // MARK: Changing
 
     /// Judges and, when accepted, makes a change (see the type's description for the pacing).
+    ///
+    /// Decided under the lock, written to the store without it (opening the file and syncing it
+    /// can take long on a slow card; readers of the records must not wait for it), then committed
+    /// in memory under the lock. While the write runs, the `writing` marker makes every other
+    /// change busy, so no change can come between the decision and its commit.
     @discardableResult
     public func propose(_ key: DeviceVariableKey, value: String, source: DeviceVariableSource) -> VariableChangeOutcome {
-        let outcome = state.withLock { state -> VariableChangeOutcome in
-            guard let record = state.records[key] else { return .rejected(.unknown) }
-            if record.mutability == .readOnly { return .rejected(.readOnly) }
-            if let problem = DeviceModelRules.check(value, for: record) { return .rejected(problem) }
+        let decision = state.withLock { state -> Decision in
+            guard let record = state.records[key] else { return .decided(.rejected(.unknown)) }
+            if record.mutability == .readOnly { return .decided(.rejected(.readOnly)) }
+            if let problem = DeviceModelRules.check(value, for: record) { return .decided(.rejected(problem)) }
+            if let writing = state.writing {
+                return .decided(.rejected(.busy("\(writing) is being stored")))
+            }
             let instant = now()
             if let busy = state.inFlight {
                 if instant < busy.deadline {
                     let left = busy.deadline - instant
-                    return .rejected(.busy("\(busy.key) waits for Josev's confirmation (at most \(Self.seconds(left)) s more)"))
+                    return .decided(.rejected(.busy("\(busy.key) waits for Josev's confirmation (at most \(Self.seconds(left)) s more)")))
                 }
                 logger.notice("\(busy.key): no confirmation from Josev within \(Self.seconds(confirmTimeout)) s; taking the next change")
                 state.inFlight = nil
             }
-            let redacted = record.mutability == .writeOnly
-            if record.value == value, record.pendingValue == nil { return .unchanged(record) }
-            var changed = record
-            do {
+            if record.value == value, record.pendingValue == nil { return .decided(.unchanged(record)) }
+            state.writing = key
+            return .write(record)
+        }
+        let outcome: VariableChangeOutcome
+        switch decision {
+        case .decided(let decided):
+            outcome = decided
+        case .write(let record):
+            let written = write(record, value: value, source: source)
+            outcome = state.withLock { state -> VariableChangeOutcome in
+                state.writing = nil
+                if let problem = written { return .rejected(problem) }
+                var changed = state.records[key] ?? record
                 if record.requiresRestart {
-                    let kept: Void? = try withStore { store throws(StoreError) in
-                        try store.setPendingDeviceVariable(key, value: value, source: source, redacted: redacted)
-                    }
-                    guard kept != nil else { return .rejected(.storeFailed("no store to keep it for the restart")) }
                     changed.pendingValue = value
                     changed.pendingSource = source
                     state.records[key] = changed
                     return .pendingRestart(changed)
                 }
-                try withStore { store throws(StoreError) in try store.setDeviceVariable(key, value: value, source: source, redacted: redacted) }
-            } catch {
-                return .rejected(.storeFailed("\(error)"))
+                changed.value = value
+                changed.pendingValue = nil
+                changed.pendingSource = nil
+                state.records[key] = changed
+                state.inFlight = InFlight(key: key, value: value, source: source, deadline: now() + confirmTimeout)
+                return .applied(changed)
             }
-            changed.value = value
-            changed.pendingValue = nil
-            changed.pendingSource = nil
-            state.records[key] = changed
-            state.inFlight = InFlight(key: key, value: value, source: source, deadline: instant + confirmTimeout)
-            return .applied(changed)
         }
         log(outcome, key: key, value: value, source: source)
         if case .applied(let record) = outcome { announce(record) }
         return outcome
+    }
+
+    /// What the lock decided: an outcome without a write, or a change to write.
+    private enum Decision {
+        case decided(VariableChangeOutcome)
+        case write(DeviceVariableRecord)
+    }
+
+    /// Writes an accepted change (pending for a variable that needs a restart); nil when stored
+    /// (or, for a change applied now, when there is no database: kept in memory).
+    private func write(_ record: DeviceVariableRecord, value: String, source: DeviceVariableSource) -> VariableRejection? {
+        let redacted = record.mutability == .writeOnly
+        do {
+            if record.requiresRestart {
+                let kept: Void? = try withStore { store throws(StoreError) in
+                    try store.setPendingDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+                }
+                return kept == nil ? .storeFailed("no store to keep it for the restart") : nil
+            }
+            try withStore { store throws(StoreError) in
+                try store.setDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+            }
+            return nil
+        } catch {
+            return .storeFailed("\(error)")
+        }
     }
 
     /// A `device_model_update` from Josev: it confirms the change in flight when it names that
@@ -264,8 +307,23 @@ public final class DeviceModelStore: Sendable {
     /// like any other (a rejection is logged: updates get no answer).
     public func consume(_ update: DeviceModelUpdate) {
         let ids = ocppEVSEIDs.withLock { $0 }
+        var unknownEVSEs: [String] = []
+        defer {
+            if !unknownEVSEs.isEmpty {
+                logger.notice(
+                    "device_model_update names an OCPP EVSE the station does not have; ignored: \(unknownEVSEs.joined(separator: ", "))")
+            }
+        }
         for component in update.components {
-            let evseID = component.evseID.flatMap { id in ids.first { $0.value == id }?.key } ?? ""
+            var evseID = ""
+            if let ocppID = component.evseID {
+                // Never the station-wide variable of the same name: an EVSE the station does not know is skipped.
+                guard let known = ids.first(where: { $0.value == ocppID })?.key else {
+                    unknownEVSEs.append("\(component.name) on EVSE \(ocppID)")
+                    continue
+                }
+                evseID = known
+            }
             for variable in component.variables ?? [] {
                 let key = DeviceVariableKey(
                     component: component.name, componentInstance: component.instance ?? "", evseID: evseID,

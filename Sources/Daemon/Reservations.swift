@@ -7,7 +7,8 @@ import Station
 /// status (`available` after a cancellation or expiry, `occupied` when the reservation's driver
 /// arrived, `unavailable`, `faulted`) ends it. The contract carries no expiry time: Josev expires
 /// reservations itself, and the station drops one it never heard the end of after
-/// `authorization.reservation_timeout` (see docs/BACKOFFICE.md).
+/// `authorization.reservation_timeout` (see docs/BACKOFFICE.md). Reserved connectors are stored
+/// and restored after a restart (`StatePersistence`), since Josev does not report them again.
 extension ContractHandlers {
     func connectorAndCharging(_ update: ConnectorAndChargingUpdate) async {
         guard let status = update.connectorStatus else {
@@ -19,6 +20,7 @@ extension ContractHandlers {
             logger.notice("connector_and_charging for unknown connector \(update.evseID)/\(update.connectorID) ignored")
         case false?:
             logger.debug("connector_and_charging \(update.evseID)/\(update.connectorID): \(status.rawValue)")
+            if status != .reserved { sessions?.reservationNotHeld(evseID: update.evseID, connectorID: update.connectorID) }
         case true?:
             break  // logged with the station's notification
         }

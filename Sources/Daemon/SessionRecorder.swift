@@ -34,6 +34,8 @@ public final class SessionRecorder: Sendable {
     private let lastProblem = Mutex<ContinuousClock.Instant?>(nil)
     /// The persistent values last written, to write only changes (`StatePersistence`).
     let persisted = Mutex<[String: String]>([:])
+    /// Whether the stored state was read (`StatePersistence`).
+    let restoration = Mutex(Restoration())
 
     /// The session running on an EVSE.
     struct Active: Sendable {
@@ -189,6 +191,8 @@ public final class SessionRecorder: Sendable {
             await newPeriod(evseID: evseID, charging: nil, force: false)
         case .availabilityChanged, .statusAndLimitsChanged:
             await persistState()
+        case .reservationChanged(let evseID, let connectorID, let reserved, _):
+            reservationChanged(evseID: evseID, connectorID: connectorID, reserved: reserved)
         default:
             break
         }
@@ -288,6 +292,7 @@ public final class SessionRecorder: Sendable {
                 logger.notice("store writable again, \(caughtUp) writes caught up\(lost)")
             }
         }
+        restoreWhenOpen()
     }
 
     /// One write. False when the disk refused it (it stays queued and the connection is closed);

@@ -11,6 +11,11 @@ import Store
 /// - the phases to use of each AC EVSE (`phases/<EVSE id>`, register 1215; the station keeps them
 ///   across sessions and resets, and now across restarts).
 ///
+/// - the connectors Josev reported reserved (`reservation/<EVSE id>/<connector>`: the Unix ms of
+///   the report; Josev does not report a reservation again after a restart of the CS), deleted
+///   when the reservation ends. A restored reservation still ends `reservation_timeout` after the
+///   original report.
+///
 /// Restored at start, before READY=1. The configuration file wins over a stored safe current: the
 /// stored one applies only to an EVSE whose configuration names none. The external setpoint and
 /// its valid time are never stored (PROFILE §4.1): after a restart the station runs at the safe
@@ -20,6 +25,7 @@ enum PersistentKey {
     static let setpointsEnabled = "external_setpoints_enabled"
     static func safeCurrent(_ evseID: String) -> String { "safe_current/\(evseID)" }
     static func phases(_ evseID: String) -> String { "phases/\(evseID)" }
+    static func reservation(_ evseID: String, _ connectorID: Int) -> String { "reservation/\(evseID)/\(connectorID)" }
 
     static let station = "station"
     static func evse(_ evseID: String) -> String { "evse:\(evseID)" }
@@ -31,26 +37,31 @@ enum PersistentKey {
 }
 
 extension SessionRecorder {
-    /// At start: applies the stored availability, phases and (where the configuration names none)
-    /// safe currents to the station, and logs what it restored. Without an open store nothing is
-    /// restored (logged); the station then starts operative, as configured.
+    /// Whether the stored state was read. Until it was, nothing of `persistState` is written: the
+    /// station's state then is the configuration's, and writing it would overwrite what the store
+    /// keeps (an EVSE the back office made inoperative) once the disk is back.
+    struct Restoration: Sendable {
+        var done = false
+        var running = false
+        var lastAttempt: ContinuousClock.Instant?
+    }
+
+    /// At start: applies the stored availability, phases, reservations and (where the
+    /// configuration names none) safe currents to the station, and logs what it restored. Without
+    /// an open store nothing is restored (logged); the station then starts operative, as
+    /// configured, persists nothing of its state, and restores it when the store opens
+    /// (`restoreWhenOpen`, from `retryPending`), after the queued writes were caught up.
     func restoreState() async {
-        guard let store else {
-            logger.warning("no stored settings or availability restored: the session store is not open")
-            return
+        let claimed = restoration.withLock { restoration in
+            guard !restoration.done, !restoration.running else { return false }
+            restoration.running = true
+            restoration.lastAttempt = .now
+            return true
         }
-        let settings: [String: String]
-        let availability: [String: Bool]
-        do {
-            settings = try store.settings()
-            availability = try store.allAvailability()
-        } catch {
-            logger.error("cannot read the stored settings and availability: \(error); starting with the configuration's")
+        guard claimed else { return }
+        guard let (settings, availability) = readStoredState() else {
+            restoration.withLock { $0.running = false }
             return
-        }
-        persisted.withLock { cache in
-            for (key, value) in settings { cache[PersistentKey.cacheKey(setting: key)] = value }
-            for (scope, operative) in availability { cache[PersistentKey.cacheKey(availability: scope)] = String(operative) }
         }
         var restored: [String] = []
         var configuration = await station.configuration
@@ -95,12 +106,90 @@ extension SessionRecorder {
                 logger.info("stored \(phases) phase(s) on \(evse.evseID) not restored: \(reason)", metadata: ["evse_id": "\(evse.evseID)"])
             }
         }
+        let now = WallClock.unixMilliseconds()
+        for evse in configuration.evses {
+            for connector in evse.connectors {
+                let key = PersistentKey.reservation(evse.evseID, connector.id)
+                guard let text = settings[key], let at = Int64(text) else { continue }
+                let age = Duration.milliseconds(max(0, now - at))
+                switch await station.restoreReservation(evseID: evse.evseID, connectorID: connector.id, age: age) {
+                case true?:
+                    restored.append("reservation of \(evse.evseID)/\(connector.id) (reported \(age.components.seconds) s ago)")
+                case false?:
+                    logger.notice(
+                        "\(evse.evseID)/\(connector.id): reservation dropped, Josev never ended it (reservation_timeout)",
+                        metadata: ["evse_id": "\(evse.evseID)"])
+                    reservationChanged(evseID: evse.evseID, connectorID: connector.id, reserved: false)
+                case nil:
+                    break
+                }
+            }
+        }
         if !restored.isEmpty { logger.info("restored from the store: \(restored.joined(separator: ", "))") }
+        restoration.withLock {
+            $0.done = true
+            $0.running = false
+        }
         await persistState()
     }
 
-    /// Writes the persistent values that changed since they were last written.
+    /// The stored settings and availability, also kept as the last written values; nil (logged)
+    /// when the store is not open or cannot be read.
+    private func readStoredState() -> ([String: String], [String: Bool])? {
+        guard let store else {
+            logger.warning(
+                "no stored settings, availability or reservations restored yet: the session store is not open; restored when it opens, nothing of them is stored until then"
+            )
+            return nil
+        }
+        let settings: [String: String]
+        let availability: [String: Bool]
+        do {
+            settings = try store.settings()
+            availability = try store.allAvailability()
+        } catch {
+            logger.error("cannot read the stored settings and availability: \(error); running with the configuration's until it can")
+            return nil
+        }
+        persisted.withLock { cache in
+            for (key, value) in settings { cache[PersistentKey.cacheKey(setting: key)] = value }
+            for (scope, operative) in availability { cache[PersistentKey.cacheKey(availability: scope)] = String(operative) }
+        }
+        return (settings, availability)
+    }
+
+    /// From `retryPending`: once the store is open and the queued writes are caught up, restores
+    /// the stored state that could not be read at start (at most once a second).
+    func restoreWhenOpen() {
+        let due = restoration.withLock { restoration in
+            guard !restoration.done, !restoration.running else { return false }
+            return restoration.lastAttempt.map { $0.duration(to: .now) >= Self.retryInterval } ?? true
+        }
+        guard due, pendingWrites == 0, store != nil else { return }
+        Task { await self.restoreState() }
+    }
+
+    /// A connector reserved (stored with the time of the report) or no longer reserved (deleted).
+    func reservationChanged(evseID: String, connectorID: Int, reserved: Bool) {
+        let key = PersistentKey.reservation(evseID, connectorID)
+        let now = WallClock.unixMilliseconds()
+        let value: String? = reserved ? String(now) : nil
+        persisted.withLock { cache in cache[PersistentKey.cacheKey(setting: key)] = value }
+        write(.setting(key: key, value: value, at: now))
+    }
+
+    /// Josev reported a connector not reserved that the station did not hold reserved: deletes a
+    /// stored reservation that may still be there (or that the store, not read yet, may hold).
+    func reservationNotHeld(evseID: String, connectorID: Int) {
+        let key = PersistentKey.reservation(evseID, connectorID)
+        let stored = persisted.withLock { $0[PersistentKey.cacheKey(setting: key)] != nil }
+        if stored || !restoration.withLock({ $0.done }) { reservationChanged(evseID: evseID, connectorID: connectorID, reserved: false) }
+    }
+
+    /// Writes the persistent values that changed since they were last written (nothing before the
+    /// stored state was read, see `Restoration`).
     func persistState() async {
+        guard restoration.withLock({ $0.done }) else { return }
         let configuration = await station.configuration
         var values: [String: String] = [
             PersistentKey.cacheKey(setting: PersistentKey.setpointsEnabled): String(configuration.setpoints.enabled)

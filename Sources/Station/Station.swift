@@ -638,6 +638,23 @@ public actor Station {
         return true
     }
 
+    /// At start: a reservation the previous run of the daemon kept, reported `age` ago (Josev
+    /// does not report it again). Restored without a notification (nothing changed for Josev), its
+    /// `reservationTimeout` counted from the original report; false, and nothing restored, when
+    /// that time already passed; nil when the connector is unknown. A connector already reserved
+    /// keeps its (newer) reservation.
+    @discardableResult
+    public func restoreReservation(evseID: String, connectorID: Int, age: Duration) -> Bool? {
+        guard let index = states[evseID]?.connectors.firstIndex(where: { $0.id == connectorID }) else { return nil }
+        if let timeout = policy.reservationTimeout, age >= timeout { return false }
+        guard states[evseID]?.connectors[index].reserved == false else { return true }
+        perform {
+            states[evseID]?.connectors[index].reserved = true
+            states[evseID]?.connectors[index].reservedSince = lastTime + (.zero - max(.zero, age))
+        }
+        return true
+    }
+
     /// Drops reservations older than `policy.reservationTimeout`.
     private func expireReservations() {
         guard let timeout = policy.reservationTimeout else { return }

@@ -180,16 +180,25 @@ extension Store {
     /// Makes the stored variables match the declarations: new ones are inserted with their
     /// declared value, known ones keep their value (and pending value) and take the new
     /// declaration, and undeclared ones are deleted (their history stays). One transaction.
-    public func declareDeviceVariables(_ declarations: [DeviceVariableRecord], at: Int64 = UnixTime.nowMilliseconds()) throws(StoreError) {
+    ///
+    /// A ReadOnly variable (firmware version, model) is the configuration's to say: its declared
+    /// value replaces a different stored one, and the change is recorded (`applied_at_start` by
+    /// `config`). Returns the old values of the ReadOnly variables changed this way.
+    @discardableResult
+    public func declareDeviceVariables(
+        _ declarations: [DeviceVariableRecord], at: Int64 = UnixTime.nowMilliseconds()
+    ) throws(StoreError) -> [DeviceVariableKey: String] {
         var seen = Set<DeviceVariableKey>()
         for declaration in declarations where !seen.insert(declaration.key).inserted {
             throw .invalidArgument("variable \(declaration.key) declared twice")
         }
-        try write { (database) throws(StoreError) in
+        return try write { (database) throws(StoreError) -> [DeviceVariableKey: String] in
             let existing = try database.query(
-                "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance FROM device_variables"
-            ) { row in DeviceVariableKey.read(row, from: 0) }
-            for key in existing where !seen.contains(key) {
+                "SELECT component, component_instance, evse_id, connector_id, variable, variable_instance, value FROM device_variables"
+            ) { row in (DeviceVariableKey.read(row, from: 0), row.string(6)) }
+            let stored = Dictionary(existing, uniquingKeysWith: { first, _ in first })
+            var replaced: [DeviceVariableKey: String] = [:]
+            for key in stored.keys where !seen.contains(key) {
                 try database.execute("DELETE FROM device_variables WHERE \(DeviceVariableKey.whereClause)", key.bindings)
             }
             for declaration in declarations {
@@ -207,7 +216,20 @@ extension Store {
                         .text(declaration.dataType.rawValue), .text(declaration.valuesListText), .real(declaration.minimum),
                         .real(declaration.maximum), .integer(declaration.requiresRestart ? 1 : 0), .integer(at),
                     ])
+                if declaration.mutability == .readOnly, let old = stored[declaration.key], old != declaration.value {
+                    try database.execute(
+                        """
+                        UPDATE device_variables SET value = ?, pending_value = NULL, pending_source = NULL, pending_ms = NULL,
+                            updated_ms = ?
+                        WHERE \(DeviceVariableKey.whereClause)
+                        """, [.text(declaration.value), .integer(at)] + declaration.key.bindings)
+                    try Self.record(
+                        declaration.key, old: old, new: declaration.value, redacted: false, source: .config, event: .appliedAtStart,
+                        at: at, in: database)
+                    replaced[declaration.key] = old
+                }
             }
+            return replaced
         }
     }
 

@@ -240,3 +240,108 @@ struct DeviceModelStoreTests {
         #expect(try store.deviceVariables().count == 3)
     }
 }
+
+/// What the configuration says wins for ReadOnly variables; components of EVSEs the station does
+/// not have never reach a variable.
+@Suite("device-model store (ReadOnly values, unknown EVSEs)")
+struct DeviceModelDeclarationTests {
+    static let power = DeviceVariableKey(component: "EVSE", variable: "Power")
+    static let evsePower = DeviceVariableKey(component: "EVSE", evseID: "DE*TST*E0001*1", variable: "Power")
+
+    @Test func aNewReadOnlyValueInTheConfigurationWinsAndIsRecorded() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let path = directory.file("cs.db")
+        do {
+            let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock())
+            #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22")
+            store.close()
+        }
+        // New firmware: the configuration declares another model.
+        var updated = DeviceModelStoreTests.settings
+        updated.variables[2].value = "CS-22 rev B"
+        let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22 rev B")
+        #expect(try store.deviceVariables().first { $0.key == DeviceModelStoreTests.model }?.value == "CS-22 rev B")
+        let change = try #require(try store.deviceVariableHistory(key: DeviceModelStoreTests.model).last)
+        #expect(change.oldValue == "CS-22" && change.newValue == "CS-22 rev B")
+        #expect(change.source == .config && change.event == .appliedAtStart)
+        // Announced once the broker is there; ReadWrite values keep what was stored.
+        let announced = Mutex<[String]>([])
+        model.setAnnouncer { update in
+            announced.withLock { $0 += update.components.flatMap { $0.variables ?? [] }.map(\.value) }
+            return true
+        }
+        model.announceStartChanges()
+        #expect(announced.withLock { $0 } == ["CS-22 rev B"])
+        // The same configuration again: nothing more recorded.
+        store.close()
+        let (again, _) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        #expect(try again.deviceVariableHistory(key: DeviceModelStoreTests.model).count == 1)
+        again.close()
+    }
+
+    @Test func anUnknownOCPPEVSEDoesNotReachTheStationWideVariable() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let settings = DeviceModelSettings(variables: [
+            DeviceVariableRecord(key: Self.power, value: "44000", dataType: .decimal, minimum: 0, maximum: 44000),
+            DeviceVariableRecord(key: Self.evsePower, value: "22000", dataType: .decimal, minimum: 0, maximum: 22000),
+        ])
+        let (store, model) = try DeviceModelStoreTests.open(directory.file("cs.db"), clock: TestClock(), settings: settings)
+        model.setOCPPEVSEIDs(["DE*TST*E0001*1": 1])
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "EVSE", evseID: 7, variables: [DeviceModelUpdateVariable(name: "Power", value: "11000")])
+        ]))
+        #expect(model.record(Self.power)?.value == "44000")
+        #expect(model.record(Self.evsePower)?.value == "22000")
+        #expect(model.inFlight == nil)
+        #expect(try store.deviceVariableHistory().isEmpty)
+        // The known EVSE's variable does change.
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "EVSE", evseID: 1, variables: [DeviceModelUpdateVariable(name: "Power", value: "11000")])
+        ]))
+        #expect(model.record(Self.evsePower)?.value == "11000")
+        #expect(model.record(Self.power)?.value == "44000")
+        store.close()
+    }
+}
+
+/// A change's SQLite write does not hold the lock readers need; no other change comes between.
+@Suite("device-model store (writes outside the lock)", .timeLimit(.minutes(1)))
+struct DeviceModelWriteTests {
+    @Test func readersDoNotWaitForAChangesWrite() async throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let path = directory.file("cs.db")
+        try Store(path: path).close()
+        // The daemon's case: the file is opened for each write.
+        let model = DeviceModelStore(
+            settings: DeviceModelStoreTests.settings, store: nil, path: path, logger: Logger(label: "test"), now: TestClock().now)
+        // Another connection holds the write lock: the change's write waits for it (busy timeout 5 s).
+        let blocker = try Database(path: path)
+        try blocker.execute("BEGIN IMMEDIATE")
+        let outcome = Mutex<VariableChangeOutcome?>(nil)
+        let thread = Thread {
+            let result = model.propose(DeviceModelStoreTests.heartbeat, value: "120", source: .local)
+            outcome.withLock { $0 = result }
+        }
+        thread.start()
+        try await Task.sleep(for: .milliseconds(300))
+        // Readers get the records while the write waits, and another change is busy, not blocked.
+        #expect(model.record(DeviceModelStoreTests.heartbeat)?.value == "300")
+        #expect(outcome.withLock { $0 } == nil, "the record was read while the write still waited")
+        let other = model.propose(DeviceModelStoreTests.password, value: "another-password-16", source: .local)
+        #expect(other == .rejected(.busy("OCPPCommCtrlr.HeartbeatInterval is being stored")), "\(other)")
+        #expect(outcome.withLock { $0 } == nil)
+        try blocker.execute("COMMIT")
+        blocker.close()
+        #expect(await waitUntil(timeout: .seconds(10)) { outcome.withLock { $0 } != nil })
+        guard case .applied(let record)? = outcome.withLock({ $0 }) else {
+            Issue.record("applied once the lock was released: \(String(describing: outcome.withLock { $0 }))")
+            return
+        }
+        #expect(record.value == "120" && model.record(DeviceModelStoreTests.heartbeat)?.value == "120")
+        #expect(model.inFlight?.key == DeviceModelStoreTests.heartbeat)
+        let stored = try Store(path: path)
+        #expect(try stored.deviceVariables().first { $0.key == DeviceModelStoreTests.heartbeat }?.value == "120")
+        stored.close()
+    }
+}

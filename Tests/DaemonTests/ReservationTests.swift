@@ -2,6 +2,7 @@ import Foundation
 import JSONSchema
 import JosevContract
 import Modbus
+import Store
 import Testing
 import TestSupport
 
@@ -14,12 +15,13 @@ struct ReservationTests {
     static let localCard = "04A1B2C3"
 
     /// Free vend on and a local card: on a reserved connector neither may start a session.
-    static func config(brokerPort: Int, modbusPort: Int) -> String {
+    static func config(brokerPort: Int, modbusPort: Int, reservationTimeout: Int = 86400) -> String {
         stationConfigYAML(port: brokerPort, logLevel: "info") + """
 
             authorization:
               free_vend: true
               local_tokens: ["\(localCard)"]
+              reservation_timeout: \(reservationTimeout)
             modbus:
               bind: 127.0.0.1
               port: \(modbusPort)
@@ -106,6 +108,66 @@ struct ReservationTests {
         #expect(daemon.log.contains("\(Self.evse)/1 no longer reserved"))
         await josev.close()
         #expect(await daemon.stop() == 0)
+    }
+
+    /// The stored reservation of connector 1 (the Unix ms of Josev's report), read from the daemon's database.
+    static func storedReservation(_ directory: TemporaryDirectory) -> String? {
+        guard let store = try? Store(path: directory.file("state") + "/cs-companion.db", readOnly: true) else { return nil }
+        defer { store.close() }
+        return try? store.setting("reservation/\(evse)/1")
+    }
+
+    @Test("a reservation survives a SIGKILL and a restart (free vend stays shut); its timeout counts from Josev's report")
+    func reservationSurvivesRestart() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let timeout = 15
+        let config = Self.config(brokerPort: broker.port, modbusPort: try freeLoopbackPort(), reservationTimeout: timeout)
+        let daemon = try DaemonProcess(config: config, directory: directory)
+        #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: broker)
+        let reportedAt = ContinuousClock.now
+        try josev.send(Self.connectorStatus("reserved"))
+        #expect(await daemon.waitForLog("\(Self.evse)/1 reserved"), "\(daemon.log)")
+        #expect(await waitUntil { Self.storedReservation(directory) != nil })
+        let stored = Self.storedReservation(directory)
+        daemon.signal(SIGKILL)
+        #expect(await daemon.waitForExit() == 128 + SIGKILL)
+
+        // Josev does not report the reservation again: the station restores it before READY.
+        let restarted = try DaemonProcess(config: config, directory: directory)
+        #expect(await restarted.waitForLog("ready"), "\(restarted.log)")
+        #expect(restarted.logLines(containing: "reservation of \(Self.evse)/1").count == 1, "\(restarted.log)")
+        #expect(try await restarted.companion(["status"]).output.contains("reserved (connector 1)"))
+        #expect(try await restarted.companion(["plug", "--evse", Self.evse]).status == 0)
+        _ = try await josev.ask(
+            "cp_pwm", data: ["evse_id": .string(Self.evse), "hlc": false, "current": 16, "error_state": false, "fault_state": false])
+        #expect(try await restarted.companion(["ev", "--evse", Self.evse, "16"]).status == 0)
+        #expect(await waitUntil { josev.messages(name: "cp_status", type: "update").last?["data"]?["state"] == "C2" })
+        #expect(try await Self.contactor(josev) == "opened", "free vend must not open a reserved connector")
+        #expect(stored != nil && Self.storedReservation(directory) == stored, "the time of Josev's report is kept")
+        #expect(await restarted.stop() == 0)
+
+        // Started again after reservation_timeout from Josev's report (not from the restart): dropped before READY.
+        try await Task.sleep(until: reportedAt + .seconds(timeout) + .milliseconds(500), clock: .continuous)
+        let third = try DaemonProcess(config: config, directory: directory)
+        #expect(await third.waitForLog("ready"), "\(third.log)")
+        let lines = third.log.split(separator: "\n")
+        let dropped = lines.firstIndex { $0.contains("\(Self.evse)/1: reservation dropped, Josev never ended it") }
+        let ready = lines.firstIndex { $0.contains("cs-companiond: ready") }
+        #expect(dropped != nil && ready != nil && dropped! < ready!, "\(third.log)")
+        #expect(Self.storedReservation(directory) == nil)
+        #expect(!(try await third.companion(["status"]).output.contains("reserved")))
+        let mark = josev.messages.count
+        #expect(try await third.companion(["plug", "--evse", Self.evse]).status == 0)
+        _ = try await josev.ask(
+            "cp_pwm", data: ["evse_id": .string(Self.evse), "hlc": false, "current": 16, "error_state": false, "fault_state": false])
+        #expect(try await third.companion(["ev", "--evse", Self.evse, "16"]).status == 0)
+        #expect(await waitUntil {
+            josev.messages[mark...].contains { $0["name"] == "cs_contactor_status" && $0["data"]?["status"] == "closed" }
+        }, "free vend charges again: \(third.log)")
+        await josev.close()
+        #expect(await third.stop() == 0)
     }
 
     @Test("josev-sim plays a reservation end to end", .timeLimit(.minutes(2)))

@@ -97,6 +97,48 @@ struct StatePersistenceTests {
         database.close()
     }
 
+    @Test("a store that cannot be opened at start: the stored inoperative state is restored when it opens, not overwritten")
+    func availabilityKeptWhileTheStoreIsAway() async throws {
+        let directory = try TemporaryDirectory()
+        let parent = directory.file("parent")
+        let state = parent + "/state"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let configuration = try Self.configuration(in: directory, modbus: false)
+        do {
+            let (station, recorder) = Self.recorder(configuration, state: state)
+            await recorder.restoreState()
+            #expect(await station.changeAvailability(.evse(Self.acEVSE), operative: false) == .accepted)
+            await recorder.observe(.availabilityChanged(evseID: Self.acEVSE, connectorID: nil, operative: false))
+            #expect(try recorder.store?.availability(scope: "evse:\(Self.acEVSE)") == false)
+            recorder.store?.close()
+        }
+
+        // The state directory is away at start (its file system not mounted yet).
+        try FileManager.default.moveItem(atPath: parent, toPath: directory.file("away"))
+        let (station, recorder) = Self.recorder(configuration, state: state)
+        #expect(recorder.store == nil)
+        await recorder.restoreState()
+        #expect(await station.state(of: Self.acEVSE)?.operative == true)
+        // Status changes while the store is away queue nothing of the configuration's state.
+        await recorder.observe(.statusAndLimitsChanged(evseIDs: [Self.acEVSE]))
+        await recorder.persistState()
+        #expect(recorder.pendingWrites == 0)
+
+        // Back: the stored state is read and applied, and stays in the store.
+        try FileManager.default.moveItem(atPath: directory.file("away"), toPath: parent)
+        #expect(await waitUntil(timeout: .seconds(5)) {
+            recorder.retryPending()
+            return await station.state(of: Self.acEVSE)?.operative == false
+        })
+        #expect(await waitUntil(timeout: .seconds(5)) { recorder.restoration.withLock { $0.done } })
+        #expect(try recorder.store?.availability(scope: "evse:\(Self.acEVSE)") == false)
+        // And later changes are stored again.
+        #expect(await station.changeAvailability(.evse(Self.acEVSE), operative: true) == .accepted)
+        await recorder.observe(.availabilityChanged(evseID: Self.acEVSE, connectorID: nil, operative: true))
+        #expect(try recorder.store?.availability(scope: "evse:\(Self.acEVSE)") == true)
+        recorder.store?.close()
+    }
+
     @Test("writes the store refuses wait in order and are caught up; a full queue drops the oldest")
     func catchUp() async throws {
         let directory = try TemporaryDirectory()
