@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "JosevContract", dependencies: ["JSONSchema"], swiftSettings: strict),
         .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
         // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
-        .target(name: "Modbus", dependencies: [nioCore, nioPosix, logging], swiftSettings: strict),
+        .target(name: "Modbus", dependencies: ["Locking", nioCore, nioPosix, logging], swiftSettings: strict),
         // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
         .target(name: "Store", dependencies: ["CSQLite", "Locking"], swiftSettings: strict),
         // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`

@@ -138,13 +138,15 @@ final class DaemonRuntime: Sendable {
     private func startModbusServer(_ settings: DaemonConfiguration.Modbus) async throws -> ModbusServer {
         var allow: [ModbusAddressRange] = []
         for text in settings.allow { allow.append(try ModbusAddressRange(text)) }
+        let map = AlfenRegisterMap(
+            source: modbusSource, configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly, snapshotMaxAge: .milliseconds(500)),
+            logger: logger)
+        modbusSource.attach(map)  // refreshed on notifications and on the tick (ModbusBridge)
         let server = ModbusServer(
             configuration: ModbusServerConfiguration(
                 host: settings.bind, port: settings.port, maxConnections: settings.maxClients,
                 idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)), allowList: allow, readOnly: settings.readOnly),
-            handler: AlfenRegisterMap(
-                source: modbusSource, configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly), logger: logger),
-            logger: logger)
+            handler: map, logger: logger)
         let port = try await server.start()
         logger.info(
             "Modbus TCP on \(settings.bind):\(port)\(settings.readOnly ? " (read-only)" : ""), \(allow.isEmpty ? "any client" : "clients \(settings.allow.joined(separator: ", "))")")
@@ -208,6 +210,7 @@ final class DaemonRuntime: Sendable {
     private func stationLoop() async {
         for await notification in station.notifications {
             if Task.isCancelled { break }
+            await modbusSource.refreshSnapshot()  // Modbus shows the change before Josev hears of it
             await router.publish(notification)
         }
     }
@@ -218,6 +221,7 @@ final class DaemonRuntime: Sendable {
         while !Task.isCancelled {
             if let stallFile { stallWhileExists(stallFile) }
             await station.tick()
+            await modbusSource.refreshSnapshot()
             sessions?.retryPending()
             heartbeat.withLock { $0 = .now }
             do {

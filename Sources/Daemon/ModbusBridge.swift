@@ -23,8 +23,29 @@ final class StationModbusSource: ModbusStationSource {
         ocppConnected = Mutex(false)
     }
 
+    /// The register map whose snapshot `refreshSnapshot()` rebuilds (weak: the map owns this source).
+    private let map = Mutex<WeakMap>(WeakMap())
+    private struct WeakMap { weak var map: AlfenRegisterMap? }
+
+    /// Connects the map the daemon's Modbus server answers from.
+    func attach(_ map: AlfenRegisterMap) { self.map.withLock { $0.map = map } }
+
+    /// Rebuilds the map's register snapshot (the fast read path answers from it): on station
+    /// notifications (before Josev hears of the change) and on the daemon's 250 ms tick, which
+    /// bounds how stale drifting values (meter, remaining setpoint time, uptime, clock) can be.
+    func refreshSnapshot() async {
+        guard let map = map.withLock({ $0.map }) else { return }
+        await map.refreshSnapshot()
+    }
+
     /// From Josev's `websocket_status` updates (register 1104).
-    func setOCPPConnected(_ connected: Bool) { ocppConnected.withLock { $0 = connected } }
+    func setOCPPConnected(_ connected: Bool) {
+        let changed = ocppConnected.withLock { value in
+            defer { value = connected }
+            return value != connected
+        }
+        if changed { Task { await self.refreshSnapshot() } }
+    }
 
     func station() async -> ModbusStationInfo {
         let configuration = await station.configuration

@@ -55,6 +55,14 @@ public struct ModbusDateTime: Sendable, Hashable {
 /// the two answers PROFILE §3 allows: unlike silence it does not make the client wait for its
 /// timeout, and unlike 04 (what pymodbus' own simulator sends) it does not claim that the station
 /// failed: the addressed device simply does not exist behind this server.
+///
+/// Reads are answered from `snapshot`, an image of every readable block of every unit, rebuilt by
+/// `refreshSnapshot()`. With `Configuration.snapshotMaxAge` set, the server answers reads on its
+/// event loop from the installed image while it is fresh (`fastReader`); otherwise (and when the
+/// image is stale) a read comes to this actor, which rebuilds the image and answers from it. The
+/// image is rebuilt after every accepted write, before the write's answer is sent, so a read after
+/// a write sees it; and whenever the owner calls `refreshSnapshot()` (the daemon: on station
+/// notifications and on its 250 ms tick).
 public actor AlfenRegisterMap: ModbusRequestHandler {
     public struct Configuration: Sendable {
         /// Unit id of the station block.
@@ -64,11 +72,21 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
         public var maxSetpoint: Float
         /// When false every write is answered with 01 (Alfen's "allow writing" switch).
         public var writesEnabled: Bool
+        /// Turns the fast read path on: reads are answered on the server's event loop from the
+        /// register snapshot while it is at most this old; an older one makes the next read
+        /// refresh it through the actor. Only for an owner that calls `refreshSnapshot()` whenever
+        /// the source changes (writes through this map refresh it themselves) and periodically for
+        /// drifting values. nil (the default): every read asks the source.
+        public var snapshotMaxAge: Duration?
 
-        public init(stationUnit: UInt8 = 200, maxSetpoint: Float = 80, writesEnabled: Bool = true) {
+        public init(
+            stationUnit: UInt8 = 200, maxSetpoint: Float = 80, writesEnabled: Bool = true,
+            snapshotMaxAge: Duration? = nil
+        ) {
             self.stationUnit = stationUnit
             self.maxSetpoint = maxSetpoint
             self.writesEnabled = writesEnabled
+            self.snapshotMaxAge = snapshotMaxAge
         }
     }
 
@@ -99,6 +117,12 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     private let logger: Logger
     /// The last value written per "unit/register", to log changes only.
     private var lastWritten: [String: String] = [:]
+    /// The image reads are answered from (see the type's documentation).
+    public nonisolated let snapshot: ModbusRegisterSnapshot
+    /// The generation of the last refresh begun.
+    private var refreshes: UInt64 = 0
+
+    public nonisolated var fastReader: (any ModbusFastReader)? { configuration.snapshotMaxAge == nil ? nil : snapshot }
 
     public init(
         source: any ModbusStationSource, configuration: Configuration = Configuration(),
@@ -108,38 +132,46 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        snapshot = ModbusRegisterSnapshot(maxAge: configuration.snapshotMaxAge ?? .zero)
+    }
+
+    /// Rebuilds the register image from the source and installs it (unless a refresh begun later
+    /// installed its image first); returns the image built.
+    @discardableResult
+    public func refreshSnapshot() async -> ModbusRegisterImage {
+        refreshes += 1
+        let generation = refreshes
+        let taken = ContinuousClock.now
+        let station = await source.station()
+        var image = ModbusRegisterImage()
+        image.setUnit(
+            configuration.stationUnit,
+            blocks: Block.station.map { ($0.range, stationRegisters($0, station: station)) })
+        if station.socketCount >= 1 {
+            for index in 1...min(station.socketCount, Int(UInt8.max)) where index != Int(configuration.stationUnit) {
+                // A socket the source does not know reads as an unknown unit (0B).
+                guard let socket = await source.socket(index) else { continue }
+                image.setUnit(UInt8(index), blocks: Block.socket.map { ($0.range, Self.socketRegisters($0, socket: socket)) })
+            }
+        }
+        snapshot.install(image, generation: generation, taken: taken)
+        return image
     }
 
     public func handle(_ request: ModbusRequest, context: ModbusRequestContext) async -> ModbusResponse {
         let unit = context.unitID
+        if case .readHoldingRegisters(let address, let count) = request {
+            // The fast path could not answer (no image yet, or a stale one): refresh, answer from it.
+            return await refreshSnapshot().response(unit: unit, address: address, count: count)
+        }
         let station = await source.station()
         let isStation = unit == configuration.stationUnit
         let isSocket = !isStation && unit >= 1 && Int(unit) <= station.socketCount
         guard isStation || isSocket else { return .exception(.gatewayTargetDeviceFailedToRespond) }
 
         switch request {
-        case .readHoldingRegisters(let address, let count):
-            let first = Int(address)
-            let last = first + Int(count) - 1
-            let blocks = isStation ? Block.station : Block.socket
-            guard let block = blocks.first(where: { $0.range.contains(first) && $0.range.contains(last) }) else {
-                return .exception(.illegalDataAddress)
-            }
-            let registers: [UInt16]
-            if isStation {
-                registers = stationRegisters(block, station: station)
-            } else {
-                guard let socket = await source.socket(Int(unit)) else {
-                    return .exception(.gatewayTargetDeviceFailedToRespond)
-                }
-                registers = Self.socketRegisters(block, socket: socket)
-            }
-            let offset = first - block.range.lowerBound
-            guard registers.count == block.range.count, offset + Int(count) <= registers.count else {
-                return .exception(.serverDeviceFailure)
-            }
-            return .readHoldingRegisters(Array(registers[offset..<offset + Int(count)]))
-
+        case .readHoldingRegisters:
+            return .exception(.serverDeviceFailure)  // answered above
         case .writeSingleRegister(let address, let value):
             return await write(unit: unit, isStation: isStation, address: address, values: [value], request: request, context: context)
         case .writeMultipleRegisters(let address, let values):
@@ -173,6 +205,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
                 return refused(unit, address, .illegalDataValue, "setpoint \(text) A not in 0...\(configuration.maxSetpoint)", context)
             }
             let result = await source.setSetpoint(socket: Int(unit), amps: amps)
+            if result == .accepted { await refreshSnapshot() }
             return outcome(result, unit: unit, address: address, value: "\(amps) A", request: request, context: context)
         case (Self.phasesRegister, 1):
             let phases = values[0]
@@ -180,6 +213,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
                 return refused(unit, address, .illegalDataValue, "phases \(phases) (must be 1 or 3)", context)
             }
             let result = await source.setPhases(socket: Int(unit), phases: phases)
+            if result == .accepted { await refreshSnapshot() }
             return outcome(result, unit: unit, address: address, value: "\(phases)", request: request, context: context)
         default:
             return refused(unit, address, .illegalDataAddress, "read-only register or partial value", context)

@@ -27,6 +27,14 @@ public struct ModbusRequestContext: Sendable {
 /// registers; anything else is replaced by exception 04 (Server Device Failure).
 public protocol ModbusRequestHandler: Sendable {
     func handle(_ request: ModbusRequest, context: ModbusRequestContext) async -> ModbusResponse
+    /// When not nil, the server first offers FC03 reads to it, synchronously on the connection's
+    /// event loop (in request order: only while no earlier request of the connection is still with
+    /// `handle`); reads it cannot answer (`.unavailable`) go to `handle`.
+    var fastReader: (any ModbusFastReader)? { get }
+}
+
+extension ModbusRequestHandler {
+    public var fastReader: (any ModbusFastReader)? { nil }
 }
 
 public struct ModbusServerConfiguration: Sendable {
@@ -190,8 +198,10 @@ public final class ModbusServer: Sendable {
 
         let (requests, continuation) = AsyncStream.makeStream(
             of: ModbusFrame.self, bufferingPolicy: .bufferingOldest(max(1, configuration.maxQueuedRequests)))
+        let fastReader = handler.fastReader
         let connection = ModbusServerConnectionHandler(
-            frameTimeout: TimeAmount(configuration.frameTimeout), requests: continuation, logger: logger)
+            frameTimeout: TimeAmount(configuration.frameTimeout), requests: continuation, fastReader: fastReader,
+            logger: logger)
         try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)), connection,
         ])
@@ -200,20 +210,76 @@ public final class ModbusServer: Sendable {
             _ = state.withLock { $0.connections.removeValue(forKey: connectionID) }
         }
         let context = ModbusRequestContext(unitID: 0, remoteAddress: remoteText, connectionID: connectionID)
+        let loopBound = NIOLoopBound(connection, eventLoop: channel.eventLoop)
         Task { [handler, configuration] in
             for await frame in requests {
-                let pdu = await Self.respond(
-                    to: frame, context: context, handler: handler, readOnly: configuration.readOnly, logger: logger)
-                var buffer = channel.allocator.buffer(capacity: ModbusFraming.headerLength + pdu.count)
-                ModbusFraming.encode(
-                    ModbusFrame(transactionID: frame.transactionID, unitID: frame.unitID, pdu: pdu), into: &buffer)
+                var buffer = channel.allocator.buffer(capacity: ModbusFraming.maxADULength)
+                let answered =
+                    if let fastReader, let read = Self.fastRead(frame.pdu) {
+                        Self.answerFast(
+                            fastReader, transactionID: frame.transactionID, unitID: frame.unitID, address: read.address,
+                            count: read.count, into: &buffer, logger: logger)
+                    } else {
+                        false
+                    }
+                if !answered {
+                    let pdu = await Self.respond(
+                        to: frame, context: context, handler: handler, readOnly: configuration.readOnly, logger: logger)
+                    ModbusFraming.encode(
+                        ModbusFrame(transactionID: frame.transactionID, unitID: frame.unitID, pdu: pdu), into: &buffer)
+                }
                 do {
-                    try await channel.writeAndFlush(buffer)
+                    // On the event loop, so that the connection's fast path resumes only after this
+                    // answer is written: answers leave in request order.
+                    try await channel.eventLoop.flatSubmit { [buffer] in
+                        loopBound.value.slowRequestAnswered()
+                        return channel.writeAndFlush(buffer)
+                    }.get()
                 } catch {
                     break
                 }
             }
         }
+    }
+
+    /// Address and count of an FC03 request PDU the fast path may answer (nil: anything else,
+    /// including counts outside 1...125, which `respond` refuses with 03).
+    static func fastRead(_ pdu: [UInt8]) -> (address: UInt16, count: UInt16)? {
+        guard pdu.count == 5, pdu[0] == ModbusFunctionCode.readHoldingRegisters.rawValue else { return nil }
+        let count = UInt16(pdu[3]) << 8 | UInt16(pdu[4])
+        guard count >= 1, count <= ModbusRequest.maxReadCount else { return nil }
+        return (UInt16(pdu[1]) << 8 | UInt16(pdu[2]), count)
+    }
+
+    /// Appends the whole answer ADU of a read to `buffer` from `reader`; false (buffer as it was)
+    /// when the reader cannot answer now.
+    static func answerFast(
+        _ reader: any ModbusFastReader, transactionID: UInt16, unitID: UInt8, address: UInt16, count: UInt16,
+        into buffer: inout ByteBuffer, logger: Logger
+    ) -> Bool {
+        let start = buffer.writerIndex
+        buffer.writeInteger(transactionID)
+        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // length, set below
+        buffer.writeInteger(unitID)
+        switch reader.answerRead(unit: unitID, address: address, count: count, into: &buffer) {
+        case .answered:
+            break
+        case .exception(let code):
+            buffer.writeInteger(ModbusFunctionCode.readHoldingRegisters.rawValue | 0x80)
+            buffer.writeInteger(code.rawValue)
+            logger.debug(
+                "Modbus exception",
+                metadata: [
+                    "unit": "\(unitID)", "request": "\(ModbusRequest.readHoldingRegisters(address: address, count: count))",
+                    "exception": "\(code)",
+                ])
+        case .unavailable:
+            buffer.moveWriterIndex(to: start)
+            return false
+        }
+        buffer.setInteger(UInt16(truncatingIfNeeded: buffer.writerIndex - start - 6), at: start + 4)
+        return true
     }
 
     /// The response PDU for one frame.
@@ -268,29 +334,48 @@ private final class CloseOnActiveHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
-/// Cuts frames out of the byte stream and queues them for the connection's request task. Closes the
-/// connection on a corrupt stream, on a frame left incomplete, when idle, and when the client
-/// queues too many requests.
+/// Cuts frames out of the byte stream. Answers FC03 reads at once from the fast reader while no
+/// earlier request of the connection is still being answered by the request task; queues
+/// everything else for that task. Closes the connection on a corrupt stream, on a frame left
+/// incomplete, when idle, and when the client queues too many requests.
 private final class ModbusServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let frameTimeout: TimeAmount
     private let requests: AsyncStream<ModbusFrame>.Continuation
+    private let fastReader: (any ModbusFastReader)?
     private let logger: Logger
     private var buffer = ByteBuffer()
     private var frameTimer: Scheduled<Void>?
+    /// Requests queued for the request task whose answers are not written yet.
+    private var slowRequests = 0
 
-    init(frameTimeout: TimeAmount, requests: AsyncStream<ModbusFrame>.Continuation, logger: Logger) {
+    init(
+        frameTimeout: TimeAmount, requests: AsyncStream<ModbusFrame>.Continuation, fastReader: (any ModbusFastReader)?,
+        logger: Logger
+    ) {
         self.frameTimeout = frameTimeout
         self.requests = requests
+        self.fastReader = fastReader
         self.logger = logger
     }
+
+    /// The request task wrote an answer (called on the event loop).
+    func slowRequestAnswered() { slowRequests -= 1 }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        var answers: ByteBuffer?
+        defer {
+            if let answers, answers.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(answers), promise: nil) }
+        }
         do {
-            while let frame = try ModbusFraming.decodeFrame(from: &buffer) {
+            while true {
+                if slowRequests == 0, let fastReader, answerFast(fastReader, into: &answers, context: context) { continue }
+                guard let frame = try ModbusFraming.decodeFrame(from: &buffer) else { break }
+                slowRequests += 1
                 if case .dropped = requests.yield(frame) {
                     close(context, reason: "too many queued requests")
                     return
@@ -312,6 +397,31 @@ private final class ModbusServerConnectionHandler: ChannelInboundHandler {
                 handler.close(context, reason: "incomplete frame for \(handler.frameTimeout)")
             }
         }
+    }
+
+    /// Answers the frame at the front of `buffer` if it is a complete FC03 read (12 bytes) the fast
+    /// reader can answer now; the answer is appended to `answers` (written after the whole read).
+    private func answerFast(
+        _ reader: any ModbusFastReader, into answers: inout ByteBuffer?, context: ChannelHandlerContext
+    ) -> Bool {
+        let start = buffer.readerIndex
+        guard buffer.readableBytes >= 12, buffer.getInteger(at: start + 2, as: UInt16.self) == 0,
+              buffer.getInteger(at: start + 4, as: UInt16.self) == 6,
+              buffer.getInteger(at: start + 7, as: UInt8.self) == ModbusFunctionCode.readHoldingRegisters.rawValue,
+              let transactionID = buffer.getInteger(at: start, as: UInt16.self),
+              let unitID = buffer.getInteger(at: start + 6, as: UInt8.self),
+              let address = buffer.getInteger(at: start + 8, as: UInt16.self),
+              let count = buffer.getInteger(at: start + 10, as: UInt16.self),
+              count >= 1, count <= ModbusRequest.maxReadCount
+        else { return false }
+        var out = answers ?? context.channel.allocator.buffer(capacity: ModbusFraming.maxADULength)
+        answers = nil  // keep `out` uniquely referenced: no copy on write
+        let answered = ModbusServer.answerFast(
+            reader, transactionID: transactionID, unitID: unitID, address: address, count: count, into: &out,
+            logger: logger)
+        answers = out
+        if answered { buffer.moveReaderIndex(forwardBy: 12) }
+        return answered
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
