@@ -141,7 +141,6 @@ public enum HTTPUploadMethod: String, Sendable, Equatable {
 
 /// libcurl's easy interface, typed. Each transfer runs on a thread of its own.
 public enum Transfer {
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Downloads `url` into `path`, resuming after the bytes already in `path`
     /// (`CURLOPT_RESUME_FROM_LARGE`); when the server cannot resume, starts again from scratch.
@@ -296,13 +295,13 @@ public enum Transfer {
         guard fstat(fd, &status) == 0 else { return .failure(.localFile(path: path, errno: errno)) }
         let context = Context(fd: fd, cancellation: cancellation, availableSpace: nil)
         var mime: OpaquePointer?
-        defer { if let mime { curl_mime_free(mime) } }
+        defer { if let mime { cs_curl_mime_free(mime) } }
         let outcome = perform(url: url, options: options, context: context) { handle in
             if post {
-                mime = curl_mime_init(handle)
-                let part = curl_mime_addpart(mime)
-                _ = curl_mime_name(part, "file")
-                _ = curl_mime_filedata(part, path)
+                mime = cs_curl_mime_init(handle)
+                let part = cs_curl_mime_addpart(mime)
+                _ = cs_curl_mime_name(part, "file")
+                _ = cs_curl_mime_filedata(part, path)
                 _ = cs_curl_setopt_mime(handle, mime)
                 return
             }
@@ -332,10 +331,14 @@ public enum Transfer {
     private static func perform(
         url: String, options: TransferOptions, context: Context, configure: (UnsafeMutableRawPointer) -> Void
     ) -> TransferError? {
-        guard globalInit == CURLE_OK, let handle = curl_easy_init() else {
+        // libcurl is loaded at the first transfer (see CCurl/shim.h); without it this transfer fails.
+        guard cs_curl() != nil else {
+            return .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: String(cString: cs_curl_load_error()))
+        }
+        guard let handle = cs_curl_easy_init() else {
             return .curl(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not be initialised")
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { cs_curl_easy_cleanup(handle) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
@@ -363,10 +366,10 @@ public enum Transfer {
         _ = cs_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(context).toOpaque())
         context.handle = handle
         configure(handle)
-        let code = curl_easy_perform(handle)
+        let code = cs_curl_easy_perform(handle)
         guard code != CURLE_OK else { return nil }
         if context.cancellation.isCancelled { return .cancelled }
         let detail = String(cString: errorBuffer)
-        return .curl(code: Int(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+        return .curl(code: Int(code.rawValue), message: detail.isEmpty ? String(cString: cs_curl_easy_strerror(code)) : detail)
     }
 }
