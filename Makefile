@@ -3,6 +3,7 @@
 #   make demo      private mosquitto on loopback + cs-companiond + josev-sim, end to end
 #   make test      installs missing Debian packages, builds, runs every test and check
 #   make bench     the daemon next to a C limit and a Python peer, behind one private mosquitto
+#   make soak      daemon, broker restarts, josev-sim load and sessions, gridbox-sim; memory over time
 #   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
 #
 SHELL := /bin/bash
