@@ -18,7 +18,12 @@ import Synchronization
 
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load generator: N requests, at most K in flight; prints req/s and latency percentiles.")
+        abstract: "Load generator: N requests, at most K in flight; prints req/s and latency percentiles.",
+        discussion: """
+            Exits 1 when a request timed out, could not be sent or got an invalid answer. After 2 × K \
+            timeouts in a row the responder is taken as gone: the run ends and the requests left are \
+            reported as abandoned instead of each waiting out its timeout.
+            """)
 
     @OptionGroup var connection: Connection
 
@@ -102,7 +107,9 @@ struct Load: AsyncParsableCommand {
             }
         }
         report(figures, invalid: invalid, validated: schemas != nil, note: firstProblem)
-        if figures.timeouts > 0 || figures.sendErrors > 0 || invalid > 0 || figures.answered == 0 { throw ExitCode(1) }
+        if figures.timeouts > 0 || figures.sendErrors > 0 || figures.abandoned > 0 || invalid > 0 || figures.answered == 0 {
+            throw ExitCode(1)
+        }
     }
 
     private func report(_ figures: LoadFigures, invalid: Int, validated: Bool, note: String?) {
@@ -134,6 +141,7 @@ struct Load: AsyncParsableCommand {
             object["late"] = .int(Int64(figures.late))
             object["duplicates"] = .int(Int64(figures.duplicates))
             object["send_errors"] = .int(Int64(figures.sendErrors))
+            object["abandoned"] = .int(Int64(figures.abandoned))
             object["elapsed_s"] = .double((figures.elapsed * 1e6).rounded() / 1e6)
             object["requests_per_s"] = .double((rate * 10).rounded() / 10)
             object["latency_us"] = .object(latency)
@@ -146,7 +154,8 @@ struct Load: AsyncParsableCommand {
         print(
             "  answered \(figures.answered), timeouts \(figures.timeouts) (> \(ScenarioRunner.format(connection.timeout)) s), "
                 + "invalid \(validated ? String(invalid) : "not checked"), late \(figures.late), duplicates \(figures.duplicates), "
-                + "send errors \(figures.sendErrors)")
+                + "send errors \(figures.sendErrors)"
+                + (figures.abandoned > 0 ? ", abandoned \(figures.abandoned) (\(2 * inFlight) timeouts in a row: the responder stopped answering)" : ""))
         print(String(format: "  %.3f s, %.0f requests/s", figures.elapsed, rate))
         if sorted.isEmpty {
             print("  latency: no answers")
@@ -244,6 +253,8 @@ struct LoadFigures: Sendable {
     var late = 0
     var duplicates = 0
     var sendErrors = 0
+    /// Requests not sent or given up because the responder stopped answering (see `LoadRun`).
+    var abandoned = 0
     var elapsed = 0.0
     var latencies: [UInt64] = []
 }
@@ -266,6 +277,8 @@ final class LoadRun: Sendable {
         var figures = LoadFigures()
         var firstSend: UInt64 = 0
         var lastDone: UInt64 = 0
+        /// Timeouts since the last answer.
+        var timeoutsInARow = 0
         var answers: [(Int, [UInt8])] = []
     }
 
@@ -276,6 +289,10 @@ final class LoadRun: Sendable {
     private let timeoutNanos: UInt64
     private let keepAnswers: Bool
     private let state: Mutex<State>
+    /// A responder that let this many requests in a row time out has stopped answering (twice the
+    /// requests in flight: every one outstanding, and the next round too): the run ends there
+    /// instead of waiting out every remaining request's timeout.
+    private var giveUpAfter: Int { 2 * inFlight }
     private let finished: AsyncStream<Void>.Continuation
     private let finishedStream: AsyncStream<Void>
 
@@ -353,6 +370,18 @@ final class LoadRun: Sendable {
         }
     }
 
+    /// Ends the run: the outstanding requests and those not sent yet are abandoned.
+    private func abandon(_ state: inout State, at now: UInt64) {
+        for index in state.outstanding { state.status[index] = 3 }
+        state.outstanding.removeAll()
+        state.figures.abandoned = state.status.count - state.done
+        state.next = state.status.count
+        state.done = state.status.count
+        state.lastDone = now
+        finished.yield()
+        finished.finish()
+    }
+
     /// Counts one request as finished, and returns the next to send.
     private func complete(_ state: inout State, at now: UInt64) -> Int? {
         state.done += 1
@@ -373,6 +402,7 @@ final class LoadRun: Sendable {
                 state.status[index] = 2
                 state.outstanding.remove(index)
                 state.figures.answered += 1
+                state.timeoutsInARow = 0
                 state.figures.latencies.append(now - state.sentAt[index])
                 if keepAnswers { state.answers.append((index, payload)) }
                 return complete(&state, at: now)
@@ -391,10 +421,16 @@ final class LoadRun: Sendable {
         let next: [Int] = state.withLock { state in
             let expired = state.outstanding.filter { now > state.sentAt[$0] && now - state.sentAt[$0] > timeoutNanos }
             var next: [Int] = []
-            for index in expired {
+            for index in expired where state.status[index] == 1 {
                 state.status[index] = 3
                 state.outstanding.remove(index)
                 state.figures.timeouts += 1
+                state.timeoutsInARow += 1
+                if state.timeoutsInARow >= giveUpAfter {
+                    state.done += 1  // this one counts as timed out, the rest as abandoned
+                    abandon(&state, at: now)
+                    return []
+                }
                 if let claimed = complete(&state, at: now) { next.append(claimed) }
             }
             return next
