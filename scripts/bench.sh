@@ -56,7 +56,7 @@ pick_python() {
 PY_MQTT=$(pick_python 'import paho.mqtt.client, jsonschema') || { echo "bench: no python3 with paho-mqtt and jsonschema (make deps)" >&2; exit 1; }
 PY_MODBUS=$(pick_python 'import pymodbus') || { echo "bench: no python3 with pymodbus (make deps)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. scripts/lib.sh
 wait_for_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }  # utime + stime

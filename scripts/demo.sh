@@ -8,6 +8,7 @@
 # gridbox-sim. Stops everything at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 BIN=$(swift build --show-bin-path)
 work=$(mktemp -d /tmp/cs-companion-demo.XXXXXX)
 pids=()
@@ -18,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 cat > "$work/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
@@ -83,7 +84,6 @@ sed 's/^/   /' "$work/daemon.log"
 
 echo
 echo "== Back office: a configuration change, a reservation, a firmware update and a log upload (josev-sim --scenario back-office)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1"; return 1; }
 bo="$work/backoffice"
 mkdir -p "$bo/www" "$bo/uploads"
@@ -149,24 +149,9 @@ wait "$bo_daemon" || true
 
 echo
 echo "== Load management: a twin station (two AC EVSEs, 32 A each) behind a 40 A site limit"
-modbus_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-cat > "$work/twin.yaml" <<CONF
-station: {serial_number: "CSC-TWIN-0001", vendor: "Example Charging GmbH", model: "Twin AC22", firmware_version: "1.4.2", hardware_version: "B"}
-mqtt: {host: 127.0.0.1, port: $port}
-evses:
-  - evse_id: "DE*PNX*E00001*1"
-    network_interface: eth1
-    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
-    connectors: [{id: 1, connector_type: AC_three_phase_core}]
-  - evse_id: "DE*PNX*E00002*1"
-    network_interface: eth2
-    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
-    connectors: [{id: 1, connector_type: AC_three_phase_core}]
-authorization: {free_vend: true}
-modbus: {bind: 127.0.0.1, port: $modbus_port, safe_current: 6}
-log_level: info
-CONF
+modbus_port=$(free_port)
+http_port=$(free_port)
+twin_station_config "CSC-TWIN-0001" "$port" "$modbus_port" > "$work/twin.yaml"
 "$BIN/cs-companiond" --config "$work/twin.yaml" --schema-dir schemas --state-dir "$work/state2" \
   --control-socket "$work/twin.sock" 2> "$work/twin.log" &
 twin=$!

@@ -17,6 +17,7 @@
 # DURATION accepts seconds or a suffix: 90s, 10m, 2h (default 10m).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 parse_duration() {
   local text=$1
@@ -50,7 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 port=$(free_port)
 modbus_port=$(free_port)
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
@@ -75,22 +75,7 @@ start_broker
 
 evse1="DE*PNX*E00001*1"
 evse2="DE*PNX*E00002*1"
-cat > "$work/station.yaml" <<CONF
-station: {serial_number: "CSC-SOAK-0001", vendor: "Example Charging GmbH", model: "Twin AC22", firmware_version: "1.4.2", hardware_version: "B"}
-mqtt: {host: 127.0.0.1, port: $port}
-evses:
-  - evse_id: "$evse1"
-    network_interface: eth1
-    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
-    connectors: [{id: 1, connector_type: AC_three_phase_core}]
-  - evse_id: "$evse2"
-    network_interface: eth2
-    ac: {nominal_voltage: 230, max_current: 32, phases: 3}
-    connectors: [{id: 1, connector_type: AC_three_phase_core}]
-authorization: {free_vend: true}
-modbus: {bind: 127.0.0.1, port: $modbus_port, safe_current: 6}
-log_level: info
-CONF
+twin_station_config "CSC-SOAK-0001" "$port" "$modbus_port" > "$work/station.yaml"
 "$BIN/cs-companiond" --config "$work/station.yaml" --schema-dir schemas --state-dir "$work/state" \
   --control-socket "$work/control.sock" 2> "$work/daemon.log" &
 daemon=$!
