@@ -131,22 +131,25 @@ public enum CompanionDaemon {
             return .configuration
         }
 
+        // Built in dependency order: whatever sends to Josev gets the outbox; the router gets the handlers.
         let station = makeStation(configuration)
+        let outbox = Outbox(schemas: schemas, publisher: MosquittoPublisher(client: client), logger: logger)
         let identity = OCPPIdentityBox(configuration.ocpp)
         let modbusSource = StationModbusSource(station: station, logger: logger)
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
         await sessions.recover()
         await sessions.restoreState()
-        let deviceModel = makeDeviceModel(configuration, logger: logger)
-        let router = ContractRouter(
-            schemas: schemas, station: station, publisher: MosquittoPublisher(client: client), logger: logger,
-            ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) }, sessions: sessions,
-            deviceModel: deviceModel)
-        deviceModel.setAnnouncer { [router] update in router.sendUpdate(update) }
-        BackOfficeServices.start(configuration: configuration, router: router, logger: logger)
+        let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)
+        let backOffice = BackOfficeServices.make(configuration: configuration, station: station, outbox: outbox, logger: logger)
+        let context = HandlerContext(
+            station: station, outbox: outbox, ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) },
+            sessions: sessions, deviceModel: deviceModel, backOffice: backOffice, logger: logger)
+        let router = ContractRouter(schemas: schemas, context: context)
+        let announcer = JosevAnnouncer(station: station, outbox: outbox, deviceModel: deviceModel, logger: logger)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
-            router: router, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions)
+            router: router, announcer: announcer, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier,
+            levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice)
         return await runtime.run()
     }
 
@@ -167,8 +170,9 @@ public enum CompanionDaemon {
 
     /// The configuration keys, kept in the state directory's database (changes pending for this
     /// start are applied here).
-    static func makeDeviceModel(_ configuration: DaemonConfiguration, logger: Logger) -> DeviceModelStore {
+    static func makeDeviceModel(_ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger) -> DeviceModelStore {
         let model = DeviceModelStore.open(settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger)
+        model.setAnnouncer { outbox.sendUpdate($0) }
         let ocpp = configuration.ocpp.ocppEVSEIDs
         model.setOCPPEVSEIDs(
             Dictionary(
@@ -215,19 +219,7 @@ public enum CompanionDaemon {
     }
 }
 
-/// The OCPP identity, replaced on reload and read by `device_model`.
-final class OCPPIdentityBox: Sendable {
-    private let box: Mutex<OCPPIdentity>
-
-    init(_ identity: OCPPIdentity) { box = Mutex(identity) }
-
-    var value: OCPPIdentity {
-        get { box.withLock { $0 } }
-        set { box.withLock { $0 = newValue } }
-    }
-}
-
-/// Sends the router's messages through the MQTT client, QoS 1, never retained (contract §1.2).
+/// Sends the outbox's messages through the MQTT client, QoS 1, never retained (contract §1.2).
 struct MosquittoPublisher: MessagePublisher {
     let client: MosquittoClient
 

@@ -9,7 +9,7 @@ extension ControlCommands {
     static let hidden = "(write-only)"
 
     func configuration(_ command: String, _ request: JSONObject) -> JSONObject {
-        guard let model = runtime.router.deviceModel else { return Self.failure("no device-model variables") }
+        guard let model = runtime.deviceModel else { return Self.failure("no device-model variables") }
         switch command {
         case "config-get":
             var records = model.records

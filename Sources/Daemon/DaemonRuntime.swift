@@ -2,74 +2,107 @@ import JosevContract
 import Logging
 import Modbus
 import Mosquitto
+import ServiceLifecycle
 import Station
 import Synchronization
 import Systemd
-import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The running daemon: one structured task group of loops, each with one job.
-///
-/// - messages: every MQTT message from `josev/cs` through the router, one at a time, in order;
-/// - connection: logs broker up/down, re-publishes the station's state after every (re)connect,
-///   and sends READY=1 after the first connection (subscriptions are acknowledged by then);
-/// - station events: a `cs_status_and_limits` update on every change of a status or a limit;
-/// - tick: advances the station's clock, retries the writes the disk refused, and beats the main
-///   loop's heartbeat;
-/// - watchdog: WATCHDOG=1 at half of `WatchdogSec=`, only while the tick's heartbeat is fresh and
-///   after the station actor answered, so a stuck daemon stops pinging and systemd restarts it;
-/// - signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.
-final class DaemonRuntime: Sendable {
-    let options: DaemonOptions
-    let schemaDirectory: String
-    let client: MosquittoClient
-    let station: Station
-    let router: ContractRouter
-    let ocppIdentity: OCPPIdentityBox
-    let modbusSource: StationModbusSource
-    let notifier: SystemdNotifier
-    let levelBox: LogLevelBox
-    let logger: Logger
-    let sessions: SessionRecorder?
-    private let state: Mutex<RuntimeState>
-    /// When the tick loop last completed a round (the main loop's heartbeat).
-    private let heartbeat = Mutex<ContinuousClock.Instant>(.now)
-    /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick loop blocks its
-    /// thread as a hung call would. Unset in production: the hook then costs nothing.
-    private let stallFile: String?
+/// What the daemon is doing, for `STATUS=` and `cs-companion status`.
+final class DaemonStatus: Sendable {
+    private let state: Mutex<State>
 
-    static let tickInterval: Duration = .milliseconds(250)
-    /// The heartbeat is fresh while the tick loop missed fewer than four rounds.
-    static let heartbeatTolerance: Duration = .seconds(1)
-
-    struct RuntimeState {
+    private struct State {
         var configuration: DaemonConfiguration
         var ready = false
         var connected = false
         var lastError: String?
     }
 
+    init(configuration: DaemonConfiguration) { state = Mutex(State(configuration: configuration)) }
+
+    var configuration: DaemonConfiguration {
+        get { state.withLock { $0.configuration } }
+        set { state.withLock { $0.configuration = newValue } }
+    }
+
+    /// Marks the broker connected; whether this is the first connection, and the broker's address.
+    func connected() -> (first: Bool, host: String, port: Int) {
+        state.withLock { state in
+            let first = !state.ready
+            state.ready = true
+            state.connected = true
+            state.lastError = nil
+            return (first, state.configuration.mqtt.host, state.configuration.mqtt.port)
+        }
+    }
+
+    /// Marks the broker gone; whether it was connected until now.
+    func disconnected(error: String?) -> Bool {
+        state.withLock { state in
+            let was = state.connected
+            state.connected = false
+            state.lastError = error
+            return was
+        }
+    }
+
+    var broker: (connected: Bool, host: String, port: Int, lastError: String?) {
+        state.withLock { ($0.connected, $0.configuration.mqtt.host, $0.configuration.mqtt.port, $0.lastError) }
+    }
+}
+
+/// The running daemon: its parts, built by `CompanionDaemon.run` in dependency order, and the
+/// services of one `ServiceGroup` (graceful shutdown on SIGTERM/SIGINT, in reverse order):
+///
+/// - broker connection: up/down, state re-published after every (re)connect, READY=1, DISCONNECT;
+/// - control socket and Modbus server (listening before the group starts, before READY=1);
+/// - station subscribers: the Josev announcer, the session recorder, the Modbus register image;
+/// - message intake: every message from `josev/cs` through the router, in order;
+/// - ticker: the station's clock, the Modbus image's refresh, the disk retries, the heartbeat;
+/// - watchdog: WATCHDOG=1 while the heartbeat is fresh; reload on SIGHUP; the shutdown notice.
+final class DaemonRuntime: Sendable {
+    let options: DaemonOptions
+    let schemaDirectory: String
+    let client: MosquittoClient
+    let station: Station
+    let router: ContractRouter
+    let announcer: JosevAnnouncer
+    let ocppIdentity: OCPPIdentityBox
+    let modbusSource: StationModbusSource
+    let notifier: SystemdNotifier
+    let levelBox: LogLevelBox
+    let logger: Logger
+    let sessions: SessionRecorder?
+    let deviceModel: DeviceModelStore?
+    let backOffice: BackOfficeServices
+    let status: DaemonStatus
+    let heartbeat = Heartbeat()
+
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
-        router: ContractRouter, ocppIdentity: OCPPIdentityBox, modbusSource: StationModbusSource, notifier: SystemdNotifier,
-        levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder? = nil
+        router: ContractRouter, announcer: JosevAnnouncer, ocppIdentity: OCPPIdentityBox, modbusSource: StationModbusSource,
+        notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder?, deviceModel: DeviceModelStore?,
+        backOffice: BackOfficeServices
     ) {
-        self.sessions = sessions
-        stallFile = getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-        self.ocppIdentity = ocppIdentity
-        self.modbusSource = modbusSource
         self.options = options
         self.schemaDirectory = schemaDirectory
         self.client = client
         self.station = station
         self.router = router
+        self.announcer = announcer
+        self.ocppIdentity = ocppIdentity
+        self.modbusSource = modbusSource
         self.notifier = notifier
         self.levelBox = levelBox
         self.logger = logger
-        state = Mutex(RuntimeState(configuration: configuration))
+        self.sessions = sessions
+        self.deviceModel = deviceModel
+        self.backOffice = backOffice
+        status = DaemonStatus(configuration: configuration)
     }
 
     func run() async -> DaemonExitCode {
@@ -79,45 +112,82 @@ final class DaemonRuntime: Sendable {
             logger.critical("cannot subscribe to \(Topic.josevToCS): \(error)")
             return .failure
         }
-        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
-        let configuration = state.withLock { $0.configuration }
-        let control = startControlServer(path: configuration.controlSocket)
-        var modbus: ModbusServer?
+        let configuration = status.configuration
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: BrokerConnection(client: client, announcer: announcer, runtime: self, notifier: notifier, logger: logger))
+        ]
+        if let control = startControlServer(path: configuration.controlSocket) {
+            services.append(.init(service: ControlService(server: control)))
+        }
         if let settings = configuration.modbus {
             do {
-                modbus = try await startModbusServer(settings)
+                services.append(.init(service: ModbusService(server: try await startModbusServer(settings))))
             } catch {
                 logger.critical("cannot start the Modbus server on \(settings.bind):\(settings.port): \(error)")
-                control?.stop()
+                for case let control as ControlService in services.map(\.service) { control.server.stop() }
                 return .failure
             }
         }
-        if let stallFile {
-            logger.warning("test hook armed: the main loop blocks while \(stallFile) exists (CS_COMPANIOND_TEST_STALL)")
+        // TEMPORARY until Station.subscribe() lands: one reader of the station's stream, three streams.
+        let (s1, c1) = AsyncStream.makeStream(of: StationNotification.self)
+        let (s2, c2) = AsyncStream.makeStream(of: StationNotification.self)
+        let (s3, c3) = AsyncStream.makeStream(of: StationNotification.self)
+        let source = station.notifications
+        Task { for await n in source { c1.yield(n); c2.yield(n); c3.yield(n) } }
+        var streams = [s1, s2, s3].makeIterator()
+        func subscribe() -> AsyncStream<StationNotification> { streams.next()! }
+        let announcer = self.announcer
+        let sessions = self.sessions
+        let modbusSource = self.modbusSource
+        services.append(
+            .init(
+                service: StationSubscriber(
+                    description: "Modbus register image", notifications: subscribe(),
+                    handle: { _ in await modbusSource.refreshSnapshot() })))
+        services.append(
+            .init(
+                service: StationSubscriber(
+                    description: "Josev announcer", notifications: subscribe(),
+                    handle: { await announcer.announce($0) })))
+        if let sessions {
+            services.append(
+                .init(
+                    service: StationSubscriber(
+                        description: "session recorder", notifications: subscribe(),
+                        handle: { await sessions.observe($0) })))
         }
+        let backOffice = self.backOffice
+        services += [
+            .init(service: MessageIntake(client: client, router: router)),
+            .init(
+                service: StationTicker(
+                    station: station, heartbeat: heartbeat, modbus: modbusSource, sessions: sessions, logger: logger,
+                    stallFile: getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 })),
+            .init(
+                service: OneShotService(description: "firmware update resumption") { await backOffice.resume() },
+                successTerminationBehavior: .ignore),
+        ]
+        if let interval = SystemdNotifier.recommendedPingInterval() {
+            services.append(
+                .init(service: Watchdog(interval: interval, station: station, heartbeat: heartbeat, notifier: notifier, logger: logger)))
+        }
+        services += [
+            .init(service: ReloadOnSIGHUP(runtime: self)),
+            .init(service: ShutdownNotice(notifier: notifier, logger: logger)),
+        ]
+
         _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
         client.start()
-
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.messageLoop() }
-            group.addTask { await self.connectionLoop() }
-            group.addTask { await self.stationLoop() }
-            group.addTask { await self.tickLoop() }
-            if let interval = SystemdNotifier.recommendedPingInterval() {
-                group.addTask { await self.watchdogLoop(every: interval) }
-            }
-            // The signal loop returns on SIGTERM/SIGINT; then everything else is cancelled.
-            await self.signalLoop(signals)
-            group.cancelAll()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+            return .success
+        } catch {
+            logger.critical("stopped by a failure: \(error)")
+            return .failure
         }
-
-        _ = notifier.stopping(status: "stopping")
-        logger.info("stopping: disconnecting from the broker", metadata: MessageID.stopping.metadata)
-        control?.stop()
-        await modbus?.stop()
-        await client.disconnect()
-        logger.info("stopped")
-        return .success
     }
 
     /// The local control socket; its absence is logged, not fatal (the station still serves Josev).
@@ -153,136 +223,6 @@ final class DaemonRuntime: Sendable {
         return server
     }
 
-    // MARK: Loops
-
-    private func messageLoop() async {
-        for await message in client.messages {
-            if Task.isCancelled { break }
-            await router.handle(topic: message.topic, payload: message.payload)
-        }
-    }
-
-    private func connectionLoop() async {
-        for await change in client.states {
-            if Task.isCancelled { break }
-            switch change {
-            case .connecting:
-                logger.debug("connecting to the broker")
-            case .connected:
-                let (first, host, port) = state.withLock { state in
-                    let first = !state.ready
-                    state.ready = true
-                    state.connected = true
-                    state.lastError = nil
-                    return (first, state.configuration.mqtt.host, state.configuration.mqtt.port)
-                }
-                logger.info(
-                    "connected to broker \(host):\(port), subscribed to \(Topic.josevToCS)", metadata: MessageID.brokerConnected.metadata)
-                // Nothing is retained on the broker: Josev hears the current state again.
-                await router.republishState(reason: first ? "start" : "reconnected")
-                if first {
-                    _ = notifier.ready(status: statusLine())
-                    logger.info("ready", metadata: MessageID.ready.metadata)
-                } else {
-                    _ = notifier.status(statusLine())
-                }
-            case .disconnected(let error):
-                let wasConnected = state.withLock { state in
-                    let was = state.connected
-                    state.connected = false
-                    state.lastError = error?.description
-                    return was
-                }
-                if wasConnected {
-                    logger.warning(
-                        "lost the broker connection: \(error?.description ?? "closed"); reconnecting",
-                        metadata: MessageID.brokerLost.metadata)
-                } else {
-                    logger.debug("broker not reachable: \(error?.description ?? "closed")")
-                }
-                _ = notifier.status(statusLine())
-            case .stopped:
-                return
-            }
-        }
-    }
-
-    private func stationLoop() async {
-        for await notification in station.notifications {
-            if Task.isCancelled { break }
-            await modbusSource.refreshSnapshot()  // Modbus shows the change before Josev hears of it
-            await router.publish(notification)
-        }
-    }
-
-    /// Advances the station's clock: meters integrate, the simulated hardware moves, periodic
-    /// meter values fall due; retries the writes the disk refused; beats the heartbeat.
-    private func tickLoop() async {
-        while !Task.isCancelled {
-            if let stallFile { stallWhileExists(stallFile) }
-            await station.tick()
-            await modbusSource.refreshSnapshot()
-            sessions?.retryPending()
-            heartbeat.withLock { $0 = .now }
-            do {
-                try await Task.sleep(for: Self.tickInterval)
-            } catch {
-                return
-            }
-        }
-    }
-
-    /// The test hook: blocks this thread (not just this task) while `file` exists.
-    private func stallWhileExists(_ file: String) {
-        guard access(file, F_OK) == 0 else { return }
-        logger.warning("main loop blocked by the test hook (\(file))")
-        while access(file, F_OK) == 0 { usleep(20_000) }
-        logger.warning("main loop released by the test hook")
-    }
-
-    /// WATCHDOG=1 only while the main loop's heartbeat is fresh and the station actor answers:
-    /// a blocked loop stops the pings and systemd (WatchdogSec=) aborts and restarts the daemon.
-    private func watchdogLoop(every interval: Duration) async {
-        let clock = ContinuousClock()
-        var withheld = false
-        while !Task.isCancelled {
-            let started = clock.now
-            await station.heartbeat()
-            let took = clock.now - started
-            if took > interval {
-                logger.warning("station answered the watchdog probe after \(took)", metadata: MessageID.watchdogLate.metadata)
-            }
-            let age = heartbeat.withLock { $0 }.duration(to: clock.now)
-            if age <= max(Self.heartbeatTolerance, interval) {
-                if withheld { logger.notice("main loop alive again; watchdog pings resume", metadata: MessageID.watchdogLate.metadata) }
-                withheld = false
-                _ = notifier.watchdog()
-            } else if !withheld {
-                withheld = true
-                logger.error(
-                    "main loop silent for \(age): WATCHDOG=1 withheld (systemd restarts the daemon when WatchdogSec= runs out)",
-                    metadata: MessageID.watchdogLate.metadata)
-            }
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
-        }
-    }
-
-    private func signalLoop(_ signals: UnixSignalsSequence) async {
-        for await signal in signals {
-            switch signal {
-            case .sighup:
-                await reload()
-            default:
-                logger.info("received \(signal), shutting down")
-                return
-            }
-        }
-    }
-
     // MARK: Reload
 
     /// SIGHUP: reads the file again. An invalid file changes nothing; a valid one changes what can
@@ -299,7 +239,7 @@ final class DaemonRuntime: Sendable {
             _ = notifier.ready(status: statusLine())
             return
         }
-        let old = state.withLock { $0.configuration }
+        let old = status.configuration
         let restart = old.restartNeeded(toApply: newConfiguration)
         var applied = newConfiguration
         if !restart.isEmpty {
@@ -317,7 +257,7 @@ final class DaemonRuntime: Sendable {
         }
         levelBox.level = applied.logLevel
         ocppIdentity.value = applied.ocpp
-        state.withLock { $0.configuration = applied }
+        status.configuration = applied
         await station.reconfigure(applied.station)
         logger.info("configuration reloaded", metadata: MessageID.reloaded.metadata)
         _ = notifier.ready(status: statusLine())
@@ -325,9 +265,7 @@ final class DaemonRuntime: Sendable {
 
     /// The human summary for `systemctl status` (STATUS=).
     func statusLine() -> String {
-        let (connected, host, port, lastError) = state.withLock {
-            ($0.connected, $0.configuration.mqtt.host, $0.configuration.mqtt.port, $0.lastError)
-        }
+        let (connected, host, port, lastError) = status.broker
         let stats = router.statistics
         let broker = connected ? "connected to \(host):\(port)" : "broker \(host):\(port) unreachable\(lastError.map { " (\($0))" } ?? "")"
         return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)"

@@ -52,109 +52,145 @@ public struct CatalogEntry: Sendable, Hashable {
     public var schemaFile: String { "\(name).\(type.rawValue).json" }
 }
 
-/// The message catalogue: the one place that says which messages the CS handles, in which
-/// direction, and where their schemas are. Adding a message means adding its line here, its
-/// schema file, its typed model and its handler.
+/// One (name, type) of the catalogue: its payload type, type and direction. The name is the
+/// payload type's `messageName`; the schema file is `schemas/<name>.<type>.json`.
+public struct MessageRegistration: Sendable {
+    public let payload: any ContractPayload.Type
+    public let type: MessageType
+    public let direction: Direction
+
+    public init(_ payload: any ContractPayload.Type, _ type: MessageType, _ direction: Direction) {
+        self.payload = payload
+        self.type = type
+        self.direction = direction
+    }
+
+    public var name: String { payload.messageName }
+    public var entry: CatalogEntry { CatalogEntry(name, type, direction) }
+    public var schemaFile: String { entry.schemaFile }
+}
+
+/// The message catalogue: the one place that says which messages cross `josev/cs` / `cs/josev`.
+///
+/// Each (name, type) is registered once, in `registrations`: its payload type (the typed model of
+/// its `data`), its type and its direction; its schema file follows from its name and type. The
+/// schema catalogue (`SchemaCatalog`), the payload registry (`ContractMessages`) and the daemon's
+/// dispatch are all derived from this table. Adding a message means: its schema file, its model,
+/// one line here, and (if the CS receives it) its handler in the daemon.
 public enum MessageCatalog {
-    /// One line per schema file, grouped as contract §2.1–2.6 (the first five are the core
-    /// messages the daemon answers today). Josev-internal names (§2.0) have no entry, and neither
-    /// has `iso15118_charge_limit`: it travels on the internal topic `smart_charging/iso15118`,
-    /// not on `josev/cs`/`cs/josev`, and the daemon does not subscribe to it.
-    public static let entries: [CatalogEntry] = [
-        CatalogEntry("cs_parameters", .request, .josevToCS),
-        CatalogEntry("cs_parameters", .response, .csToJosev),
-        CatalogEntry("cs_status_and_limits", .request, .josevToCS),
-        CatalogEntry("cs_status_and_limits", .response, .csToJosev),
-        CatalogEntry("cs_status_and_limits", .update, .csToJosev),
-        CatalogEntry("device_model", .request, .josevToCS),
-        CatalogEntry("device_model", .response, .csToJosev),
-        CatalogEntry("device_model_update", .update, .both),
-        CatalogEntry("device_model_reset", .request, .csToJosev),
-        CatalogEntry("device_model_reset", .response, .josevToCS),
-        CatalogEntry("service_status", .update, .josevToCS),
-        CatalogEntry("service_status", .request, .csToJosev),
-        CatalogEntry("service_status", .response, .josevToCS),
-        CatalogEntry("boot_status", .update, .josevToCS),
-        CatalogEntry("websocket_status", .update, .josevToCS),
-        CatalogEntry("websocket_status", .request, .csToJosev),
-        CatalogEntry("websocket_status", .response, .josevToCS),
-        CatalogEntry("clock_sync", .update, .josevToCS),
-        CatalogEntry("set_ocpp_network_connection", .request, .csToJosev),
-        CatalogEntry("set_ocpp_network_connection", .response, .josevToCS),
-        CatalogEntry("cp_status", .update, .csToJosev),
-        CatalogEntry("cp_pwm", .request, .josevToCS),
-        CatalogEntry("cp_pwm", .response, .csToJosev),
-        CatalogEntry("slac_status", .update, .josevToCS),
-        CatalogEntry("slac_link_status", .request, .csToJosev),
-        CatalogEntry("slac_link_status", .response, .josevToCS),
-        CatalogEntry("slac_network_info", .request, .csToJosev),
-        CatalogEntry("slac_network_info", .response, .josevToCS),
-        CatalogEntry("sdp", .request, .csToJosev),
-        CatalogEntry("sdp", .response, .josevToCS),
-        CatalogEntry("cable_info", .update, .csToJosev),
-        CatalogEntry("cs_connector", .request, .josevToCS),
-        CatalogEntry("cs_connector", .response, .csToJosev),
-        CatalogEntry("parking_bay", .update, .csToJosev),
-        CatalogEntry("connector_and_charging", .update, .josevToCS),
-        CatalogEntry("iso15118_state_info", .update, .josevToCS),
-        CatalogEntry("hlc_charging", .update, .josevToCS),
-        CatalogEntry("cs_contactor_status", .request, .josevToCS),
-        CatalogEntry("cs_contactor_status", .response, .csToJosev),
-        CatalogEntry("cs_contactor_status", .update, .csToJosev),
-        CatalogEntry("cable_check", .request, .josevToCS),
-        CatalogEntry("cable_check", .response, .csToJosev),
-        CatalogEntry("power_electronics_setpoint", .request, .josevToCS),
-        CatalogEntry("power_electronics_setpoint", .response, .csToJosev),
-        CatalogEntry("ev_rated_limits", .update, .josevToCS),
-        CatalogEntry("display_params", .update, .josevToCS),
-        CatalogEntry("authorization", .request, .csToJosev),
-        CatalogEntry("authorization", .response, .josevToCS),
-        CatalogEntry("authorization", .update, .both),
-        CatalogEntry("process_authorized_token", .request, .josevToCS),
-        CatalogEntry("process_authorized_token", .response, .csToJosev),
-        CatalogEntry("transaction_status", .update, .josevToCS),
-        CatalogEntry("stop_charging", .request, .josevToCS),
-        CatalogEntry("stop_charging", .response, .csToJosev),
-        CatalogEntry("cost_updated", .update, .josevToCS),
-        CatalogEntry("display_and_personal_msg", .update, .josevToCS),
-        CatalogEntry("meter_values", .request, .josevToCS),
-        CatalogEntry("meter_values", .response, .csToJosev),
-        CatalogEntry("meter_values", .update, .csToJosev),
-        CatalogEntry("change_availability", .request, .josevToCS),
-        CatalogEntry("change_availability", .response, .csToJosev),
-        CatalogEntry("change_availability", .update, .csToJosev),
-        CatalogEntry("reset", .request, .josevToCS),
-        CatalogEntry("reset", .response, .csToJosev),
-        CatalogEntry("update_firmware", .request, .josevToCS),
-        CatalogEntry("update_firmware", .response, .csToJosev),
-        CatalogEntry("firmware_status", .update, .csToJosev),
-        CatalogEntry("upload_logs", .request, .josevToCS),
-        CatalogEntry("upload_logs", .response, .csToJosev),
-        CatalogEntry("logs_status", .update, .csToJosev),
-        CatalogEntry("hardware_fault", .update, .csToJosev),
-        CatalogEntry("notify_event", .update, .csToJosev),
-        CatalogEntry("data_transfer", .request, .both),
-        CatalogEntry("data_transfer", .response, .both),
-        CatalogEntry("ocpp_message", .request, .both),
-        CatalogEntry("ocpp_message", .response, .both),
-        CatalogEntry("set_variable_validate", .request, .josevToCS),
-        CatalogEntry("set_variable_validate", .response, .csToJosev),
-        CatalogEntry("generate_csr", .request, .josevToCS),
-        CatalogEntry("generate_csr", .response, .csToJosev),
-        CatalogEntry("certificate_installation_status", .update, .josevToCS),
+    /// One line per (name, type), grouped as contract §2.1–2.6. Josev-internal names (§2.0) have no
+    /// line, and neither has `iso15118_charge_limit`: it travels on the internal topic
+    /// `smart_charging/iso15118`, not on `josev/cs`/`cs/josev`, and the daemon does not subscribe to
+    /// it (its model is in `ContractMessages.internalPayloadTypes`).
+    public static let registrations: [MessageRegistration] = [
+        MessageRegistration(CsParametersRequest.self, .request, .josevToCS),
+        MessageRegistration(CsParameters.self, .response, .csToJosev),
+        MessageRegistration(CsStatusAndLimitsRequest.self, .request, .josevToCS),
+        MessageRegistration(CsStatusAndLimits.self, .response, .csToJosev),
+        MessageRegistration(CsStatusAndLimits.self, .update, .csToJosev),
+        MessageRegistration(DeviceModelRequest.self, .request, .josevToCS),
+        MessageRegistration(DeviceModelResponse.self, .response, .csToJosev),
+        MessageRegistration(DeviceModelUpdate.self, .update, .both),
+        MessageRegistration(DeviceModelResetRequest.self, .request, .csToJosev),
+        MessageRegistration(DeviceModelResetResponse.self, .response, .josevToCS),
+        MessageRegistration(ServiceStatus.self, .update, .josevToCS),
+        MessageRegistration(ServiceStatusRequest.self, .request, .csToJosev),
+        MessageRegistration(ServiceStatus.self, .response, .josevToCS),
+        MessageRegistration(BootStatusUpdate.self, .update, .josevToCS),
+        MessageRegistration(WebsocketStatus.self, .update, .josevToCS),
+        MessageRegistration(WebsocketStatusRequest.self, .request, .csToJosev),
+        MessageRegistration(WebsocketStatus.self, .response, .josevToCS),
+        MessageRegistration(ClockSyncUpdate.self, .update, .josevToCS),
+        MessageRegistration(SetOCPPNetworkConnectionRequest.self, .request, .csToJosev),
+        MessageRegistration(SetOCPPNetworkConnectionResponse.self, .response, .josevToCS),
+        MessageRegistration(CPStatusUpdate.self, .update, .csToJosev),
+        MessageRegistration(CPPWMRequest.self, .request, .josevToCS),
+        MessageRegistration(CPPWMResponse.self, .response, .csToJosev),
+        MessageRegistration(SLACStatusUpdate.self, .update, .josevToCS),
+        MessageRegistration(SLACLinkStatusRequest.self, .request, .csToJosev),
+        MessageRegistration(SLACLinkStatusResponse.self, .response, .josevToCS),
+        MessageRegistration(SLACNetworkInfoRequest.self, .request, .csToJosev),
+        MessageRegistration(SLACNetworkInfoResponse.self, .response, .josevToCS),
+        MessageRegistration(SDPRequest.self, .request, .csToJosev),
+        MessageRegistration(SDPResponse.self, .response, .josevToCS),
+        MessageRegistration(CableInfoUpdate.self, .update, .csToJosev),
+        MessageRegistration(CsConnectorRequest.self, .request, .josevToCS),
+        MessageRegistration(CsConnectorResponse.self, .response, .csToJosev),
+        MessageRegistration(ParkingBayUpdate.self, .update, .csToJosev),
+        MessageRegistration(ConnectorAndChargingUpdate.self, .update, .josevToCS),
+        MessageRegistration(ISO15118StateInfoUpdate.self, .update, .josevToCS),
+        MessageRegistration(HLCChargingUpdate.self, .update, .josevToCS),
+        MessageRegistration(CsContactorStatusRequest.self, .request, .josevToCS),
+        MessageRegistration(CsContactorStatus.self, .response, .csToJosev),
+        MessageRegistration(CsContactorStatus.self, .update, .csToJosev),
+        MessageRegistration(CableCheckRequest.self, .request, .josevToCS),
+        MessageRegistration(CableCheckResponse.self, .response, .csToJosev),
+        MessageRegistration(PowerElectronicsSetpointRequest.self, .request, .josevToCS),
+        MessageRegistration(PowerElectronicsSetpointResponse.self, .response, .csToJosev),
+        MessageRegistration(EVRatedLimitsUpdate.self, .update, .josevToCS),
+        MessageRegistration(DisplayParamsUpdate.self, .update, .josevToCS),
+        MessageRegistration(AuthorizationRequest.self, .request, .csToJosev),
+        MessageRegistration(AuthorizationResponse.self, .response, .josevToCS),
+        MessageRegistration(AuthorizationUpdate.self, .update, .both),
+        MessageRegistration(ProcessAuthorizedTokenRequest.self, .request, .josevToCS),
+        MessageRegistration(ProcessAuthorizedTokenResponse.self, .response, .csToJosev),
+        MessageRegistration(TransactionStatusUpdate.self, .update, .josevToCS),
+        MessageRegistration(StopChargingRequest.self, .request, .josevToCS),
+        MessageRegistration(StopChargingResponse.self, .response, .csToJosev),
+        MessageRegistration(CostUpdatedUpdate.self, .update, .josevToCS),
+        MessageRegistration(DisplayAndPersonalMsgUpdate.self, .update, .josevToCS),
+        MessageRegistration(MeterValuesRequest.self, .request, .josevToCS),
+        MessageRegistration(MeterValues.self, .response, .csToJosev),
+        MessageRegistration(MeterValues.self, .update, .csToJosev),
+        MessageRegistration(ChangeAvailabilityRequest.self, .request, .josevToCS),
+        MessageRegistration(ChangeAvailabilityResponse.self, .response, .csToJosev),
+        MessageRegistration(ChangeAvailabilityUpdate.self, .update, .csToJosev),
+        MessageRegistration(ResetRequest.self, .request, .josevToCS),
+        MessageRegistration(ResetResponse.self, .response, .csToJosev),
+        MessageRegistration(UpdateFirmwareRequest.self, .request, .josevToCS),
+        MessageRegistration(UpdateFirmwareResponse.self, .response, .csToJosev),
+        MessageRegistration(FirmwareStatusUpdate.self, .update, .csToJosev),
+        MessageRegistration(UploadLogsRequest.self, .request, .josevToCS),
+        MessageRegistration(UploadLogsResponse.self, .response, .csToJosev),
+        MessageRegistration(LogsStatusUpdate.self, .update, .csToJosev),
+        MessageRegistration(HardwareFaultUpdate.self, .update, .csToJosev),
+        MessageRegistration(NotifyEventUpdate.self, .update, .csToJosev),
+        MessageRegistration(DataTransferRequest.self, .request, .both),
+        MessageRegistration(DataTransferResponse.self, .response, .both),
+        MessageRegistration(OCPPMessageRequest.self, .request, .both),
+        MessageRegistration(OCPPMessageResponse.self, .response, .both),
+        MessageRegistration(SetVariableValidateRequest.self, .request, .josevToCS),
+        MessageRegistration(SetVariableValidateResponse.self, .response, .csToJosev),
+        MessageRegistration(GenerateCSRRequest.self, .request, .josevToCS),
+        MessageRegistration(GenerateCSRResponse.self, .response, .csToJosev),
+        MessageRegistration(CertificateInstallationStatusUpdate.self, .update, .josevToCS),
     ]
+
+    /// Every (name, type) with its direction and schema file, in the order of `registrations`.
+    public static let entries: [CatalogEntry] = registrations.map(\.entry)
 
     /// Schema of the envelope every message must satisfy first.
     public static let envelopeSchemaFile = "envelope.json"
     /// Schema of the daemon's configuration file.
     public static let configSchemaFile = "config.schema.json"
 
+    private static let byKey: [String: [MessageType: MessageRegistration]] = {
+        var table: [String: [MessageType: MessageRegistration]] = [:]
+        for registration in registrations where table[registration.name]?[registration.type] == nil {
+            table[registration.name, default: [:]][registration.type] = registration
+        }
+        return table
+    }()
+
+    /// The registration of (name, type), or nil when the catalogue has none.
+    public static func registration(name: String, type: MessageType) -> MessageRegistration? {
+        byKey[name]?[type]
+    }
+
     public static func entry(name: String, type: MessageType) -> CatalogEntry? {
-        entries.first { $0.name == name && $0.type == type }
+        registration(name: name, type: type)?.entry
     }
 
     /// Whether the name is known at all (in any type).
-    public static func knows(name: String) -> Bool {
-        entries.contains { $0.name == name }
-    }
+    public static func knows(name: String) -> Bool { byKey[name] != nil }
 }

@@ -91,75 +91,34 @@ public enum ContractMessages {
         public var description: String { "\(name) \(type.rawValue)" }
     }
 
-    /// Every payload type, in the order of contract §2.
-    public static let payloadTypes: [any ContractPayload.Type] = [
-        // §2.1 start-up and configuration
-        CsParametersRequest.self, CsParameters.self,
-        CsStatusAndLimitsRequest.self, CsStatusAndLimits.self,
-        DeviceModelRequest.self, DeviceModelResponse.self,
-        DeviceModelUpdate.self,
-        DeviceModelResetRequest.self, DeviceModelResetResponse.self,
-        ServiceStatusRequest.self, ServiceStatus.self,
-        BootStatusUpdate.self,
-        WebsocketStatusRequest.self, WebsocketStatus.self,
-        ClockSyncUpdate.self,
-        SetOCPPNetworkConnectionRequest.self, SetOCPPNetworkConnectionResponse.self,
-        // §2.2 control pilot, SLAC, connector
-        CPStatusUpdate.self,
-        CPPWMRequest.self, CPPWMResponse.self,
-        SLACStatusUpdate.self,
-        SLACLinkStatusRequest.self, SLACLinkStatusResponse.self,
-        SLACNetworkInfoRequest.self, SLACNetworkInfoResponse.self,
-        SDPRequest.self, SDPResponse.self,
-        CableInfoUpdate.self,
-        CsConnectorRequest.self, CsConnectorResponse.self,
-        ParkingBayUpdate.self,
-        ConnectorAndChargingUpdate.self,
-        // §2.3 ISO 15118 session
-        ISO15118StateInfoUpdate.self,
-        HLCChargingUpdate.self,
-        CsContactorStatusRequest.self, CsContactorStatus.self,
-        CableCheckRequest.self, CableCheckResponse.self,
-        PowerElectronicsSetpointRequest.self, PowerElectronicsSetpointResponse.self,
-        EVRatedLimitsUpdate.self,
-        DisplayParamsUpdate.self,
-        ISO15118ChargeLimitUpdate.self,
-        // §2.4 authorization, transactions, stop
-        AuthorizationRequest.self, AuthorizationResponse.self, AuthorizationUpdate.self,
-        ProcessAuthorizedTokenRequest.self, ProcessAuthorizedTokenResponse.self,
-        TransactionStatusUpdate.self,
-        StopChargingRequest.self, StopChargingResponse.self,
-        CostUpdatedUpdate.self,
-        DisplayAndPersonalMsgUpdate.self,
-        // §2.5 metering
-        MeterValuesRequest.self, MeterValues.self,
-        // §2.6 OCPP-driven management
-        ChangeAvailabilityRequest.self, ChangeAvailabilityResponse.self, ChangeAvailabilityUpdate.self,
-        ResetRequest.self, ResetResponse.self,
-        UpdateFirmwareRequest.self, UpdateFirmwareResponse.self,
-        FirmwareStatusUpdate.self,
-        UploadLogsRequest.self, UploadLogsResponse.self,
-        LogsStatusUpdate.self,
-        HardwareFaultUpdate.self,
-        NotifyEventUpdate.self,
-        DataTransferRequest.self, DataTransferResponse.self,
-        OCPPMessageRequest.self, OCPPMessageResponse.self,
-        SetVariableValidateRequest.self, SetVariableValidateResponse.self,
-        GenerateCSRRequest.self, GenerateCSRResponse.self,
-        CertificateInstallationStatusUpdate.self,
-    ]
+    /// Payload types of messages that do not cross `josev/cs` / `cs/josev` (no catalogue line):
+    /// `iso15118_charge_limit`, observed on `smart_charging/iso15118`.
+    public static let internalPayloadTypes: [any ContractPayload.Type] = [ISO15118ChargeLimitUpdate.self]
 
-    /// Every (name, type) with a payload type, in the order of `payloadTypes`.
-    public static let keys: [Key] = payloadTypes.flatMap { payload in
-        payload.messageTypes.map { Key(name: payload.messageName, type: $0) }
-    }
+    /// Every payload type: those of the catalogue's registrations (in their order, each once), then
+    /// the internal ones.
+    public static let payloadTypes: [any ContractPayload.Type] = {
+        var seen = Set<ObjectIdentifier>()
+        var types: [any ContractPayload.Type] = []
+        for payload in MessageCatalog.registrations.map(\.payload) + internalPayloadTypes
+        where seen.insert(ObjectIdentifier(payload)).inserted {
+            types.append(payload)
+        }
+        return types
+    }()
+
+    /// Every (name, type) with a payload type: the catalogue's, then the internal ones.
+    public static let keys: [Key] =
+        MessageCatalog.registrations.map { Key(name: $0.name, type: $0.type) }
+        + internalPayloadTypes.flatMap { payload in payload.messageTypes.map { Key(name: payload.messageName, type: $0) } }
 
     private static let table: [Key: any ContractPayload.Type] = {
         var table: [Key: any ContractPayload.Type] = [:]
-        for payload in payloadTypes {
-            for type in payload.messageTypes where table[Key(name: payload.messageName, type: type)] == nil {
-                table[Key(name: payload.messageName, type: type)] = payload
-            }
+        for registration in MessageCatalog.registrations {
+            table[Key(name: registration.name, type: registration.type)] = registration.payload
+        }
+        for payload in internalPayloadTypes {
+            for type in payload.messageTypes { table[Key(name: payload.messageName, type: type)] = payload }
         }
         return table
     }()

@@ -2,50 +2,33 @@ import JSONSchema
 import JosevContract
 import Logging
 import Station
+import Synchronization
 
-extension OCPPIdentity {
-    /// What `device_model` says when the configuration has no `ocpp` block.
-    public static let defaults = OCPPIdentity(
-        identity: "", csmsURL: "ws://localhost:9000/", securityProfile: 1, basicAuthPassword: "", configured: false)
-}
+/// From the station's notifications to what Josev must hear (the CS's updates and requests on
+/// `cs/josev`). It keeps the one copy of what was last published: the `cs_status_and_limits`
+/// snapshot (an unchanged one is not sent again) and the CP state per connector.
+final class JosevAnnouncer: Sendable {
+    let station: Station
+    let outbox: Outbox
+    let deviceModel: DeviceModelStore?
+    let logger: Logger
+    private let state = Mutex(Published())
 
-/// From the station's notifications to the contract's updates (CS → Josev), and the requests
-/// the CS makes of Josev.
-extension ContractRouter {
-    /// Sends a request of the CS and remembers it until Josev answers (or 60 s pass).
-    @discardableResult
-    func sendRequest(_ payload: some ContractPayload, context: PendingRequest.Context) -> Bool {
-        guard let data = encode(payload) else { return false }
-        let request = Envelope.request(name: type(of: payload).messageName, data: data)
-        let now = ContinuousClock.now
-        state.withLock { state in
-            state.pending = state.pending.filter { now - $0.value.sentAt < .seconds(60) }
-            state.pending[request.id] = PendingRequest(name: request.name, context: context, sentAt: now)
-        }
-        let sent = send(request)
-        if !sent { _ = state.withLock { $0.pending.removeValue(forKey: request.id) } }
-        return sent
+    private struct Published {
+        var statusAndLimits: CsStatusAndLimits?
+        /// The last CP state and duty cycle published per EVSE and connector.
+        var pilots: [String: [Int: (ControlPilotState, Double)]] = [:]
     }
 
-    /// Publishes an update of the CS.
-    @discardableResult
-    func sendUpdate(_ payload: some ContractPayload) -> Bool {
-        guard let data = encode(payload) else { return false }
-        return send(.update(name: type(of: payload).messageName, data: data))
-    }
-
-    private func encode(_ payload: some ContractPayload) -> JSONObject? {
-        do {
-            return try payload.encodedData()
-        } catch {
-            logger.error("cannot encode \(type(of: payload)): \(error)")
-            return nil
-        }
+    init(station: Station, outbox: Outbox, deviceModel: DeviceModelStore?, logger: Logger) {
+        self.station = station
+        self.outbox = outbox
+        self.deviceModel = deviceModel
+        self.logger = logger
     }
 
     /// One station notification → what Josev must hear.
-    public func publish(_ notification: StationNotification) async {
-        await handlers.sessions?.observe(notification)
+    func announce(_ notification: StationNotification) async {
         switch notification {
         case .statusAndLimitsChanged(let evseIDs):
             await publishStatusAndLimits(reason: "changed on \(evseIDs.joined(separator: ", "))")
@@ -62,11 +45,11 @@ extension ContractRouter {
             sendCPStatus(evseID: evseID, connectorID: connectorID, pilot: pilot, duty: duty)
         case .contactorChanged(let evseID, let closed):
             logger.info("contactor \(closed ? "closed" : "opened") on \(evseID)", metadata: ["evse_id": "\(evseID)"])
-            sendUpdate(CsContactorStatus(evseID: evseID, status: closed ? .closed : .opened))
+            outbox.sendUpdate(CsContactorStatus(evseID: evseID, status: closed ? .closed : .opened))
         case .authorizationRequested(let evseID, let token):
             logger.info("asking Josev to authorize \(token.redacted) on \(evseID)", metadata: ["evse_id": "\(evseID)"])
             let tokenType = AuthorizationRequestTokenType(rawValue: token.type.rawValue) ?? .local
-            sendRequest(
+            outbox.sendRequest(
                 AuthorizationRequest(tokenType: tokenType, evseID: evseID, idToken: token.id),
                 context: .authorization(evseID: evseID, token: token))
         case .authorizationChanged(let evseID, let authorization, let local):
@@ -78,26 +61,27 @@ extension ContractRouter {
             default: return
             }
             logger.info("local authorization of \(token.redacted) on \(evseID): \(status.rawValue)", metadata: ["evse_id": "\(evseID)"])
-            sendUpdate(AuthorizationUpdate(
-                evseID: evseID, tokenType: TokenType(rawValue: token.type.rawValue) ?? .local, status: status, idToken: token.id))
+            outbox.sendUpdate(
+                AuthorizationUpdate(evseID: evseID, tokenType: TokenType(rawValue: token.type.rawValue) ?? .local, status: status, idToken: token.id))
         case .meterValues(let evseID):
-            if let values = await handlers.meterValues(evseID: evseID) { sendUpdate(values) }
+            if let values = await MeterValues.reading(of: station, evseID: evseID) { outbox.sendUpdate(values) }
         case .hardwareFault(let evseID, let kind):
             logger.warning("hardware fault \(kind.rawValue) on \(evseID)", metadata: ["evse_id": "\(evseID)"])
-            sendUpdate(HardwareFaultUpdate(
-                evseID: evseID, componentName: "EVSE", faultName: HardwareFault(rawValue: kind.faultName) ?? .other))
+            outbox.sendUpdate(
+                HardwareFaultUpdate(evseID: evseID, componentName: "EVSE", faultName: HardwareFault(rawValue: kind.faultName) ?? .other))
         case .hardwareFaultCleared(let evseID, let kind):
             logger.info("hardware fault \(kind.rawValue) cleared on \(evseID)", metadata: ["evse_id": "\(evseID)"])
         case .cableInfo(let evseID, _, let info):
-            sendUpdate(CableInfoUpdate(
-                evseID: evseID, connectionStatus: info.connected ? .connected : .disconnected,
-                ratedCableCurrent: info.ratedCurrent.map { Int($0) }, lock: LockStatus(rawValue: info.lock.rawValue)))
+            outbox.sendUpdate(
+                CableInfoUpdate(
+                    evseID: evseID, connectionStatus: info.connected ? .connected : .disconnected,
+                    ratedCableCurrent: info.ratedCurrent.map { Int($0) }, lock: LockStatus(rawValue: info.lock.rawValue)))
         case .availabilityChanged(let evseID, let connectorID, let operative):
             logger.info(
                 "\(evseID)\(connectorID.map { "/\($0)" } ?? "") is now \(operative ? "operative" : "inoperative")",
                 metadata: ["evse_id": "\(evseID)"])
-            sendUpdate(ChangeAvailabilityUpdate(
-                operationalStatus: operative ? .operative : .inoperative, evseID: evseID, connectorID: connectorID))
+            outbox.sendUpdate(
+                ChangeAvailabilityUpdate(operationalStatus: operative ? .operative : .inoperative, evseID: evseID, connectorID: connectorID))
         case .resetPerformed(let evseIDs):
             logger.info("reset performed on \(evseIDs.joined(separator: ", "))")
         case .reservationChanged(let evseID, let connectorID, let reserved, let expired):
@@ -105,14 +89,42 @@ extension ContractRouter {
         }
     }
 
-    func sendCPStatus(evseID: String, connectorID: Int, pilot: ControlPilotState, duty: Double?) {
-        sendUpdate(CPStatusUpdate(
-            evseID: evseID, connectorID: connectorID, state: CPState(rawValue: pilot.rawValue) ?? .f,
-            dutyCycle: duty.map { ($0 * 100).rounded() / 100 }))
+    private func logReservation(evseID: String, connectorID: Int, reserved: Bool, expired: Bool) {
+        let metadata: Logger.Metadata = ["evse_id": "\(evseID)"]
+        if reserved {
+            logger.info("\(evseID)/\(connectorID) reserved: free vend and local cards wait for Josev's authorization there", metadata: metadata)
+        } else if expired {
+            logger.notice("\(evseID)/\(connectorID): reservation dropped, Josev never ended it (reservation_timeout)", metadata: metadata)
+        } else {
+            logger.info("\(evseID)/\(connectorID) no longer reserved", metadata: metadata)
+        }
+    }
+
+    private func sendCPStatus(evseID: String, connectorID: Int, pilot: ControlPilotState, duty: Double?) {
+        outbox.sendUpdate(
+            CPStatusUpdate(
+                evseID: evseID, connectorID: connectorID, state: CPState(rawValue: pilot.rawValue) ?? .f,
+                dutyCycle: duty.map { ($0 * 100).rounded() / 100 }))
+    }
+
+    /// Publishes a `cs_status_and_limits` update when the station's answer differs from the last
+    /// one published, or always with `force` (after every reconnect: nothing is retained).
+    @discardableResult
+    func publishStatusAndLimits(force: Bool = false, reason: String) async -> Bool {
+        let snapshot = await station.statusAndLimits()
+        let changed = state.withLock { $0.statusAndLimits != snapshot }
+        guard force || changed else { return false }
+        guard let data = outbox.encode(snapshot) else { return false }
+        let sent = outbox.send(.update(name: CsStatusAndLimits.messageName, data: data))
+        if sent {
+            state.withLock { $0.statusAndLimits = snapshot }
+            logger.info("published cs_status_and_limits update (\(reason))")
+        }
+        return sent
     }
 
     /// After every (re)connect: nothing is retained, so Josev hears the whole state again.
-    public func republishState(reason: String) async {
+    func republishState(reason: String) async {
         let configuration = await station.configuration
         for evse in configuration.evses {
             for connector in evse.connectors {
@@ -124,10 +136,10 @@ extension ContractRouter {
                 }
             }
             if let closed = await station.contactorClosed(evseID: evse.evseID) {
-                sendUpdate(CsContactorStatus(evseID: evse.evseID, status: closed ? .closed : .opened))
+                outbox.sendUpdate(CsContactorStatus(evseID: evse.evseID, status: closed ? .closed : .opened))
             }
         }
         await publishStatusAndLimits(force: true, reason: reason)
-        handlers.deviceModel?.announceStartChanges()
+        deviceModel?.announceStartChanges()
     }
 }

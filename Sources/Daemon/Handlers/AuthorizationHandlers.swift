@@ -1,0 +1,70 @@
+import JosevContract
+import Logging
+import Station
+
+// Contract §2.4, authorization, transactions, stop: authorization (update, and the response to the
+// CS's request), process_authorized_token, transaction_status, stop_charging. (cost_updated and
+// display_and_personal_msg are consumed without action.)
+
+extension AuthorizationUpdate: UpdateHandling {
+    /// Josev's decision on a token (OCPP's, or a remote start).
+    func consume(in context: HandlerContext, _ message: IncomingMessage) async {
+        let token = ChargingToken(josevID: idToken, josevType: tokenType.rawValue)
+        let decision = AuthorizationDecision(rawValue: status.rawValue) ?? .rejected
+        await context.station.authorize(evseID: evseID, token: token, decision: decision)
+    }
+}
+
+extension AuthorizationResponse: ResponseHandling {
+    /// Josev's answer to an `authorization` request the CS sent for a local token.
+    func consume(in context: HandlerContext, answering pending: PendingRequest) async {
+        guard case .authorization(let evseID, let token) = pending.context else { return }
+        let decision = AuthorizationDecision(rawValue: status.rawValue) ?? .rejected
+        context.logger.info("authorization of \(token.redacted) on \(evseID): \(status.rawValue)", metadata: ["evse_id": "\(evseID)"])
+        await context.station.authorize(evseID: evseID, token: token, decision: decision)
+    }
+}
+
+extension ProcessAuthorizedTokenRequest: RequestHandling {
+    func answer(in context: HandlerContext, _ message: IncomingMessage) async -> Answer {
+        let token = ChargingToken(josevID: idToken, josevType: tokenType.rawValue)
+        let taken = await context.station.authorize(evseID: evseID, token: token, decision: .accepted)
+        return context.respond(ProcessAuthorizedTokenResponse(status: taken ? .accepted : .discarded, evseID: evseID))
+    }
+}
+
+extension TransactionStatusUpdate: UpdateHandling {
+    func consume(in context: HandlerContext, _ message: IncomingMessage) async {
+        let station = context.station
+        let evse: String
+        if let evseID {
+            evse = evseID
+        } else if let first = await station.configuration.evses.first?.evseID {
+            evse = first
+        } else {
+            return
+        }
+        switch status {
+        case .started:
+            let token = idToken.map { ChargingToken(josevID: $0, josevType: tokenType?.rawValue) }
+            await station.startTransaction(evseID: evse, transactionID: transactionID, token: token)
+            await context.sessions?.transactionStarted(evseID: evse, transactionID: transactionID, token: token)
+            context.logger.info("transaction \(transactionID) started on \(evse)", metadata: ["evse_id": "\(evse)"])
+        case .inProgress:
+            break
+        case .ended:
+            await context.sessions?.transactionEnded(evseID: evse, transactionID: transactionID)
+            let ended = await station.endTransaction(transactionID: transactionID, evseID: evseID)
+            let energy = ended.flatMap { t in t.energyAtEndWh.map { $0 - t.energyAtStartWh } }
+            let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""
+            context.logger.info("transaction \(transactionID) ended on \(evse)\(delivered)", metadata: ["evse_id": "\(evse)"])
+        }
+    }
+}
+
+extension StopChargingRequest: RequestHandling {
+    func answer(in context: HandlerContext, _ message: IncomingMessage) async -> Answer {
+        let outcome = await context.station.stopCharging(evseID: evseID)
+        return context.respond(StopChargingResponse(evseID: evseID, status: outcome == .accepted ? .accepted : .rejected))
+    }
+}

@@ -1,0 +1,215 @@
+import JSONSchema
+import JosevContract
+import Logging
+import Station
+import Synchronization
+import Systemd
+
+/// What became of one incoming message (returned for tests and counted for `STATUS=`).
+public enum RouteOutcome: Sendable, Equatable {
+    /// A request answered on `cs/josev`.
+    case answered(name: String)
+    /// An update consumed.
+    case consumed(name: String)
+    /// Well-formed but not for us: unknown name, a type we do not take, a foreign EVSE.
+    case ignored(reason: String)
+    /// Malformed: not JSON, a broken envelope, or data that fails its schema.
+    case rejected(reason: String)
+    /// The answer could not be sent (invalid answer, broker gone).
+    case failed(reason: String)
+}
+
+/// What a log line about one incoming message carries. The metadata is attached only when a line
+/// is really written: building a metadata dictionary per message cost more than parsing it.
+struct MessageFacts {
+    var topic: String
+    var name: String?
+    var type: MessageType?
+    var evseID: String?
+
+    func logger(_ base: Logger) -> Logger {
+        var log = base
+        log[metadataKey: "topic"] = "\(topic)"
+        if let name { log[metadataKey: "msg_name"] = "\(name)" }
+        if let type { log[metadataKey: "msg_type"] = "\(type.rawValue)" }
+        if let evseID { log[metadataKey: "evse_id"] = "\(evseID)" }
+        return log
+    }
+}
+
+/// The gate every message from `josev/cs` passes: size, JSON, envelope, the message's own schema,
+/// the owner check of its `evse_id` (once); then the handler its registration names, and the
+/// answer through the outbox (validated, published on `cs/josev` with the same `id` and `name`).
+/// Bad input is logged and survived, never answered with a crash.
+///
+/// The dispatch table is derived from `MessageCatalog.registrations`: one route per (name, type)
+/// the CS receives, with its compiled schema and the handler its payload type implements.
+public final class ContractRouter: Sendable {
+    /// Payloads above this size are refused before parsing (the contract's largest messages
+    /// are a few kB; a 1 MiB payload is an attack or a bug).
+    public static let defaultMaxPayloadBytes = 256 * 1024
+
+    let schemas: SchemaCatalog
+    let context: HandlerContext
+    let logger: Logger
+    let maxPayloadBytes: Int
+    private let counters = Mutex(RouterStatistics())
+    private let routes: [String: [MessageType: Route]]
+
+    /// One (name, type) the CS receives.
+    struct Route: Sendable {
+        let registration: MessageRegistration
+        let validator: JSONSchemaValidator?
+        /// Nil: consumed without action (responses to requests the CS never sends, for example).
+        let handler: MessageHandler?
+    }
+
+    init(schemas: SchemaCatalog, context: HandlerContext, maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes) {
+        self.schemas = schemas
+        self.context = context
+        logger = context.logger
+        self.maxPayloadBytes = maxPayloadBytes
+        var routes: [String: [MessageType: Route]] = [:]
+        for registration in MessageCatalog.registrations where registration.direction.isReceivedByCS {
+            routes[registration.name, default: [:]][registration.type] = Route(
+                registration: registration, validator: schemas.validator(name: registration.name, type: registration.type),
+                handler: MessageHandler(registration))
+        }
+        self.routes = routes
+    }
+
+    /// The route of (name, type), if the CS receives it (tests check every registration has one).
+    func route(name: String, type: MessageType) -> Route? { routes[name]?[type] }
+
+    public var statistics: RouterStatistics {
+        var statistics = counters.withLock { $0 }
+        statistics.updatesSent = context.outbox.updatesSent
+        return statistics
+    }
+
+    /// Handles one MQTT message from `josev/cs`.
+    @discardableResult
+    public func handle(topic: String, payload: [UInt8]) async -> RouteOutcome {
+        let outcome = await route(topic: topic, payload: payload)
+        counters.withLock { $0.count(outcome) }
+        return outcome
+    }
+
+    /// Writes one line about an incoming message, with its facts as metadata, if `level` is on.
+    private func log(
+        _ level: Logger.Level, _ facts: MessageFacts, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata? = nil
+    ) {
+        guard logger.logLevel <= level else { return }
+        facts.logger(logger).log(level: level, message(), metadata: metadata)
+    }
+
+    private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
+        var facts = MessageFacts(topic: topic)
+        guard payload.count <= maxPayloadBytes else {
+            log(.warning, facts, "payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "payload too large")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(payload, maxDepth: 64)
+        } catch {
+            log(.warning, facts, "payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "not JSON")
+        }
+        let envelopeErrors = schemas.envelope.validate(json)
+        guard envelopeErrors.isEmpty, let envelope = Envelope(json: json) else {
+            log(.warning, facts, "invalid envelope: \(ValidationSummary.of(envelopeErrors))", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "invalid envelope")
+        }
+        facts.name = envelope.name
+        facts.type = envelope.type
+        guard let route = routes[envelope.name]?[envelope.type] else {
+            if MessageCatalog.knows(name: envelope.name) {
+                log(.debug, facts, "ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
+            } else {
+                log(.notice, facts, "ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
+            }
+            return .ignored(reason: "unknown (name, type)")
+        }
+        let name = envelope.name
+        if let errors = route.validator?.validate(json), !errors.isEmpty {
+            log(.warning, facts, "invalid \(name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))", metadata: MessageID.payloadInvalid.metadata)
+            return .rejected(reason: "schema")
+        }
+        let evseID = envelope.data["evse_id"]?.stringValue
+        facts.evseID = evseID
+        let foreign: Bool
+        if let evseID { foreign = await !context.station.owns(evseID: evseID) } else { foreign = false }
+        let message = IncomingMessage(envelope: envelope, foreignEVSE: foreign)
+
+        switch route.handler {
+        case .request(let handler):
+            // A request for a foreign EVSE still goes to its handler: it answers with the rejecting
+            // status the schema offers, or with nothing where there is none.
+            if foreign { log(.info, facts, "\(name) request for foreign EVSE '\(evseID ?? "")'") }
+            guard let request = decode(handler, envelope, facts) else { return .failed(reason: "no answer") }
+            switch await request.answer(in: context, message) {
+            case .respond(let data):
+                let sent = context.outbox.send(envelope.response(data: data), facts: facts)
+                return sent ? .answered(name: name) : .failed(reason: "not sent")
+            case .none:
+                if foreign { return .ignored(reason: "foreign evse_id") }
+                log(.notice, facts, "\(name) request left unanswered")
+                return .failed(reason: "no answer")
+            }
+        case .update(let handler):
+            guard !foreign else {
+                log(.info, facts, "ignored \(name) update for foreign EVSE '\(evseID ?? "")'")
+                return .ignored(reason: "foreign evse_id")
+            }
+            if let update = decode(handler, envelope, facts) { await update.consume(in: context, message) }
+            return .consumed(name: name)
+        case .response(let handler):
+            guard let pending = context.outbox.takePending(id: envelope.id) else {
+                log(.debug, facts, "ignored \(name) response with an id the CS did not ask for")
+                return .ignored(reason: "unknown response id")
+            }
+            if let response = decode(handler, envelope, facts) { await response.consume(in: context, answering: pending) }
+            return .consumed(name: name)
+        case nil:
+            if envelope.type == .response, context.outbox.takePending(id: envelope.id) == nil {
+                log(.debug, facts, "ignored \(name) response with an id the CS did not ask for")
+                return .ignored(reason: "unknown response id")
+            }
+            log(.debug, facts, "\(name) \(envelope.type.rawValue) consumed")
+            return envelope.type == .request ? .failed(reason: "no answer") : .consumed(name: name)
+        }
+    }
+
+    /// The typed payload of a message that passed its schema; a failure (the schema allows what the
+    /// model cannot hold) is logged once with the place.
+    private func decode<Payload>(_ type: Payload.Type, _ envelope: Envelope, _ facts: MessageFacts) -> Payload?
+    where Payload: ContractPayload {
+        do {
+            return try Payload(data: .object(envelope.data))
+        } catch {
+            log(.warning, facts, "cannot read \(envelope.name) \(envelope.type.rawValue): \(error)", metadata: MessageID.payloadInvalid.metadata)
+            return nil
+        }
+    }
+}
+
+/// Counters for `STATUS=` and tests.
+public struct RouterStatistics: Sendable, Equatable {
+    public var answered = 0
+    public var consumed = 0
+    public var ignored = 0
+    public var rejected = 0
+    public var failed = 0
+    public var updatesSent = 0
+
+    mutating func count(_ outcome: RouteOutcome) {
+        switch outcome {
+        case .answered: answered += 1
+        case .consumed: consumed += 1
+        case .ignored: ignored += 1
+        case .rejected: rejected += 1
+        case .failed: failed += 1
+        }
+    }
+}
