@@ -208,7 +208,7 @@ final class DaemonRuntime: Sendable {
     }
 
     private func stationLoop() async {
-        for await notification in station.notifications {
+        for await notification in await station.subscribe(bufferingNewest: 1024) {
             if Task.isCancelled { break }
             await modbusSource.refreshSnapshot()  // Modbus shows the change before Josev hears of it
             await router.publish(notification)

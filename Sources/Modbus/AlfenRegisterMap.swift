@@ -45,7 +45,7 @@ public struct ModbusDateTime: Sendable, Hashable {
     }
 }
 
-/// The Alfen NG9xx-compatible register map (PROFILE.md §1–§3) over a `ModbusStationSource`.
+/// The Alfen NG9xx-compatible register map (PROFILE.md §1–§3) over a `RegisterMapBackend`.
 ///
 /// Unit 200 is the station, units 1...socketCount the sockets. Reads must lie completely inside one
 /// block (else 02); registers of a block we cannot fill read 0xFFFF. Writes: 1210 (FC16 × 2, float
@@ -112,7 +112,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     public static let phasesRegister: UInt16 = 1215
 
     public let configuration: Configuration
-    private let source: any ModbusStationSource
+    private let source: any RegisterMapBackend
     private let clock: @Sendable () -> ModbusDateTime
     private let logger: Logger
     /// The last value written per "unit/register", to log changes only.
@@ -125,7 +125,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     public nonisolated var fastReader: (any ModbusFastReader)? { configuration.snapshotMaxAge == nil ? nil : snapshot }
 
     public init(
-        source: any ModbusStationSource, configuration: Configuration = Configuration(),
+        source: any RegisterMapBackend, configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "modbus.map"), clock: @escaping @Sendable () -> ModbusDateTime = ModbusDateTime.now
     ) {
         self.source = source

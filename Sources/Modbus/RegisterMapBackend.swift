@@ -156,8 +156,9 @@ public struct ModbusSocketInfo: Sendable, Hashable {
     }
 }
 
-/// Live data for the register map, and the sink of its writes.
-public protocol ModbusStationSource: Sendable {
+/// What the Alfen register map reads its live data from and sends its writes to (the daemon
+/// binds it to the station: `StationModbusAdapter`).
+public protocol RegisterMapBackend: Sendable {
     func station() async -> ModbusStationInfo
     /// Socket `index` (1-based, = unit id); nil if there is no such socket.
     func socket(_ index: Int) async -> ModbusSocketInfo?
