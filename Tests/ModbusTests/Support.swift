@@ -7,7 +7,7 @@ import TestSupport
 
 /// An in-memory station: 2 sockets by default, a meter with plausible values, setpoint writes
 /// applied (clamped to 32 A in 1206), phase switching allowed unless switched off.
-actor FakeStation: ModbusStationSource {
+actor FakeStation: RegisterMapBackend {
     var info = ModbusStationInfo(
         name: "CS-Companion Test", manufacturer: "ACME", firmwareVersion: "1.2.3-test", platformType: "CSC-1",
         serialNumber: "SN-0001-XYZ", uptimeMilliseconds: 123_456_789, maxCurrent: 32, temperature: 35.5,
