@@ -37,10 +37,14 @@ final class StationModbusAdapter: RegisterMapBackend {
     /// Rebuilds the map's register snapshot (the fast read path answers from it): on station
     /// notifications (before Josev hears of the change) and on the daemon's 250 ms tick, which
     /// bounds how stale drifting values (meter, remaining setpoint time, uptime, clock) can be.
+    /// Rebuilds nothing when the image already shows the station's current revision (a Modbus
+    /// write rebuilt it, and its notifications arrive after).
     func refreshSnapshot() async {
         guard let map = map.withLock({ $0.map }) else { return }
-        await map.refreshSnapshot()
+        await map.refreshSnapshotIfChanged()
     }
+
+    func revision() async -> UInt64? { await station.revision }
 
     /// From Josev's `websocket_status` updates (register 1104).
     func setOCPPConnected(_ connected: Bool) {
@@ -48,7 +52,8 @@ final class StationModbusAdapter: RegisterMapBackend {
             defer { value = connected }
             return value != connected
         }
-        if changed { Task { await self.refreshSnapshot() } }
+        guard changed, let map = map.withLock({ $0.map }) else { return }
+        Task { await map.refreshSnapshot() }  // not the station's: its revision does not count it
     }
 
     func station() async -> ModbusStationInfo {

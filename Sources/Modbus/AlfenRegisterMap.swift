@@ -121,6 +121,10 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     public nonisolated let snapshot: ModbusRegisterSnapshot
     /// The generation of the last refresh begun.
     private var refreshes: UInt64 = 0
+    /// The source's revision the installed image was built from (nil: unknown).
+    private var installedRevision: UInt64?
+    /// The build under way, shared by `refreshSnapshotIfChanged` callers it already covers.
+    private var building: (revision: UInt64?, task: Task<ModbusRegisterImage, Never>)?
 
     public nonisolated var fastReader: (any ModbusFastReader)? { configuration.snapshotMaxAge == nil ? nil : snapshot }
 
@@ -139,9 +143,40 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     /// installed its image first); returns the image built.
     @discardableResult
     public func refreshSnapshot() async -> ModbusRegisterImage {
+        await build(revision: await source.revision())
+    }
+
+    /// Rebuilds the image only when the source changed since the image installed, or being built,
+    /// was begun (a source without revisions: always). A Modbus write rebuilds the image once
+    /// (`refreshSnapshot`); the notifications the write caused then find it current. On return the
+    /// installed image shows the source as it was when this was called.
+    public func refreshSnapshotIfChanged() async {
+        guard let revision = await source.revision() else {
+            await refreshSnapshot()
+            return
+        }
+        if let installedRevision, installedRevision >= revision { return }
+        if let building, let covered = building.revision, covered >= revision {
+            _ = await building.task.value
+            return
+        }
+        await build(revision: revision)
+    }
+
+    /// One build, shared with the callers it covers while it runs.
+    @discardableResult
+    private func build(revision: UInt64?) async -> ModbusRegisterImage {
         refreshes += 1
         let generation = refreshes
         let taken = ContinuousClock.now
+        let task = Task { await self.rebuild(revision: revision, generation: generation, taken: taken) }
+        building = (revision, task)
+        let image = await task.value
+        if building?.task == task { building = nil }
+        return image
+    }
+
+    private func rebuild(revision: UInt64?, generation: UInt64, taken: ContinuousClock.Instant) async -> ModbusRegisterImage {
         let station = await source.station()
         var image = ModbusRegisterImage()
         image.setUnit(
@@ -154,7 +189,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
                 image.setUnit(UInt8(index), blocks: Block.socket.map { ($0.range, Self.socketRegisters($0, socket: socket)) })
             }
         }
-        snapshot.install(image, generation: generation, taken: taken)
+        if snapshot.install(image, generation: generation, taken: taken) { installedRevision = revision }
         return image
     }
 

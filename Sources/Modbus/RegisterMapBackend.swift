@@ -168,4 +168,11 @@ public protocol RegisterMapBackend: Sendable {
     /// A validated write to 1215 (1 or 3). Return `.rejected(.illegalFunction)` when phase
     /// switching is not allowed.
     func setPhases(socket: Int, phases: UInt16) async -> ModbusWriteResult
+    /// A counter that grows whenever what the map shows may have changed (time included); nil
+    /// when the backend keeps none (then every refresh rebuilds the image).
+    func revision() async -> UInt64?
+}
+
+extension RegisterMapBackend {
+    public func revision() async -> UInt64? { nil }
 }

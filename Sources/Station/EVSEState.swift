@@ -85,6 +85,18 @@ public struct EVSEState: Sendable, Equatable {
         return connectors.contains(where: \.reserved)
     }
 
+    /// What belonged to the EV's session goes (the EV left, or a reset); the OCPP transaction stays.
+    mutating func endSession() {
+        pilotRequest = .off
+        hlcCharging = false
+        cableCheck = .none
+        authorization = .none
+        evMaxCurrent = nil
+        chargingStopped = false
+        heldOpen = false
+        isolationStatus = nil
+    }
+
     /// A session runs: a scheduled availability change or reset waits for its end.
     public var sessionActive: Bool { transaction != nil || contactorClosed || hlcCharging || cableCheck != .none }
 }

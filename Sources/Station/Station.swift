@@ -46,13 +46,20 @@ public actor Station {
         subscribers.subscribe(bufferingNewest: limit)
     }
 
+    /// Counts what a reader (the Modbus register image) may have to catch up with: every operation
+    /// that published notifications, and every `tick` (time moved: meters, remaining setpoint
+    /// time). What was read after reading revision r shows everything up to r.
+    public private(set) var revision: UInt64 = 0
+
     /// Subscriptions still open (as of the last notification).
     public var subscriberCount: Int { subscribers.count }
 
     /// Runs one core operation and publishes what it caused.
     private func run<T>(_ operation: (inout StationCore) -> T) -> T {
         let result = operation(&core)
-        for notification in core.takeNotifications() {
+        let notifications = core.takeNotifications()
+        if !notifications.isEmpty { revision += 1 }
+        for notification in notifications {
             observer?(notification)
             subscribers.publish(notification)
         }
@@ -291,7 +298,10 @@ public actor Station {
 
     /// Moves the station to `now` (default: the injected clock): integrates the meters, lets the
     /// hardware (or simulation) advance, handles what it reports, and emits the periodic `.meterValues`.
-    public func tick(now instant: StationInstant? = nil) { run { $0.tick(now: instant) } }
+    public func tick(now instant: StationInstant? = nil) {
+        revision += 1
+        run { $0.tick(now: instant) }
+    }
 
     // MARK: What the hardware reports
 

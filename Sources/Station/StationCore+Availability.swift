@@ -102,18 +102,11 @@ extension StationCore {
     mutating func performReset(_ evseIDs: [String]) {
         for id in evseIDs {
             guard var state = states[id] else { continue }
-            state.pilotRequest = .off
-            state.hlcCharging = false
-            state.cableCheck = .none
-            state.authorization = .none
+            state.endSession()
             state.transaction = nil
             state.externalCurrentLimit = nil
             state.externalSetpoint = nil
             state.externalSetpointExpiry = nil
-            state.evMaxCurrent = nil
-            state.chargingStopped = false
-            state.heldOpen = false
-            state.isolationStatus = nil
             state.resetPending = false
             // A running phase switch goes on (the contactor opens, the dwell passes, the phases
             // switch); with the pilot request reset, nothing resumes after it.

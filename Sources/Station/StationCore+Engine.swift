@@ -276,7 +276,7 @@ extension StationCore {
             states[evseID]?.connectors[index].level = level
             if wasPlugged, level == .a, previousActive == connectorID {
                 // The EV left: the pilot goes off with it (A1, never an A2 blip).
-                endSession(evseID)
+                states[evseID]?.endSession()
                 if states[evseID]?.connectors[index].signal.oscillating == true {
                     states[evseID]?.connectors[index].signal = .off
                     hardware.setPilot(evseID: evseID, connectorID: connectorID, signal: .off)
@@ -333,19 +333,5 @@ extension StationCore {
         guard cable != before else { return }
         states[evseID]?.connectors[index].cable = cable
         emit(.cableInfo(evseID: evseID, connectorID: connectorID, info: cable))
-    }
-
-    /// The EV left: what belonged to its session goes (the OCPP transaction stays until Josev ends it).
-    mutating func endSession(_ evseID: String) {
-        guard var state = states[evseID] else { return }
-        state.pilotRequest = .off
-        state.hlcCharging = false
-        state.cableCheck = .none
-        state.authorization = .none
-        state.evMaxCurrent = nil
-        state.chargingStopped = false
-        state.heldOpen = false
-        state.isolationStatus = nil
-        states[evseID] = state
     }
 }
