@@ -1,6 +1,7 @@
 import JSONSchema
 import JosevContract
 import Logging
+import Modbus
 import Mosquitto
 import Station
 import Synchronization
@@ -131,25 +132,38 @@ public enum CompanionDaemon {
             return .configuration
         }
 
-        // Built in dependency order: whatever sends to Josev gets the outbox; the router gets the handlers.
+        // Built in dependency order: whatever sends to Josev gets the outbox; the router gets the
+        // handlers. The station's subscribers subscribe before anything changes it (restored state).
         let station = makeStation(configuration)
+        let subscriptions = StationSubscriptions(
+            announcer: await station.subscribe(), sessions: await station.subscribe(),
+            registerImage: configuration.modbus == nil ? nil : await station.subscribe())
         let outbox = Outbox(schemas: schemas, publisher: MosquittoPublisher(client: client), logger: logger)
         let identity = OCPPIdentityBox(configuration.ocpp)
-        let modbusSource = StationModbusSource(station: station, logger: logger)
+        let modbusAdapter = StationModbusAdapter(station: station, logger: logger)
+        let registerMap = configuration.modbus.map { settings in
+            AlfenRegisterMap(
+                source: modbusAdapter,
+                configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly, snapshotMaxAge: .milliseconds(500)),
+                logger: logger)
+        }
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
         await sessions.recover()
         await sessions.restoreState()
         let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)
         let backOffice = BackOfficeServices.make(configuration: configuration, station: station, outbox: outbox, logger: logger)
         let context = HandlerContext(
-            station: station, outbox: outbox, ocpp: { identity.value }, ocppConnected: { modbusSource.setOCPPConnected($0) },
+            station: station, outbox: outbox, ocpp: { identity.value },
+            ocppConnected: { connected in
+                if modbusAdapter.setOCPPConnected(connected), let registerMap { Task { _ = await registerMap.refreshSnapshot() } }
+            },
             sessions: sessions, deviceModel: deviceModel, backOffice: backOffice, logger: logger)
         let router = ContractRouter(schemas: schemas, context: context)
         let announcer = JosevAnnouncer(station: station, outbox: outbox, deviceModel: deviceModel, logger: logger)
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
-            router: router, announcer: announcer, ocppIdentity: identity, modbusSource: modbusSource, notifier: notifier,
-            levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice)
+            router: router, announcer: announcer, subscriptions: subscriptions, ocppIdentity: identity, registerMap: registerMap,
+            notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice)
         return await runtime.run()
     }
 

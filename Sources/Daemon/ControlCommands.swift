@@ -2,10 +2,13 @@ import JSONSchema
 import JosevContract
 import Station
 
-/// The commands of the local control socket, on top of the `Station`.
+/// The commands of the local control socket, on top of the `Station`; the EV commands (plug,
+/// unplug, ev, fault, clear-fault) go through the simulator.
 struct ControlCommands: Sendable {
     let station: Station
     let runtime: DaemonRuntime
+
+    private var simulator: EVSimulator { EVSimulator(station: station) }
 
     func handle(_ request: JSONObject) async -> JSONObject {
         guard let command = request["command"]?.stringValue else { return Self.failure("missing \"command\"") }
@@ -22,9 +25,9 @@ struct ControlCommands: Sendable {
             var ev = SimulatedEV()
             if let current = request["max_current"]?.numberValue { ev.maxCurrent = current }
             if let phases = request["phases"]?.integerValue { ev.phases = Int(phases) }
-            return await outcome(station.plug(evseID: evseID, connectorID: connectorID, ev: ev), "EV plugged into \(evseID)/\(connectorID)")
+            return await outcome(simulator.plug(evseID: evseID, connectorID: connectorID, ev: ev), "EV plugged into \(evseID)/\(connectorID)")
         case "unplug":
-            return await outcome(station.unplug(evseID: evseID), "EV unplugged from \(evseID)")
+            return await outcome(simulator.unplug(evseID: evseID), "EV unplugged from \(evseID)")
         case "rfid":
             guard let uid = request["uid"]?.stringValue, !uid.isEmpty else { return Self.failure("rfid needs \"uid\"") }
             switch await station.rfid(uid: uid, evseID: evseID) {
@@ -34,21 +37,21 @@ struct ControlCommands: Sendable {
             }
         case "ev":
             if request["stop"] == true {
-                return await outcome(station.evStops(evseID: evseID), "EV on \(evseID) stops charging")
+                return await outcome(simulator.evStops(evseID: evseID), "EV on \(evseID) stops charging")
             }
             let current = request["max_current"]?.numberValue
             return await outcome(
-                station.evRequestsPower(evseID: evseID, maxCurrent: current),
+                simulator.evRequestsPower(evseID: evseID, maxCurrent: current),
                 "EV on \(evseID) asks for power\(current.map { " (max \($0) A)" } ?? "")")
         case "fault":
             guard let name = request["kind"]?.stringValue, let kind = Self.faultKind(name) else {
                 let known = HardwareFaultKind.allCases.map(\.rawValue).joined(separator: ", ")
                 return Self.failure("fault needs \"kind\": one of rcd, isolation, overtemperature, cp_short, \(known)")
             }
-            return await outcome(station.fault(kind, evseID: evseID), "fault \(kind.rawValue) raised on \(evseID)")
+            return await outcome(simulator.fault(kind, evseID: evseID), "fault \(kind.rawValue) raised on \(evseID)")
         case "clear-fault":
             var cleared = false
-            for kind in HardwareFaultKind.allCases where await station.clearFault(kind, evseID: evseID) { cleared = true }
+            for kind in HardwareFaultKind.allCases where await simulator.clearFault(kind, evseID: evseID) { cleared = true }
             return cleared ? ["ok": true, "message": .string("faults cleared on \(evseID)")] : ["ok": true, "message": "no fault to clear"]
         default:
             return Self.failure("unknown command '\(command)'")

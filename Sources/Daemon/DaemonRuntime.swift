@@ -11,6 +11,15 @@ import Systemd
     import Glibc
 #endif
 
+/// The station's notifications, one independent stream per subscriber, subscribed before the
+/// stored state is restored (so what the restoration changes reaches them too).
+struct StationSubscriptions: Sendable {
+    let announcer: AsyncStream<StationNotification>
+    let sessions: AsyncStream<StationNotification>
+    /// Nil without a `modbus:` block.
+    let registerImage: AsyncStream<StationNotification>?
+}
+
 /// What the daemon is doing, for `STATUS=` and `cs-companion status`.
 final class DaemonStatus: Sendable {
     private let state: Mutex<State>
@@ -71,8 +80,10 @@ final class DaemonRuntime: Sendable {
     let station: Station
     let router: ContractRouter
     let announcer: JosevAnnouncer
+    let subscriptions: StationSubscriptions
     let ocppIdentity: OCPPIdentityBox
-    let modbusSource: StationModbusSource
+    /// The Modbus register map (nil without a `modbus:` block).
+    let registerMap: AlfenRegisterMap?
     let notifier: SystemdNotifier
     let levelBox: LogLevelBox
     let logger: Logger
@@ -84,8 +95,8 @@ final class DaemonRuntime: Sendable {
 
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
-        router: ContractRouter, announcer: JosevAnnouncer, ocppIdentity: OCPPIdentityBox, modbusSource: StationModbusSource,
-        notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder?, deviceModel: DeviceModelStore?,
+        router: ContractRouter, announcer: JosevAnnouncer, subscriptions: StationSubscriptions, ocppIdentity: OCPPIdentityBox,
+        registerMap: AlfenRegisterMap?, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder?, deviceModel: DeviceModelStore?,
         backOffice: BackOfficeServices
     ) {
         self.options = options
@@ -94,8 +105,9 @@ final class DaemonRuntime: Sendable {
         self.station = station
         self.router = router
         self.announcer = announcer
+        self.subscriptions = subscriptions
         self.ocppIdentity = ocppIdentity
-        self.modbusSource = modbusSource
+        self.registerMap = registerMap
         self.notifier = notifier
         self.levelBox = levelBox
         self.logger = logger
@@ -119,49 +131,40 @@ final class DaemonRuntime: Sendable {
         if let control = startControlServer(path: configuration.controlSocket) {
             services.append(.init(service: ControlService(server: control)))
         }
-        if let settings = configuration.modbus {
+        if let settings = configuration.modbus, let registerMap {
             do {
-                services.append(.init(service: ModbusService(server: try await startModbusServer(settings))))
+                services.append(.init(service: ModbusService(server: try await startModbusServer(settings, map: registerMap))))
             } catch {
                 logger.critical("cannot start the Modbus server on \(settings.bind):\(settings.port): \(error)")
                 for case let control as ControlService in services.map(\.service) { control.server.stop() }
                 return .failure
             }
         }
-        // TEMPORARY until Station.subscribe() lands: one reader of the station's stream, three streams.
-        let (s1, c1) = AsyncStream.makeStream(of: StationNotification.self)
-        let (s2, c2) = AsyncStream.makeStream(of: StationNotification.self)
-        let (s3, c3) = AsyncStream.makeStream(of: StationNotification.self)
-        let source = station.notifications
-        Task { for await n in source { c1.yield(n); c2.yield(n); c3.yield(n) } }
-        var streams = [s1, s2, s3].makeIterator()
-        func subscribe() -> AsyncStream<StationNotification> { streams.next()! }
         let announcer = self.announcer
         let sessions = self.sessions
-        let modbusSource = self.modbusSource
+        if let registerMap, let registerImage = subscriptions.registerImage {
+            services.append(
+                .init(
+                    service: StationSubscriber(
+                        description: "Modbus register image", notifications: registerImage,
+                        handle: { _ in await registerMap.refreshSnapshotIfChanged() })))
+        }
         services.append(
             .init(
                 service: StationSubscriber(
-                    description: "Modbus register image", notifications: subscribe(),
-                    handle: { _ in await modbusSource.refreshSnapshot() })))
-        services.append(
-            .init(
-                service: StationSubscriber(
-                    description: "Josev announcer", notifications: subscribe(),
-                    handle: { await announcer.announce($0) })))
+                    description: "Josev announcer", notifications: subscriptions.announcer, handle: { await announcer.announce($0) })))
         if let sessions {
             services.append(
                 .init(
                     service: StationSubscriber(
-                        description: "session recorder", notifications: subscribe(),
-                        handle: { await sessions.observe($0) })))
+                        description: "session recorder", notifications: subscriptions.sessions, handle: { await sessions.observe($0) })))
         }
         let backOffice = self.backOffice
         services += [
             .init(service: MessageIntake(client: client, router: router)),
             .init(
                 service: StationTicker(
-                    station: station, heartbeat: heartbeat, modbus: modbusSource, sessions: sessions, logger: logger,
+                    station: station, heartbeat: heartbeat, registerMap: registerMap, sessions: sessions, logger: logger,
                     stallFile: getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 })),
             .init(
                 service: OneShotService(description: "firmware update resumption") { await backOffice.resume() },
@@ -205,13 +208,9 @@ final class DaemonRuntime: Sendable {
     }
 
     /// The Modbus TCP server with the Alfen-compatible map (PROFILE.md), listening before READY=1.
-    private func startModbusServer(_ settings: DaemonConfiguration.Modbus) async throws -> ModbusServer {
+    private func startModbusServer(_ settings: DaemonConfiguration.Modbus, map: AlfenRegisterMap) async throws -> ModbusServer {
         var allow: [ModbusAddressRange] = []
         for text in settings.allow { allow.append(try ModbusAddressRange(text)) }
-        let map = AlfenRegisterMap(
-            source: modbusSource, configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly, snapshotMaxAge: .milliseconds(500)),
-            logger: logger)
-        modbusSource.attach(map)  // refreshed on notifications and on the tick (ModbusBridge)
         let server = ModbusServer(
             configuration: ModbusServerConfiguration(
                 host: settings.bind, port: settings.port, maxConnections: settings.maxClients,

@@ -152,7 +152,7 @@ enum ModbusFuzz {
 
 /// A station with two sockets: socket 1 with odd but possible values, socket 2 counted but
 /// missing (its reads answer 0B).
-struct FuzzStationSource: ModbusStationSource {
+struct FuzzStationSource: RegisterMapBackend {
     func station() async -> ModbusStationInfo {
         ModbusStationInfo(
             name: "cs-companion fuzz station ⚡ with a name longer than its seventeen registers",

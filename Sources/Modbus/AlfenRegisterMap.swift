@@ -45,7 +45,7 @@ public struct ModbusDateTime: Sendable, Hashable {
     }
 }
 
-/// The Alfen NG9xx-compatible register map (PROFILE.md §1–§3) over a `ModbusStationSource`.
+/// The Alfen NG9xx-compatible register map (PROFILE.md §1–§3) over a `RegisterMapBackend`.
 ///
 /// Unit 200 is the station, units 1...socketCount the sockets. Reads must lie completely inside one
 /// block (else 02); registers of a block we cannot fill read 0xFFFF. Writes: 1210 (FC16 × 2, float
@@ -112,7 +112,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     public static let phasesRegister: UInt16 = 1215
 
     public let configuration: Configuration
-    private let source: any ModbusStationSource
+    private let source: any RegisterMapBackend
     private let clock: @Sendable () -> ModbusDateTime
     private let logger: Logger
     /// The last value written per "unit/register", to log changes only.
@@ -121,11 +121,15 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     public nonisolated let snapshot: ModbusRegisterSnapshot
     /// The generation of the last refresh begun.
     private var refreshes: UInt64 = 0
+    /// The source's revision the installed image was built from (nil: unknown).
+    private var installedRevision: UInt64?
+    /// The build under way, shared by `refreshSnapshotIfChanged` callers it already covers.
+    private var building: (revision: UInt64?, task: Task<ModbusRegisterImage, Never>)?
 
     public nonisolated var fastReader: (any ModbusFastReader)? { configuration.snapshotMaxAge == nil ? nil : snapshot }
 
     public init(
-        source: any ModbusStationSource, configuration: Configuration = Configuration(),
+        source: any RegisterMapBackend, configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "modbus.map"), clock: @escaping @Sendable () -> ModbusDateTime = ModbusDateTime.now
     ) {
         self.source = source
@@ -139,9 +143,40 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     /// installed its image first); returns the image built.
     @discardableResult
     public func refreshSnapshot() async -> ModbusRegisterImage {
+        await build(revision: await source.revision())
+    }
+
+    /// Rebuilds the image only when the source changed since the image installed, or being built,
+    /// was begun (a source without revisions: always). A Modbus write rebuilds the image once
+    /// (`refreshSnapshot`); the notifications the write caused then find it current. On return the
+    /// installed image shows the source as it was when this was called.
+    public func refreshSnapshotIfChanged() async {
+        guard let revision = await source.revision() else {
+            await refreshSnapshot()
+            return
+        }
+        if let installedRevision, installedRevision >= revision { return }
+        if let building, let covered = building.revision, covered >= revision {
+            _ = await building.task.value
+            return
+        }
+        await build(revision: revision)
+    }
+
+    /// One build, shared with the callers it covers while it runs.
+    @discardableResult
+    private func build(revision: UInt64?) async -> ModbusRegisterImage {
         refreshes += 1
         let generation = refreshes
         let taken = ContinuousClock.now
+        let task = Task { await self.rebuild(revision: revision, generation: generation, taken: taken) }
+        building = (revision, task)
+        let image = await task.value
+        if building?.task == task { building = nil }
+        return image
+    }
+
+    private func rebuild(revision: UInt64?, generation: UInt64, taken: ContinuousClock.Instant) async -> ModbusRegisterImage {
         let station = await source.station()
         var image = ModbusRegisterImage()
         image.setUnit(
@@ -154,7 +189,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
                 image.setUnit(UInt8(index), blocks: Block.socket.map { ($0.range, Self.socketRegisters($0, socket: socket)) })
             }
         }
-        snapshot.install(image, generation: generation, taken: taken)
+        if snapshot.install(image, generation: generation, taken: taken) { installedRevision = revision }
         return image
     }
 

@@ -12,6 +12,9 @@ public enum HardwareEvent: Sendable, Equatable {
     case card(uid: String, evseID: String?)
     /// The lock of a connector changed by itself (or failed).
     case lock(evseID: String, connectorID: Int, state: ConnectorLockState)
+    /// The driver queued observations for `drainEvents()` outside a station operation (an
+    /// interrupt, the simulated EV): the station collects them now instead of at its next tick.
+    case eventsQueued
 }
 
 /// What a meter measures on an EVSE.
@@ -96,7 +99,7 @@ extension StationHardware {
 }
 
 /// No board attached: every command is accepted and ignored, nothing is ever measured. What
-/// happens comes in through `Station.handle(_:)` (or the station's hardware-event entry points).
+/// happens comes in through `Station.handle(_:)` (`EVSimulator` reports what a board would measure).
 public final class NullHardware: StationHardware {
     public init() {}
     public func setPilot(evseID: String, connectorID: Int, signal: PilotSignal) {}

@@ -81,7 +81,7 @@ public final class SimulatedHardware: StationHardware {
         self.frequency = frequency
     }
 
-    // MARK: The EV and the board (the station calls these from its hardware-event entry points)
+    // MARK: The EV and the board (`EVSimulator` calls these, then has the station collect the queued events)
 
     /// Result of the next insulation tests on an EVSE (default `valid`).
     public func setIsolationResult(_ result: IsolationStatus, evseID: String) {

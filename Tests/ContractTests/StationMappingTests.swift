@@ -40,6 +40,7 @@ struct StationMappingTests {
     @Test("cs_status_and_limits follows status and limit changes and stays valid as response and update")
     func statusAndLimits() async throws {
         let station = Station(configuration: Self.configuration)
+        let notifications = await station.subscribe(bufferingNewest: 16)
         for type in [MessageType.response, .update] {
             let message = try envelope(await station.statusAndLimits(), name: "cs_status_and_limits", type: type)
             #expect(try #require(catalog.validate(message, name: "cs_status_and_limits", type: type)).isEmpty, "\(type)")
@@ -58,8 +59,8 @@ struct StationMappingTests {
         #expect(snapshot.evses[0].ac?.maxCurrent.l1 == 0, "a faulted EVSE offers no current")
         #expect(await station.setStatus(.ready, evseID: "nope") == false)
 
-        var events: [StationEvent] = []
-        for await event in station.events {
+        var events: [StationNotification] = []
+        for await event in notifications {
             events.append(event)
             if events.count == 2 { break }
         }

@@ -148,7 +148,7 @@ struct StatePersistenceTests {
         let (station, recorder) = Self.recorder(configuration, state: state, queueLimit: 6)
         #expect(recorder.store == nil)
 
-        #expect(await station.plug(evseID: Self.acEVSE, connectorID: 1, ev: SimulatedEV()))
+        #expect(await EVSimulator(station: station).plug(evseID: Self.acEVSE, connectorID: 1, ev: SimulatedEV()))
         await recorder.transactionStarted(evseID: Self.acEVSE, transactionID: "tx-late", token: nil)
         try await Task.sleep(for: .milliseconds(5))
         await recorder.observe(.contactorChanged(evseID: Self.acEVSE, closed: true))

@@ -169,4 +169,38 @@ struct SnapshotTests {
         })) == [400, 400, 400, 400])
         await rig.server.stop()
     }
+
+    @Test("a source with revisions: a refresh that finds the image current rebuilds nothing; a write rebuilds once")
+    func revisionedRefresh() async throws {
+        let station = FakeStation()
+        await station.trackRevisions()
+        let map = AlfenRegisterMap(source: station, configuration: .init(snapshotMaxAge: .seconds(60)), logger: Logger(label: "modbus.test.snapshot"))
+        await map.refreshSnapshot()
+        #expect(await station.socketReads == 2, "one build reads both sockets once")
+        await map.refreshSnapshotIfChanged()
+        #expect(await station.socketReads == 2, "nothing changed: no build")
+
+        let write = ModbusRequest.writeMultipleRegisters(address: 1210, values: ModbusRegisters.registers(float32: 12))
+        #expect(await map.handle(write, context: ModbusRequestContext(unitID: 1)) == .success(for: write))
+        #expect(await station.socketReads == 4, "the write rebuilt the image once")
+        // The notifications the write caused (two here) find the image current.
+        await map.refreshSnapshotIfChanged()
+        await map.refreshSnapshotIfChanged()
+        #expect(await station.socketReads == 4)
+        let setpoint = try #require(map.snapshot.image?.response(unit: 1, address: 1210, count: 2))
+        #expect(setpoint == .readHoldingRegisters(ModbusRegisters.registers(float32: 12)))
+
+        await station.bumpRevision()  // a tick: time moved
+        await map.refreshSnapshotIfChanged()
+        #expect(await station.socketReads == 6, "a new revision rebuilds")
+    }
+
+    @Test("a source without revisions rebuilds on every refresh")
+    func unrevisionedRefresh() async {
+        let station = FakeStation()
+        let map = AlfenRegisterMap(source: station, configuration: .init(snapshotMaxAge: .seconds(60)), logger: Logger(label: "modbus.test.snapshot"))
+        await map.refreshSnapshotIfChanged()
+        await map.refreshSnapshotIfChanged()
+        #expect(await station.socketReads == 4)
+    }
 }

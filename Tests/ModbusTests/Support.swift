@@ -7,7 +7,7 @@ import TestSupport
 
 /// An in-memory station: 2 sockets by default, a meter with plausible values, setpoint writes
 /// applied (clamped to 32 A in 1206), phase switching allowed unless switched off.
-actor FakeStation: ModbusStationSource {
+actor FakeStation: RegisterMapBackend {
     var info = ModbusStationInfo(
         name: "CS-Companion Test", manufacturer: "ACME", firmwareVersion: "1.2.3-test", platformType: "CSC-1",
         serialNumber: "SN-0001-XYZ", uptimeMilliseconds: 123_456_789, maxCurrent: 32, temperature: 35.5,
@@ -16,6 +16,10 @@ actor FakeStation: ModbusStationSource {
     var phaseSwitchingAllowed = true
     private(set) var setpointWrites: [(socket: Int, amps: Float)] = []
     private(set) var phaseWrites: [(socket: Int, phases: UInt16)] = []
+    /// nil: no revisions (every refresh rebuilds); else bumped by every accepted write.
+    private(set) var revisionCount: UInt64?
+    /// How often a socket was read (an image build reads every socket once).
+    private(set) var socketReads = 0
     static let hardwareMax: Float = 32
 
     init(socketCount: Int = 2) {
@@ -45,7 +49,15 @@ actor FakeStation: ModbusStationSource {
     }
 
     func station() async -> ModbusStationInfo { info }
-    func socket(_ index: Int) async -> ModbusSocketInfo? { sockets[index] }
+    func socket(_ index: Int) async -> ModbusSocketInfo? {
+        socketReads += 1
+        return sockets[index]
+    }
+
+    func revision() async -> UInt64? { revisionCount }
+    func trackRevisions() { revisionCount = 0 }
+    /// Something the map shows changed (as a station operation or a tick would report).
+    func bumpRevision() { revisionCount = revisionCount.map { $0 + 1 } }
 
     func setSetpoint(socket: Int, amps: Float) async -> ModbusWriteResult {
         guard var info = sockets[socket] else { return .rejected(.serverDeviceFailure) }
@@ -55,6 +67,7 @@ actor FakeStation: ModbusStationSource {
         info.setpointRemainingSeconds = 60
         info.setpointActive = true
         sockets[socket] = info
+        bumpRevision()
         return .accepted
     }
 

@@ -10,12 +10,13 @@ struct ContactorTests {
     func refusals() async {
         let rig = Rig(policy: StationPolicy(localTokens: ["CAFE"], autoCloseContactor: false))
         let station = rig.station
+        let simulator = rig.simulator
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.pilotState(.a1)))
-        await station.plug(evseID: id)
+        await simulator.plug(evseID: id)
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.pilotState(.b1)))
         _ = await station.applyPWM(evseID: id, hlc: false, current: 16)
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.pilotState(.b2)))
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         #expect(await station.controlPilot(evseID: id, connectorID: 1) == .c2)
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.notAuthorized))
         #expect(await station.rfid(uid: "BEEF", evseID: id) == .pending)
@@ -25,9 +26,9 @@ struct ContactorTests {
         await station.authorize(evseID: nil, token: .rfid("BEEF"), decision: .accepted)  // applies to the only EVSE
         #expect(await station.contactorRefusal(evseID: id) == nil)
 
-        await station.fault(.overcurrent, evseID: id)
+        await simulator.fault(.overcurrent, evseID: id)
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.fault(.overcurrent)))
-        await station.clearFault(.overcurrent, evseID: id)
+        await simulator.clearFault(.overcurrent, evseID: id)
         // After a fault the pilot stays off until Josev asks again.
         #expect(await station.setContactor(evseID: id, close: true) == .refused(.pilotState(.b1)))
         _ = await station.applyPWM(evseID: id, hlc: false, current: 16)
@@ -52,9 +53,9 @@ struct ContactorTests {
     @Test("closes by itself in C2 once authorized; events come in order")
     func closesInC2() async {
         let rig = Rig()
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: false, current: 16)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         #expect(await rig.station.contactorClosed(evseID: id) == false)
         _ = rig.recorder.take()
         #expect(await rig.station.rfid(uid: "CAFE") == .acceptedLocally)
@@ -67,18 +68,18 @@ struct ContactorTests {
     @Test("free vend needs no token")
     func freeVend() async {
         let rig = Rig(policy: StationPolicy(freeVend: true))
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: false, current: 16)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         #expect(await rig.station.contactorClosed(evseID: id) == true)
     }
 
     @Test("HLC: C2 at 5 % closes only with hlc_charging true")
     func hlc() async {
         let rig = Rig()
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         #expect(await rig.station.controlPilot(evseID: id, connectorID: 1) == .c2)
         #expect(await rig.station.contactorRefusal(evseID: id) == .noChargingRequest)
         _ = rig.recorder.take()
@@ -92,9 +93,9 @@ struct ContactorTests {
     @Test("HLC without trusting Josev's authorization needs a token")
     func hlcWithoutTrust() async {
         let rig = Rig(policy: StationPolicy(trustJosevAuthorization: false))
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         await rig.station.hlcCharging(evseID: id, active: true)
         #expect(await rig.station.contactorRefusal(evseID: id) == .notAuthorized)
         #expect(await rig.station.startTransaction(evseID: id, transactionID: "T1", token: ChargingToken(id: "EMAID1", type: .eMAID)))
@@ -105,9 +106,9 @@ struct ContactorTests {
     @Test("opens on hlc_charging false")
     func opensOnHLCFalse() async throws {
         let rig = Rig()
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         await rig.station.hlcCharging(evseID: id, active: true)
         try #require(await rig.station.contactorClosed(evseID: id) == true)
         _ = rig.recorder.take()
@@ -170,7 +171,7 @@ struct ContactorTests {
     func opensOnB() async throws {
         let rig = Rig()
         try await rig.startBasicSession()
-        await rig.station.evStops(evseID: id)
+        await rig.simulator.evStops(evseID: id)
         #expect(rig.recorder.take() == [
             .cpStateChanged(evseID: id, connectorID: 1, state: .b2, duty: 16 / 0.6),
             .contactorChanged(evseID: id, closed: false),
@@ -181,7 +182,7 @@ struct ContactorTests {
     func opensOnA() async throws {
         let rig = Rig()
         try await rig.startBasicSession()
-        await rig.station.unplug(evseID: id)
+        await rig.simulator.unplug(evseID: id)
         #expect(rig.recorder.take() == [
             .cpStateChanged(evseID: id, connectorID: 1, state: .a1, duty: 100),
             .cableInfo(evseID: id, connectorID: 1, info: CableInfo(connected: false, lock: .unlocked)),
@@ -194,12 +195,12 @@ struct ContactorTests {
     func opensOnE() async throws {
         let rig = Rig()
         try await rig.startBasicSession()
-        await rig.station.fault(.pilotError, evseID: id)
+        await rig.simulator.fault(.pilotError, evseID: id)
         #expect(rig.recorder.take() == [
             .cpStateChanged(evseID: id, connectorID: 1, state: .e, duty: 16 / 0.6),
             .contactorChanged(evseID: id, closed: false),
         ])
-        await rig.station.clearFault(.pilotError, evseID: id)
+        await rig.simulator.clearFault(.pilotError, evseID: id)
         #expect(rig.recorder.take().pilotStates == [.c2])
         #expect(await rig.station.contactorClosed(evseID: id) == true)
     }
@@ -208,7 +209,7 @@ struct ContactorTests {
     func opensOnFault() async throws {
         let rig = Rig()
         try await rig.startBasicSession()
-        await rig.station.fault(.emergencyStop, evseID: id)
+        await rig.simulator.fault(.emergencyStop, evseID: id)
         #expect(rig.recorder.take() == [
             .hardwareFault(evseID: id, kind: .emergencyStop),
             .contactorChanged(evseID: id, closed: false),
@@ -219,7 +220,7 @@ struct ContactorTests {
         #expect(entry.statusCode == .emergencyShutdown)
         #expect(entry.ac?.maxCurrent == PhaseValues(all: 0))
         #expect(await rig.station.applyPWM(evseID: id, hlc: false, current: 16) == .rejected(.faulted(.emergencyStop)))
-        await rig.station.clearFault(.emergencyStop, evseID: id)
+        await rig.simulator.clearFault(.emergencyStop, evseID: id)
         #expect(rig.recorder.take() == [
             .hardwareFaultCleared(evseID: id, kind: .emergencyStop),
             .cpStateChanged(evseID: id, connectorID: 1, state: .b1, duty: 100),

@@ -68,7 +68,7 @@ struct ControlPilotTests {
         let rig = Rig()
         let id = Fixtures.ac
         #expect(await rig.station.controlPilot(evseID: id, connectorID: 1) == .a1)
-        await rig.station.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
+        await rig.simulator.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
         #expect(rig.recorder.take() == [
             .cableInfo(evseID: id, connectorID: 1, info: CableInfo(connected: true, ratedCurrent: 20, lock: .unlocked)),
             .cpStateChanged(evseID: id, connectorID: 1, state: .b1, duty: 100),
@@ -91,16 +91,16 @@ struct ControlPilotTests {
         let id = Fixtures.ac
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
         #expect(rig.recorder.take().isEmpty)
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         #expect(rig.recorder.take().pilotStates == [.b1, .b2])
     }
 
     @Test("policy: the pilot starts at 5 % on plug-in for boards that do it themselves")
     func pilotOnPlugIn() async {
         let rig = Rig(policy: StationPolicy(pilotOnPlugIn: .digital))
-        await rig.station.plug(evseID: Fixtures.ac)
+        await rig.simulator.plug(evseID: Fixtures.ac)
         #expect(rig.recorder.take().pilotStates == [.b1, .b2])
-        await rig.station.unplug(evseID: Fixtures.ac)
+        await rig.simulator.unplug(evseID: Fixtures.ac)
         #expect(rig.recorder.take().pilotStates == [.a1])
     }
 }

@@ -8,20 +8,20 @@ struct EdgeCaseTests {
     func faultSeverity() async {
         let rig = Rig()
         let id = Fixtures.ac
-        await rig.station.fault(.overcurrent, evseID: id)
+        await rig.simulator.fault(.overcurrent, evseID: id)
         #expect(await rig.station.statusAndLimits().evses[0].statusCode == .malfunction)
-        await rig.station.fault(.emergencyStop, evseID: id)
+        await rig.simulator.fault(.emergencyStop, evseID: id)
         #expect(await rig.station.statusAndLimits().evses[0].statusCode == .emergencyShutdown)
-        await rig.station.fault(.powerLoss, evseID: id)
+        await rig.simulator.fault(.powerLoss, evseID: id)
         #expect(await rig.station.statusAndLimits().evses[0].statusCode == .emergencyShutdown)
-        await rig.station.clearFault(.emergencyStop, evseID: id)
+        await rig.simulator.clearFault(.emergencyStop, evseID: id)
         #expect(await rig.station.statusAndLimits().evses[0].statusCode == .utilityInterruptEvent)
-        await rig.station.clearFault(.powerLoss, evseID: id)
-        await rig.station.clearFault(.overcurrent, evseID: id)
+        await rig.simulator.clearFault(.powerLoss, evseID: id)
+        await rig.simulator.clearFault(.overcurrent, evseID: id)
         #expect(await rig.station.statusAndLimits().evses[0].statusCode == .ready)
         // A fault reported twice is one fault.
-        await rig.station.fault(.overcurrent, evseID: id)
-        await rig.station.fault(.overcurrent, evseID: id)
+        await rig.simulator.fault(.overcurrent, evseID: id)
+        await rig.simulator.fault(.overcurrent, evseID: id)
         #expect(rig.recorder.take().filter { $0 == .hardwareFault(evseID: id, kind: .overcurrent) }.count == 2)  // once per episode
         #expect(await rig.station.state(of: id)?.faults == [.overcurrent])
     }
@@ -42,7 +42,7 @@ struct EdgeCaseTests {
         ]
         let rig = Rig([evse])
         let id = Fixtures.ac
-        await rig.station.plug(evseID: id, connectorID: 2)
+        await rig.simulator.plug(evseID: id, connectorID: 2)
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
         #expect(rig.recorder.take() == [
             .cableInfo(evseID: id, connectorID: 2, info: CableInfo(connected: true, lock: .unlocked)),
@@ -50,9 +50,9 @@ struct EdgeCaseTests {
             .cpStateChanged(evseID: id, connectorID: 2, state: .b2, duty: 5),
         ])
         #expect(await rig.station.controlPilot(evseID: id, connectorID: 1) == .a1)
-        #expect(await rig.station.plug(evseID: id, connectorID: 1) == false, "the simulated EVSE has one EV at a time")
+        #expect(await rig.simulator.plug(evseID: id, connectorID: 1) == false, "the simulated EVSE has one EV at a time")
         // A fault shows F on every connector.
-        await rig.station.fault(.overTemperature, evseID: id)
+        await rig.simulator.fault(.overTemperature, evseID: id)
         #expect(Set(rig.recorder.take().compactMap { n -> Int? in
             if case .cpStateChanged(_, let connector, .f, _) = n { connector } else { nil }
         }) == [1, 2])
@@ -72,7 +72,7 @@ struct EdgeCaseTests {
         #expect(rig.recorder.take() == [.meterValues(evseID: Fixtures.ac)])
         await rig.advance(.seconds(9))
         #expect(rig.recorder.take().isEmpty)
-        await rig.station.evStops(evseID: Fixtures.ac)
+        await rig.simulator.evStops(evseID: Fixtures.ac)
         _ = rig.recorder.take()
         await rig.advance(.seconds(60))
         #expect(rig.recorder.take().isEmpty)
@@ -100,7 +100,7 @@ struct EdgeCaseTests {
     @Test("a shared reader's card goes to the EVSE waiting for one; Josev's answer finds it by token")
     func sharedReader() async {
         let rig = Rig([Fixtures.acEVSE, Fixtures.singlePhaseEVSE])
-        await rig.station.plug(evseID: Fixtures.single)
+        await rig.simulator.plug(evseID: Fixtures.single)
         #expect(await rig.station.rfid(uid: "1234") == .pending)
         #expect(rig.recorder.take().contains(.authorizationRequested(evseID: Fixtures.single, token: .rfid("1234"))))
         #expect(await rig.station.authorize(evseID: nil, token: .rfid("1234"), decision: .accepted))

@@ -44,7 +44,7 @@ struct ManagementTests {
         #expect(rig.recorder.take().contains(.availabilityChanged(evseID: Fixtures.single, connectorID: nil, operative: false)))
         #expect(await rig.station.state(of: Fixtures.single)?.isOperative == false)
         #expect(await rig.station.state(of: Fixtures.ac)?.isOperative == true)
-        await rig.station.evStops(evseID: Fixtures.ac)
+        await rig.simulator.evStops(evseID: Fixtures.ac)
         #expect(rig.recorder.take().contains(.availabilityChanged(evseID: Fixtures.ac, connectorID: nil, operative: false)))
         #expect(await rig.station.state(of: Fixtures.ac)?.isOperative == false)
         #expect(await rig.station.changeAvailability(.station, operative: true) == .accepted)
@@ -69,7 +69,7 @@ struct ManagementTests {
         #expect(await rig.station.reset() == .scheduled)
         #expect(await rig.station.contactorClosed(evseID: id) == true)
         _ = rig.recorder.take()
-        await rig.station.evStops(evseID: id)
+        await rig.simulator.evStops(evseID: id)
         let events = rig.recorder.take()
         #expect(events.contains(.resetPerformed(evseIDs: [id])))
         let state = try #require(await rig.station.state(of: id))
@@ -104,7 +104,7 @@ struct ManagementTests {
         #expect(rig.recorder.take() == [.cableInfo(evseID: id, connectorID: 1, info: CableInfo(connected: false, lock: .locked))])
         try await rig.startBasicSession()
         #expect(await rig.station.connectorLock(evseID: id, connectorID: 1, action: .unlock) == .refusedWhileEnergized(.locked))
-        await rig.station.evStops(evseID: id)
+        await rig.simulator.evStops(evseID: id)
         #expect(await rig.station.connectorLock(evseID: id, connectorID: 1, action: .unlock) == .done(.unlocked))
         rig.hardware.jamLock(true, evseID: id)
         #expect(await rig.station.connectorLock(evseID: id, connectorID: 1, action: .lock) == .done(.error))
@@ -116,6 +116,7 @@ struct ManagementTests {
     func unknownEVSE() async {
         let rig = Rig()
         let station = rig.station
+        let simulator = rig.simulator
         let nope = "DE*XXX*E9*9"
         #expect(await station.owns(evseID: nope) == false)
         #expect(await station.applyPWM(evseID: nope, hlc: false, current: 16) == .rejected(.unknownEVSE))
@@ -134,13 +135,13 @@ struct ManagementTests {
         #expect(await station.offeredCurrent(evseID: nope) == nil)
         #expect(await station.cableCheck(evseID: nope, action: .start) == .failed(.unknownEVSE))
         #expect(await station.powerElectronicsSetpoint(evseID: nope, voltage: 400, target: .chargeCurrent(1)) == .rejected(.unknownEVSE))
-        #expect(await station.plug(evseID: nope) == false)
-        #expect(await station.plug(evseID: id, connectorID: 7) == false)
-        #expect(await station.unplug(evseID: id) == false, "nothing plugged")
-        #expect(await station.evRequestsPower(evseID: nope) == false)
-        #expect(await station.evStops(evseID: nope) == false)
-        #expect(await station.fault(.overcurrent, evseID: nope) == false)
-        #expect(await station.clearFault(.overcurrent, evseID: nope) == false)
+        #expect(await simulator.plug(evseID: nope) == false)
+        #expect(await simulator.plug(evseID: id, connectorID: 7) == false)
+        #expect(await simulator.unplug(evseID: id) == false, "nothing plugged")
+        #expect(await simulator.evRequestsPower(evseID: nope) == false)
+        #expect(await simulator.evStops(evseID: nope) == false)
+        #expect(await simulator.fault(.overcurrent, evseID: nope) == false)
+        #expect(await simulator.clearFault(.overcurrent, evseID: nope) == false)
         #expect(await station.setEVMaxCurrent(10, evseID: nope) == false)
         #expect(await station.setConfiguredCurrentLimit(10, evseID: nope) == false)
         #expect(await station.setDCMeasurement(voltage: 1, current: 1, evseID: nope) == false)
@@ -148,34 +149,51 @@ struct ManagementTests {
         #expect(rig.recorder.take().isEmpty)
     }
 
-    @Test("the notification stream carries what the observer saw, in order; events only status changes")
+    @Test("every subscription carries what the observer saw, in order, independently of the others")
     func streams() async throws {
         let rig = Rig()
-        await rig.station.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
+        let everything = await rig.station.subscribe(bufferingNewest: 1024)
+        let statusReader = await rig.station.subscribe(bufferingNewest: 1024)
+        await rig.simulator.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
         await rig.station.rfid(uid: "CAFE")
         _ = await rig.station.applyPWM(evseID: id, hlc: false, current: 16)
-        await rig.station.evRequestsPower(evseID: id)
+        await rig.simulator.evRequestsPower(evseID: id)
         await rig.station.setExternalCurrentLimit(10, evseID: id)
-        await rig.station.evStops(evseID: id)
-        await rig.station.unplug(evseID: id)
+        await rig.simulator.evStops(evseID: id)
+        await rig.simulator.unplug(evseID: id)
         let seen = rig.recorder.take()
         #expect(seen.count > 8)
         var all: [StationNotification] = []
-        for await notification in rig.station.notifications {
+        for await notification in everything {
             all.append(notification)
             if all.count == seen.count { break }
         }
         #expect(all == seen)
-        let statusChanges = seen.compactMap { notification -> StationEvent? in
-            if case .statusAndLimitsChanged(let ids) = notification { .statusAndLimitsChanged(evseIDs: ids) } else { nil }
-        }
+        let statusChanges = seen.filter { if case .statusAndLimitsChanged = $0 { true } else { false } }
         #expect(statusChanges.count == 2)  // plug (the cable's rating), external limit (below it, so unplug changes nothing)
-        var statusEvents: [StationEvent] = []
-        for await event in rig.station.events {
-            statusEvents.append(event)
-            if statusEvents.count == statusChanges.count { break }
+        var read = 0
+        var statusEvents: [StationNotification] = []
+        for await notification in statusReader {
+            read += 1
+            if case .statusAndLimitsChanged = notification { statusEvents.append(notification) }
+            if read == seen.count { break }
         }
         #expect(statusEvents == statusChanges)
+    }
+
+    @Test("a subscription that ended is dropped at the next notification; the others go on")
+    func endedSubscription() async {
+        let rig = Rig()
+        let kept = await rig.station.subscribe(bufferingNewest: 8)
+        do {
+            let dropped = await rig.station.subscribe(bufferingNewest: 8)
+            #expect(await rig.station.subscriberCount == 2)
+            _ = dropped
+        }
+        await rig.station.setExternalCurrentLimit(10, evseID: id)
+        #expect(await rig.station.subscriberCount == 1)
+        var iterator = kept.makeAsyncIterator()
+        #expect(await iterator.next() == .statusAndLimitsChanged(evseIDs: [id]))
     }
 
     @Test("hardware events from a driver: levels, cable, faults, cards")
@@ -185,6 +203,7 @@ struct ManagementTests {
         let station = Station(
             configuration: Fixtures.configuration([Fixtures.acEVSE]), policy: StationPolicy(localTokens: ["CAFE"]),
             now: clock.closure, observer: { recorder.record($0) })
+        let simulator = EVSimulator(station: station)
         await station.handle(.cable(evseID: id, connectorID: 1, connected: true, ratedCurrent: 16))
         await station.handle(.pilotLevel(evseID: id, connectorID: 1, level: .b))
         _ = await station.applyPWM(evseID: id, hlc: false, current: 32)
@@ -197,9 +216,9 @@ struct ManagementTests {
         let events = recorder.take()
         #expect(events.contains(.hardwareFault(evseID: id, kind: .overcurrent)))
         #expect(events.pilotStates == [.b1, .b2, .c2, .f])
-        // No simulation: the entry points report levels directly.
-        await station.clearFault(.overcurrent, evseID: id)
-        #expect(await station.unplug(evseID: id))
+        // No simulated board: the simulator reports the levels a board would measure.
+        await simulator.clearFault(.overcurrent, evseID: id)
+        #expect(await simulator.unplug(evseID: id))
         #expect(await station.controlPilot(evseID: id, connectorID: 1) == .a1)
     }
 

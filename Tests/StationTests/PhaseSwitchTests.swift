@@ -13,6 +13,7 @@ struct PhaseSwitchTests {
     func idle() async throws {
         let rig = Rig(policy: Self.quiet, setpoints: Self.allowed)
         let station = rig.station
+        let simulator = rig.simulator
         #expect(await station.externalSetpointState(evseID: id)?.phases == 3)
         #expect(await station.setPhases(1, evseID: id) == .accepted)
         #expect(rig.hardware.phases(evseID: id) == 1)
@@ -28,8 +29,8 @@ struct PhaseSwitchTests {
         #expect(await station.statusAndLimits().evses[0].ac?.maxCurrent == PhaseValues(all: 32))
 
         // The phases stay as requested across sessions.
-        await station.evStops(evseID: id)
-        await station.unplug(evseID: id)
+        await simulator.evStops(evseID: id)
+        await simulator.unplug(evseID: id)
         #expect(await station.externalSetpointState(evseID: id)?.phases == 1)
         #expect(await station.setPhases(3, evseID: id) == .accepted)
         #expect(rig.hardware.phases(evseID: id) == 3)
@@ -40,6 +41,7 @@ struct PhaseSwitchTests {
         #expect(await Rig().station.setPhases(1, evseID: id) == .refused(.notAllowed))
         let rig = Rig([Fixtures.acEVSE, Fixtures.dcEVSE, Fixtures.singlePhaseEVSE], policy: Self.quiet, setpoints: Self.allowed)
         let station = rig.station
+        let simulator = rig.simulator
         #expect(await station.setPhases(2, evseID: id) == .refused(.invalidPhases(2)))
         #expect(await station.setPhases(0, evseID: id) == .refused(.invalidPhases(0)))
         #expect(await station.setPhases(1, evseID: Fixtures.dc) == .refused(.notAC))
@@ -48,11 +50,11 @@ struct PhaseSwitchTests {
         #expect(await station.externalSetpointState(evseID: Fixtures.single)?.phases == 1)
         #expect(await station.externalSetpointState(evseID: Fixtures.dc)?.phases == 3)
 
-        await station.plug(evseID: id)
+        await simulator.plug(evseID: id)
         _ = await station.applyPWM(evseID: id, hlc: true)
         await station.rfid(uid: "CAFE", evseID: id)
         await station.hlcCharging(evseID: id, active: true)
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         try #require(await station.contactorClosed(evseID: id) == true)
         #expect(await station.setPhases(1, evseID: id) == .refused(.highLevelCommunication))
         #expect(await station.externalSetpointState(evseID: id)?.phases == 3)
@@ -111,9 +113,10 @@ struct PhaseSwitchTests {
         let station = Station(
             configuration: configuration, policy: StationPolicy(freeVend: true, meterValuesInterval: nil), now: clock.closure,
             observer: { recorder.record($0) })
-        await station.plug(evseID: id)
+        let simulator = EVSimulator(station: station)
+        await simulator.plug(evseID: id)
         _ = await station.applyPWM(evseID: id, hlc: false, current: 16)
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         try #require(await station.contactorClosed(evseID: id) == true)
         _ = recorder.take()
 
@@ -154,9 +157,10 @@ struct PhaseSwitchTests {
     func unplugDuring() async throws {
         let rig = Rig(policy: Self.quiet, setpoints: Self.allowed)
         let station = rig.station
+        let simulator = rig.simulator
         try await rig.startBasicSession(current: 16, ev: SimulatedEV(phases: 3))
         #expect(await station.setPhases(1, evseID: id) == .switching)
-        await station.unplug(evseID: id)
+        await simulator.unplug(evseID: id)
         await rig.advance(.seconds(5))
         #expect(rig.hardware.phases(evseID: id) == 1)
         #expect(await station.controlPilot(evseID: id, connectorID: 1) == .a1)

@@ -16,9 +16,9 @@ struct StationReservationTests {
         #expect(await rig.station.setReserved(true, evseID: id, connectorID: 1) == false, "unchanged")
         #expect(await rig.station.setReserved(true, evseID: id, connectorID: 9) == nil, "unknown connector")
         #expect(rig.recorder.take().contains(.reservationChanged(evseID: id, connectorID: 1, reserved: true, expired: false)))
-        #expect(await rig.station.plug(evseID: id, connectorID: 1))
+        #expect(await rig.simulator.plug(evseID: id, connectorID: 1))
         _ = await rig.station.applyPWM(evseID: id, hlc: false, current: 16)
-        #expect(await rig.station.evRequestsPower(evseID: id))
+        #expect(await rig.simulator.evRequestsPower(evseID: id))
         #expect(await rig.station.contactorClosed(evseID: id) == false)
         #expect(await rig.station.contactorRefusal(evseID: id) == .notAuthorized)
         // The station's own card list is not asked: only Josev knows the reservation's driver.
@@ -32,9 +32,9 @@ struct StationReservationTests {
     func endRestoresFreeVend() async throws {
         let rig = Rig(policy: StationPolicy(freeVend: true))
         await rig.station.setReserved(true, evseID: id, connectorID: 1)
-        #expect(await rig.station.plug(evseID: id, connectorID: 1))
+        #expect(await rig.simulator.plug(evseID: id, connectorID: 1))
         _ = await rig.station.applyPWM(evseID: id, hlc: false, current: 16)
-        #expect(await rig.station.evRequestsPower(evseID: id))
+        #expect(await rig.simulator.evRequestsPower(evseID: id))
         #expect(await rig.station.contactorClosed(evseID: id) == false)
         #expect(await rig.station.setReserved(false, evseID: id, connectorID: 1) == true)
         #expect(await rig.station.contactorClosed(evseID: id) == true)

@@ -8,10 +8,11 @@ struct SessionTests {
     func acBasicSession() async throws {
         let rig = Rig()
         let station = rig.station
+        let simulator = rig.simulator
         let id = Fixtures.ac
         let duty = 16 / 0.6
 
-        #expect(await station.plug(evseID: id, connectorID: 1, ev: SimulatedEV(maxCurrent: 32, phases: 3)))
+        #expect(await simulator.plug(evseID: id, connectorID: 1, ev: SimulatedEV(maxCurrent: 32, phases: 3)))
         #expect(rig.recorder.take() == [
             .cableInfo(evseID: id, connectorID: 1, info: CableInfo(connected: true, lock: .unlocked)),
             .cpStateChanged(evseID: id, connectorID: 1, state: .b1, duty: 100),
@@ -19,7 +20,7 @@ struct SessionTests {
         #expect(await station.rfid(uid: "CAFE") == .acceptedLocally)
         #expect(await station.startTransaction(evseID: id, transactionID: "T-1", token: .rfid("CAFE")))
         #expect(await station.applyPWM(evseID: id, hlc: false, current: 16) == .applied(.nominal(current: 16)))
-        #expect(await station.evRequestsPower(evseID: id))
+        #expect(await simulator.evRequestsPower(evseID: id))
         #expect(rig.recorder.take() == [
             .authorizationChanged(evseID: id, state: .accepted(.rfid("CAFE")), local: true),
             .cpStateChanged(evseID: id, connectorID: 1, state: .b2, duty: duty),
@@ -45,7 +46,7 @@ struct SessionTests {
         #expect(approximately(meter.transactionEnergyWh ?? 0, 11040, within: 0.01))
         #expect(meter.timestamp == StationInstant(sinceOrigin: .seconds(3600)))
 
-        #expect(await station.evStops(evseID: id))
+        #expect(await simulator.evStops(evseID: id))
         #expect(rig.recorder.take() == [
             .cpStateChanged(evseID: id, connectorID: 1, state: .b2, duty: duty),
             .contactorChanged(evseID: id, closed: false),
@@ -55,7 +56,7 @@ struct SessionTests {
         #expect(approximately(ended.energyWh(meterNow: 0), 11040, within: 0.01))
         #expect(ended.startedAt == .origin)
         #expect(ended.endedAt == StationInstant(sinceOrigin: .seconds(4200)))
-        #expect(await station.unplug(evseID: id))
+        #expect(await simulator.unplug(evseID: id))
         #expect(rig.recorder.take().pilotStates == [.b1, .a1])
 
         meter = try #require(await station.meterValues(evseID: id))
@@ -138,14 +139,14 @@ struct SessionTests {
     func limits() async {
         let rig = Rig()
         let id = Fixtures.ac
-        await rig.station.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
+        await rig.simulator.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
         #expect(await rig.station.offeredCurrent(evseID: id) == 20)
         await rig.station.setConfiguredCurrentLimit(18, evseID: id)
         #expect(await rig.station.offeredCurrent(evseID: id) == 18)
         await rig.station.setEVMaxCurrent(12.34, evseID: id)
         #expect(await rig.station.offeredCurrent(evseID: id) == 12.34)
         #expect(await rig.station.applyPWM(evseID: id, hlc: false) == .applied(.nominal(current: 12.3)))
-        await rig.station.unplug(evseID: id)
+        await rig.simulator.unplug(evseID: id)
         #expect(await rig.station.offeredCurrent(evseID: id) == 18, "the EV's and the cable's limits left with it")
     }
 
@@ -153,8 +154,9 @@ struct SessionTests {
     func acHLCSession() async throws {
         let rig = Rig()
         let station = rig.station
+        let simulator = rig.simulator
         let id = Fixtures.ac
-        await station.plug(evseID: id)
+        await simulator.plug(evseID: id)
         _ = await station.applyPWM(evseID: id, hlc: true)
         #expect(await station.rfid(uid: "04A2B3C4D5E6F7") == .pending)
         #expect(rig.recorder.take().contains(.authorizationRequested(evseID: id, token: .rfid("04A2B3C4D5E6F7"))))
@@ -162,7 +164,7 @@ struct SessionTests {
         await station.setEVMaxCurrent(20, evseID: id)
         await station.hlcCharging(evseID: id, active: true)
         #expect(await station.contactorClosed(evseID: id) == false, "the EV is still in B")
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         #expect(await station.contactorClosed(evseID: id) == true)
         #expect(await station.meterValues(evseID: id)?.current == PhaseValues(all: 20))
         await rig.advance(.seconds(1800))
@@ -170,7 +172,7 @@ struct SessionTests {
         await station.hlcCharging(evseID: id, active: false)
         #expect(await station.contactorClosed(evseID: id) == false)
         await station.sessionStopped(evseID: id)
-        await station.unplug(evseID: id)
+        await simulator.unplug(evseID: id)
         #expect(await station.state(of: id)?.hlcCharging == false)
     }
 
@@ -178,11 +180,12 @@ struct SessionTests {
     func dcSession() async throws {
         let rig = Rig([Fixtures.dcEVSE])
         let station = rig.station
+        let simulator = rig.simulator
         let id = Fixtures.dc
-        await station.plug(evseID: id, ev: SimulatedEV(maxCurrent: 150))
+        await simulator.plug(evseID: id, ev: SimulatedEV(maxCurrent: 150))
         _ = await station.applyPWM(evseID: id, hlc: true)
         #expect(await station.powerElectronicsSetpoint(evseID: id, voltage: 400, target: .chargeCurrent(2)) == .rejected(.contactorOpen))
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         #expect(await station.controlPilot(evseID: id, connectorID: 1) == .c2)
         #expect(await station.contactorRefusal(evseID: id) == .noChargingRequest, "DC never closes without a cable check or HLC")
         #expect(await station.cableCheck(evseID: id, action: .status) == .failed(.notStarted))
@@ -226,7 +229,7 @@ struct SessionTests {
         limits = try #require(await station.statusAndLimits().evses[0].dc)
         #expect(limits.presentVoltage == 0 && limits.presentCurrent == 0, "welding detection sees 0 V")
         await station.sessionStopped(evseID: id)
-        await station.unplug(evseID: id)
+        await simulator.unplug(evseID: id)
         #expect(await station.controlPilot(evseID: id, connectorID: 1) == .a1)
     }
 
@@ -235,7 +238,7 @@ struct SessionTests {
         let rig = Rig([Fixtures.dcEVSE])
         let id = Fixtures.dc
         rig.hardware.setIsolationResult(.fault, evseID: id)
-        await rig.station.plug(evseID: id)
+        await rig.simulator.plug(evseID: id)
         _ = await rig.station.applyPWM(evseID: id, hlc: true)
         #expect(await rig.station.cableCheck(evseID: id, action: .start) == .ongoing, "B2 is enough for the cable check")
         await rig.advance(.seconds(2))
@@ -246,7 +249,7 @@ struct SessionTests {
         var noIMD = Fixtures.dcEVSE
         noIMD.dc?.isolationMonitor = false
         let other = Rig([noIMD])
-        await other.station.plug(evseID: id)
+        await other.simulator.plug(evseID: id)
         _ = await other.station.applyPWM(evseID: id, hlc: true)
         #expect(await other.station.cableCheck(evseID: id, action: .start) == .finished(.noIMD))
         #expect(await other.station.contactorClosed(evseID: id) == false)
@@ -261,7 +264,7 @@ struct SessionTests {
         let rig = Rig([Fixtures.dcEVSE])
         let id = Fixtures.dc
         #expect(await rig.station.cableCheck(evseID: id, action: .start) == .failed(.contactor(.pilotState(.a1))))
-        await rig.station.fault(.overTemperature, evseID: id)
+        await rig.simulator.fault(.overTemperature, evseID: id)
         #expect(await rig.station.cableCheck(evseID: id, action: .start) == .failed(.contactor(.fault(.overTemperature))))
     }
 }

@@ -163,6 +163,7 @@ struct SetpointTests {
     func clampsAndRejections() async {
         let rig = Rig(setpoints: Self.enabled)
         let station = rig.station
+        let simulator = rig.simulator
         #expect(await station.setExternalSetpoint(40, evseID: id) == .accepted(idle(32, setpoint: 40, remaining: .seconds(60))))
         #expect(await station.setExternalSetpoint(.nan, evseID: id) == .rejected(.invalidValue))
         #expect(await station.setExternalSetpoint(-1, evseID: id) == .rejected(.invalidValue))
@@ -172,11 +173,11 @@ struct SetpointTests {
         #expect(await station.externalSetpointState(evseID: "nope") == nil)
         #expect(await station.externalSetpointState(evseID: id)?.setpoint == 40, "rejected writes change nothing")
 
-        await station.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
+        await simulator.plug(evseID: id, ev: SimulatedEV(cableRating: 20))
         #expect(await station.externalSetpointState(evseID: id)?.applied == 20)
         await station.setEVMaxCurrent(13.37, evseID: id)
         #expect(await station.externalSetpointState(evseID: id)?.applied == 13.3)
-        await station.fault(.overcurrent, evseID: id)
+        await simulator.fault(.overcurrent, evseID: id)
         #expect(await station.externalSetpointState(evseID: id)?.applied == 0, "a faulted EVSE offers nothing")
 
         let off = Rig()
@@ -191,12 +192,13 @@ struct SetpointTests {
     func hlc() async throws {
         let rig = Rig(policy: Self.quiet, setpoints: Self.enabled)
         let station = rig.station
+        let simulator = rig.simulator
         _ = await station.setExternalSetpoint(20, evseID: id)
-        await station.plug(evseID: id)
+        await simulator.plug(evseID: id)
         _ = await station.applyPWM(evseID: id, hlc: true)
         await station.rfid(uid: "CAFE", evseID: id)
         await station.hlcCharging(evseID: id, active: true)
-        await station.evRequestsPower(evseID: id)
+        await simulator.evRequestsPower(evseID: id)
         try #require(await station.contactorClosed(evseID: id) == true)
         #expect(await station.meterValues(evseID: id)?.current == PhaseValues(all: 20))
         _ = rig.recorder.take()

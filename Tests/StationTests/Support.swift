@@ -47,6 +47,8 @@ struct Rig {
     let recorder = Recorder()
     let hardware: SimulatedHardware
     let station: Station
+    /// Plugs, unplugs and drives the simulated EV on `hardware`.
+    let simulator: EVSimulator
 
     init(
         _ evses: [EVSEConfiguration] = [Fixtures.acEVSE], policy: StationPolicy = StationPolicy(localTokens: ["CAFE"]),
@@ -58,6 +60,7 @@ struct Rig {
         station = Station(
             configuration: configuration, hardware: hardware, policy: policy, now: clock.closure,
             observer: { recorder.record($0) })
+        simulator = EVSimulator(station: station)
     }
 
     /// Advances simulated time and lets the station catch up.
@@ -68,10 +71,10 @@ struct Rig {
 
     /// Plug, local RFID, 16 A PWM, EV asks for energy: charging on the AC EVSE. Drops the notifications.
     func startBasicSession(evseID: String = Fixtures.ac, current: Double = 16, ev: SimulatedEV = SimulatedEV()) async throws {
-        #expect(await station.plug(evseID: evseID, connectorID: 1, ev: ev))
+        #expect(await simulator.plug(evseID: evseID, connectorID: 1, ev: ev))
         #expect(await station.rfid(uid: "CAFE", evseID: evseID) == .acceptedLocally)
         _ = await station.applyPWM(evseID: evseID, hlc: false, current: current)
-        #expect(await station.evRequestsPower(evseID: evseID))
+        #expect(await simulator.evRequestsPower(evseID: evseID))
         try #require(await station.contactorClosed(evseID: evseID) == true)
         _ = recorder.take()
     }

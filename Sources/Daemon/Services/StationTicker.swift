@@ -1,4 +1,5 @@
 import Logging
+import Modbus
 import ServiceLifecycle
 import Station
 import Synchronization
@@ -24,7 +25,8 @@ struct StationTicker: Service {
 
     let station: Station
     let heartbeat: Heartbeat
-    let modbus: StationModbusSource
+    /// The Modbus register map (nil without a `modbus:` block).
+    let registerMap: AlfenRegisterMap?
     let sessions: SessionRecorder?
     let logger: Logger
     /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick blocks its
@@ -38,7 +40,7 @@ struct StationTicker: Service {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if let stallFile { stallWhileExists(stallFile) }
             await station.tick()
-            await modbus.refreshSnapshot()
+            await registerMap?.refreshSnapshotIfChanged()
             sessions?.retryPending()
             heartbeat.beat()
             do {

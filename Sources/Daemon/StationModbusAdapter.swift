@@ -8,10 +8,11 @@ import Synchronization
     import Glibc
 #endif
 
-/// The Alfen register map's view of the station: socket n (unit n) is the n-th configured EVSE.
-/// Writes of 1210 and 1215 go to the station's external setpoint and phase switching (PROFILE §4),
-/// which own the valid time, the fallback to the safe current and the clamping.
-final class StationModbusSource: ModbusStationSource {
+/// The Alfen register map's backend on the station: socket n (unit n) is the n-th configured
+/// EVSE, read in one call to the station (`Station.evseView(at:)`). Writes of 1210 and 1215 go to
+/// the station's external setpoint and phase switching (PROFILE §4), which own the valid time,
+/// the fallback to the safe current and the clamping.
+final class StationModbusAdapter: RegisterMapBackend {
     let station: Station
     let started = ContinuousClock.now
     private let ocppConnected: Mutex<Bool>
@@ -23,28 +24,16 @@ final class StationModbusSource: ModbusStationSource {
         ocppConnected = Mutex(false)
     }
 
-    /// The register map whose snapshot `refreshSnapshot()` rebuilds (weak: the map owns this source).
-    private let map = Mutex<WeakMap>(WeakMap())
-    private struct WeakMap { weak var map: AlfenRegisterMap? }
+    func revision() async -> UInt64? { await station.revision }
 
-    /// Connects the map the daemon's Modbus server answers from.
-    func attach(_ map: AlfenRegisterMap) { self.map.withLock { $0.map = map } }
-
-    /// Rebuilds the map's register snapshot (the fast read path answers from it): on station
-    /// notifications (before Josev hears of the change) and on the daemon's 250 ms tick, which
-    /// bounds how stale drifting values (meter, remaining setpoint time, uptime, clock) can be.
-    func refreshSnapshot() async {
-        guard let map = map.withLock({ $0.map }) else { return }
-        await map.refreshSnapshot()
-    }
-
-    /// From Josev's `websocket_status` updates (register 1104).
-    func setOCPPConnected(_ connected: Bool) {
-        let changed = ocppConnected.withLock { value in
+    /// From Josev's `websocket_status` updates (register 1104); whether the value changed (then the
+    /// register image must be rebuilt: the station's revision does not count this flag).
+    @discardableResult
+    func setOCPPConnected(_ connected: Bool) -> Bool {
+        ocppConnected.withLock { value in
             defer { value = connected }
             return value != connected
         }
-        if changed { Task { await self.refreshSnapshot() } }
     }
 
     func station() async -> ModbusStationInfo {
@@ -70,28 +59,32 @@ final class StationModbusSource: ModbusStationSource {
     }
 
     func socket(_ index: Int) async -> ModbusSocketInfo? {
-        guard let evse = await evse(index), let state = await station.state(of: evse.evseID) else { return nil }
+        guard index >= 1, let view = await station.evseView(at: index - 1) else { return nil }
+        return Self.socketInfo(view)
+    }
+
+    /// The registers of one socket from the station's view of its EVSE.
+    static func socketInfo(_ view: EVSEView) -> ModbusSocketInfo {
+        let snapshot = view.meter, state = view.state, setpoint = view.setpoint
         var info = ModbusSocketInfo()
-        if let snapshot = await station.meterValues(evseID: evse.evseID) {
-            var meter = ModbusMeterReading()
-            meter.state = [.initialised, .updated]
-            meter.ageMilliseconds = 0
-            meter.type = .other
-            meter.voltageLN = ModbusPhases(Float(snapshot.voltage.l1), Float(snapshot.voltage.l2), Float(snapshot.voltage.l3))
-            meter.current = ModbusPhases(Float(snapshot.current.l1), Float(snapshot.current.l2), Float(snapshot.current.l3))
-            meter.currentSum = Float(snapshot.current.l1 + snapshot.current.l2 + snapshot.current.l3)
-            let pf = Float(snapshot.powerFactor)
-            meter.powerFactor = ModbusPhases(pf, pf, pf)
-            meter.powerFactorSum = pf
-            meter.frequency = Float(snapshot.frequency)
-            meter.realPower = ModbusPhases(Float(snapshot.power.l1), Float(snapshot.power.l2), Float(snapshot.power.l3))
-            meter.realPowerSum = Float(snapshot.activePower)
-            meter.realEnergyDeliveredSum = snapshot.energyImportedWh
-            meter.realEnergyConsumedSum = snapshot.energyExportedWh
-            info.meter = meter
-        }
-        let connectorID = evse.connectors.first?.id ?? 1
-        if let pilot = await station.controlPilot(evseID: evse.evseID, connectorID: connectorID) {
+        var meter = ModbusMeterReading()
+        meter.state = [.initialised, .updated]
+        meter.ageMilliseconds = 0
+        meter.type = .other
+        meter.voltageLN = ModbusPhases(Float(snapshot.voltage.l1), Float(snapshot.voltage.l2), Float(snapshot.voltage.l3))
+        meter.current = ModbusPhases(Float(snapshot.current.l1), Float(snapshot.current.l2), Float(snapshot.current.l3))
+        meter.currentSum = Float(snapshot.current.l1 + snapshot.current.l2 + snapshot.current.l3)
+        let pf = Float(snapshot.powerFactor)
+        meter.powerFactor = ModbusPhases(pf, pf, pf)
+        meter.powerFactorSum = pf
+        meter.frequency = Float(snapshot.frequency)
+        meter.realPower = ModbusPhases(Float(snapshot.power.l1), Float(snapshot.power.l2), Float(snapshot.power.l3))
+        meter.realPowerSum = Float(snapshot.activePower)
+        meter.realEnergyDeliveredSum = snapshot.energyImportedWh
+        meter.realEnergyConsumedSum = snapshot.energyExportedWh
+        info.meter = meter
+        let connectorID = view.configuration.connectors.first?.id ?? 1
+        if let pilot = state.connector(connectorID)?.pilotState {
             // Alfen spells the unplugged state "A" (no PWM digit).
             info.mode3State = pilot.level == .a ? "A" : pilot.rawValue
         }
@@ -100,14 +93,12 @@ final class StationModbusSource: ModbusStationSource {
         let reservedForAnother =
             state.connector(connectorID)?.reserved == true && !state.authorization.isAccepted && state.transaction == nil
         info.available = state.isOperative && !reservedForAnother
-        if let setpoint = await station.externalSetpointState(evseID: evse.evseID) {
-            info.appliedMaxCurrent = Float(setpoint.applied)
-            info.setpointRemainingSeconds = UInt32(max(0, setpoint.remaining.components.seconds))
-            info.setpoint = setpoint.setpoint.map(Float.init)
-            info.safeCurrent = Float(setpoint.safeCurrent)
-            info.setpointActive = setpoint.inEffect
-            info.phases = UInt16(setpoint.phases)
-        }
+        info.appliedMaxCurrent = Float(setpoint.applied)
+        info.setpointRemainingSeconds = UInt32(max(0, setpoint.remaining.components.seconds))
+        info.setpoint = setpoint.setpoint.map(Float.init)
+        info.safeCurrent = Float(setpoint.safeCurrent)
+        info.setpointActive = setpoint.inEffect
+        info.phases = UInt16(setpoint.phases)
         return info
     }
 

@@ -156,8 +156,9 @@ public struct ModbusSocketInfo: Sendable, Hashable {
     }
 }
 
-/// Live data for the register map, and the sink of its writes.
-public protocol ModbusStationSource: Sendable {
+/// What the Alfen register map reads its live data from and sends its writes to (the daemon
+/// binds it to the station: `StationModbusAdapter`).
+public protocol RegisterMapBackend: Sendable {
     func station() async -> ModbusStationInfo
     /// Socket `index` (1-based, = unit id); nil if there is no such socket.
     func socket(_ index: Int) async -> ModbusSocketInfo?
@@ -167,4 +168,11 @@ public protocol ModbusStationSource: Sendable {
     /// A validated write to 1215 (1 or 3). Return `.rejected(.illegalFunction)` when phase
     /// switching is not allowed.
     func setPhases(socket: Int, phases: UInt16) async -> ModbusWriteResult
+    /// A counter that grows whenever what the map shows may have changed (time included); nil
+    /// when the backend keeps none (then every refresh rebuilds the image).
+    func revision() async -> UInt64?
+}
+
+extension RegisterMapBackend {
+    public func revision() async -> UInt64? { nil }
 }
