@@ -1,3 +1,4 @@
+import Basics
 import Logging
 
 /// How a transfer with retries ended.
@@ -13,7 +14,7 @@ enum RetryOutcome<Value> {
 /// Each failure is logged with the attempt number (and `SECURITY_EVENT=tls-failure` for TLS
 /// problems); errors that another attempt cannot fix end the loop at once.
 func withRetries<Value>(
-    retries: Int, interval: Int, what: String, logger: Logger, cancellation: TransferCancellation,
+    retries: Int, interval: Int, what: String, logger: Logger, time: any TimeSource, cancellation: TransferCancellation,
     isolation: isolated (any Actor)? = #isolation,
     beforeEach: (Int) async -> Void = { _ in },
     _ attempt: () async throws(TransferError) -> Value
@@ -35,7 +36,7 @@ func withRetries<Value>(
             metadata["attempt"] = "\(number)/\(attempts)"
             logger.warning("\(what) failed: \(error)\(last ? "" : "; retrying in \(interval) s")", metadata: metadata)
             if last { break }
-            try? await Task.sleep(for: .seconds(interval))
+            try? await time.sleep(for: .seconds(interval))
         }
     }
     return cancellation.isCancelled || Task.isCancelled ? .cancelled : .failed(lastError)

@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 import Store
@@ -72,9 +73,12 @@ public final class DeviceModelStore: Sendable {
     /// The database file, opened for each write and closed right after (the daemon's case).
     let path: String?
     let confirmTimeout: Duration
-    let now: @Sendable () -> ContinuousClock.Instant
+    /// The monotonic clock paces the changes; the wall clock dates them in the history.
+    let time: any TimeSource
     let logger: Logger
-    private let state: Mutex<State>
+    /// Also taken by the control socket's thread (`cs-companion config set`), hence a `Locked`
+    /// (the rule in Basics.swift).
+    private let state: Locked<State>
     private let announcer = Mutex<(@Sendable (DeviceModelUpdate) -> Bool)?>(nil)
     private let ocppEVSEIDs = Mutex<[String: Int]>([:])
 
@@ -82,20 +86,20 @@ public final class DeviceModelStore: Sendable {
     /// declarations no longer allow, and applies the changes left pending for this start.
     public init(
         settings: DeviceModelSettings, store: Store?, path: String? = nil, logger: Logger,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        time: any TimeSource = SystemTime()
     ) {
         let path = store == nil ? path : nil
         self.store = store
         self.path = path
         self.logger = logger
-        self.now = now
+        self.time = time
         confirmTimeout = .milliseconds(Int64((max(0, settings.confirmTimeout) * 1000).rounded()))
         var records = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var unannounced: [DeviceVariableKey] = []
         if store != nil || path != nil {
             do {
                 try Self.withStore(store, path) { store throws(StoreError) in
-                let replaced = try store.declareDeviceVariables(settings.variables)
+                let replaced = try store.declareDeviceVariables(settings.variables, at: time.unixMilliseconds())
                 let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for (key, old) in replaced.sorted(by: { $0.key < $1.key }) {
                     logger.notice("\(key) = '\(declared[key]?.value ?? "")' from the configuration (ReadOnly; was '\(old)')")
@@ -104,7 +108,7 @@ public final class DeviceModelStore: Sendable {
                 for var record in try store.deviceVariables() {
                     let redacted = record.mutability == .writeOnly
                     if DeviceModelRules.check(record.value, for: record) != nil, let fallback = declared[record.key]?.value {
-                        try store.setDeviceVariable(record.key, value: fallback, source: .config, event: .resetToDefault, redacted: redacted)
+                        try store.setDeviceVariable(record.key, value: fallback, source: .config, event: .resetToDefault, redacted: redacted, at: time.unixMilliseconds())
                         logger.notice("\(record.key): the stored value no longer fits its declaration; reset to the configured default")
                         record.value = fallback
                         record.pendingValue = nil
@@ -112,13 +116,13 @@ public final class DeviceModelStore: Sendable {
                     if let pending = record.pendingValue {
                         let source = record.pendingSource ?? .local
                         if DeviceModelRules.check(pending, for: record) == nil, record.mutability != .readOnly {
-                            try store.setDeviceVariable(record.key, value: pending, source: source, event: .appliedAtStart, redacted: redacted)
+                            try store.setDeviceVariable(record.key, value: pending, source: source, event: .appliedAtStart, redacted: redacted, at: time.unixMilliseconds())
                             logger.notice(
                                 "\(record.key)\(redacted ? "" : " = '\(pending)'") applied at start (changed by \(source.rawValue) before the restart)")
                             record.value = pending
                             unannounced.append(record.key)
                         } else {
-                            try store.setDeviceVariable(record.key, value: record.value, source: .config, event: .resetToDefault, redacted: redacted)
+                            try store.setDeviceVariable(record.key, value: record.value, source: .config, event: .resetToDefault, redacted: redacted, at: time.unixMilliseconds())
                             logger.notice("\(record.key): the change pending for this start no longer fits its declaration; dropped")
                         }
                         record.pendingValue = nil
@@ -132,7 +136,7 @@ public final class DeviceModelStore: Sendable {
                 logger.error("device-model variables cannot be stored (\(error)); changes last until the daemon stops")
             }
         }
-        state = Mutex(State(records: records, unannounced: unannounced))
+        state = Locked(State(records: records, unannounced: unannounced))
     }
 
     /// Runs `body` on the database: the store given at init, or the file at `path` opened for this
@@ -185,10 +189,13 @@ public final class DeviceModelStore: Sendable {
     /// The applied change waiting for its confirmation (nil once confirmed or timed out).
     public var inFlight: InFlight? {
         state.withLock { state in
-            guard let change = state.inFlight, now() < change.deadline else { return nil }
+            guard let change = state.inFlight, time.monotonic() < change.deadline else { return nil }
             return change
         }
     }
+
+    /// The variable whose change is being written to the store right now, if any.
+    var writing: DeviceVariableKey? { state.withLock { $0.writing } }
 
     /// The recorded changes, oldest first (the newest `limit`).
     public func history(limit: Int? = nil) throws(StoreError) -> [DeviceVariableChange] {
@@ -234,7 +241,7 @@ public final class DeviceModelStore: Sendable {
             if let writing = state.writing {
                 return .decided(.rejected(.busy("\(writing) is being stored")))
             }
-            let instant = now()
+            let instant = time.monotonic()
             if let busy = state.inFlight {
                 if instant < busy.deadline {
                     let left = busy.deadline - instant
@@ -267,7 +274,7 @@ public final class DeviceModelStore: Sendable {
                 changed.pendingValue = nil
                 changed.pendingSource = nil
                 state.records[key] = changed
-                state.inFlight = InFlight(key: key, value: value, source: source, deadline: now() + confirmTimeout)
+                state.inFlight = InFlight(key: key, value: value, source: source, deadline: time.monotonic() + confirmTimeout)
                 return .applied(changed)
             }
         }
@@ -289,12 +296,12 @@ public final class DeviceModelStore: Sendable {
         do {
             if record.requiresRestart {
                 let kept: Void? = try withStore { store throws(StoreError) in
-                    try store.setPendingDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+                    try store.setPendingDeviceVariable(record.key, value: value, source: source, redacted: redacted, at: time.unixMilliseconds())
                 }
                 return kept == nil ? .storeFailed("no store to keep it for the restart") : nil
             }
             try withStore { store throws(StoreError) in
-                try store.setDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+                try store.setDeviceVariable(record.key, value: value, source: source, redacted: redacted, at: time.unixMilliseconds())
             }
             return nil
         } catch {
