@@ -148,11 +148,8 @@ public actor FirmwareUpdater {
             logger.notice("update_firmware \(id) rejected: firmware \(job?.request.requestID ?? -1) is being installed")
             return .rejected
         }
-        let limits = RetryLimits.clamped(
-            retries: request.retries, interval: request.retryInterval,
-            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
-        request.retries = limits.retries
-        request.retryInterval = limits.interval
+        RetryLimits.clamp(
+            &request, defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
             // Not awaited: the old job may be digesting a large image; it is no longer current,

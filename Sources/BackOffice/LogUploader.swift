@@ -69,11 +69,8 @@ public actor LogUploader {
             logger.warning("upload_logs \(id) rejected: unreadable oldest/latest timestamp")
             return UploadLogsResponse(status: .rejected)
         }
-        let limits = RetryLimits.clamped(
-            retries: request.retries, interval: request.retryInterval,
-            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
-        request.retries = limits.retries
-        request.retryInterval = limits.interval
+        RetryLimits.clamp(
+            &request, defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
         var status = UploadLogsStatus.accepted
         if let running = job {
             // Not awaited: the old job may be reading a large journal; it checks its cancellation

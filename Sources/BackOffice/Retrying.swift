@@ -1,4 +1,5 @@
 import Basics
+import JosevContract
 import Logging
 
 /// How a transfer with retries ended.
@@ -48,6 +49,16 @@ public enum RetryLimits {
     public static let retries = 0...100
     public static let interval = 0...86_400
 
+    /// Sets the request's `retries` / `retry_interval` (nil: the defaults) to values within the
+    /// bounds; one log line when a value had to be clamped.
+    static func clamp<Request: RetryingRequest>(
+        _ request: inout Request, defaults: (retries: Int, interval: Int), what: String, logger: Logger
+    ) {
+        let limits = clamped(retries: request.retries, interval: request.retryInterval, defaults: defaults, what: what, logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
+    }
+
     /// The request's `retries` / `retry_interval` (nil: the defaults) within the bounds; one log
     /// line when a value had to be clamped.
     static func clamped(
@@ -62,6 +73,15 @@ public enum RetryLimits {
         return result
     }
 }
+
+/// A back-office request carrying OCPP's `retries` and `retry_interval`.
+protocol RetryingRequest {
+    var retries: Int? { get set }
+    var retryInterval: Int? { get set }
+}
+
+extension UpdateFirmwareRequest: RetryingRequest {}
+extension UploadLogsRequest: RetryingRequest {}
 
 extension ClosedRange where Bound == Int {
     /// The value moved into the range.

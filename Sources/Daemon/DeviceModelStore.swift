@@ -76,9 +76,7 @@ public final class DeviceModelStore: Sendable {
     /// The monotonic clock paces the changes; the wall clock dates them in the history.
     let time: any TimeSource
     let logger: Logger
-    /// Also taken by the control socket's thread (`cs-companion config set`), hence a `Locked`
-    /// (the rule in Basics.swift).
-    private let state: Locked<State>
+    private let state: Mutex<State>
     private let announcer = Mutex<(@Sendable (DeviceModelUpdate) -> Bool)?>(nil)
     private let ocppEVSEIDs = Mutex<[String: Int]>([:])
 
@@ -136,7 +134,7 @@ public final class DeviceModelStore: Sendable {
                 logger.error("device-model variables cannot be stored (\(error)); changes last until the daemon stops")
             }
         }
-        state = Locked(State(records: records, unannounced: unannounced))
+        state = Mutex(State(records: records, unannounced: unannounced))
     }
 
     /// Runs `body` on the database: the store given at init, or the file at `path` opened for this

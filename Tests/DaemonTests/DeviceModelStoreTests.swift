@@ -93,8 +93,6 @@ struct DeviceModelRulesTests {
     }
 }
 
-}
-
 /// Pacing, restart-pending changes and the history, on a real SQLite file.
 @Suite("device-model store (pacing, restart, history)")
 struct DeviceModelStoreTests {
