@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Mosquitto", dependencies: ["CMosquitto", "Basics"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
         .target(name: "JosevContract", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
-        .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
+        .target(name: "Station", dependencies: ["Basics", "JosevContract"], swiftSettings: strict),
         // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
         .target(name: "Modbus", dependencies: ["Basics", nioCore, nioPosix, logging], swiftSettings: strict),
         // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
@@ -82,13 +82,13 @@ let package = Package(
         .executableTarget(name: "cs-companion", dependencies: ["Basics", "Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(
             name: "josev-sim",
-            dependencies: ["Mosquitto", "JosevContract", "JSONSchema", argumentParser],
+            dependencies: ["Basics", "Mosquitto", "JosevContract", "JSONSchema", argumentParser],
             swiftSettings: strict
         ),
 
         .executableTarget(
             name: "gridbox-sim",
-            dependencies: ["Modbus", "LoadManagement", argumentParser, flyingFox, logging],
+            dependencies: ["Basics", "Modbus", "LoadManagement", argumentParser, flyingFox, logging],
             swiftSettings: strict
         ),
 

@@ -405,8 +405,7 @@ public final class DeviceModelStore: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return DeviceModelRules.format((Double(milliseconds) / 100).rounded() / 10)
+        DeviceModelRules.format((Double(duration.wholeMilliseconds) / 100).rounded() / 10)
     }
 
     private struct ComponentKey: Hashable {

@@ -27,8 +27,7 @@ public final class ManualTime: TimeSource {
     public init(unixMilliseconds: Int64 = 1_767_225_600_000) { wallOrigin = unixMilliseconds }
 
     public func unixMilliseconds() -> Int64 {
-        let elapsed = state.withLock { $0.elapsed }
-        return wallOrigin + elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        wallOrigin + state.withLock { $0.elapsed }.wholeMilliseconds
     }
 
     public func monotonic() -> ContinuousClock.Instant { origin + state.withLock { $0.elapsed } }
