@@ -18,7 +18,8 @@ public final class ManualTime: TimeSource {
         var cancelled: Set<UInt64> = []
     }
 
-    /// Touched by the test's task and the component's tasks and threads (the rule in Basics.swift).
+    /// Read from tasks and from plain threads (a component called on a test's own thread), hence a
+    /// `Locked` (the rule in Basics.swift).
     private let state = Locked(State())
     private let origin = ContinuousClock.now
     private let wallOrigin: Int64
