@@ -44,34 +44,35 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries.
-        // A pthread-mutex lock that ThreadSanitizer understands (Synchronization.Mutex it does not, on Linux).
-        .target(name: "Locking", swiftSettings: strict),
+        // What several modules need once: civil time and ISO 8601 text, the wall clock and injected
+        // clocks, UUIDs, POSIX files, the pthread-mutex lock (Sources/Basics/Basics.swift).
+        .target(name: "Basics", swiftSettings: strict),
         .target(name: "JSONSchema", swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSONSchema"], swiftSettings: strict),
-        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Locking"], swiftSettings: strict),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Basics"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
-        .target(name: "JosevContract", dependencies: ["JSONSchema"], swiftSettings: strict),
-        .target(name: "Station", dependencies: ["JosevContract"], swiftSettings: strict),
+        .target(name: "JosevContract", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
+        .target(name: "Station", dependencies: ["Basics", "JosevContract"], swiftSettings: strict),
         // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
-        .target(name: "Modbus", dependencies: ["Locking", nioCore, nioPosix, logging], swiftSettings: strict),
+        .target(name: "Modbus", dependencies: ["Basics", nioCore, nioPosix, logging], swiftSettings: strict),
         // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
-        .target(name: "Store", dependencies: ["CSQLite", "Locking"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["CSQLite", "Basics"], swiftSettings: strict),
         // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`
         // and the corpus regression tests.
-        .target(name: "FuzzTargets", dependencies: ["JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
+        .target(name: "FuzzTargets", dependencies: ["Basics", "JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
         // The back office reaching the station: firmware updates and log uploads (libcurl,
         // OpenSSL signatures, the journal, zlib).
         .target(
             name: "BackOffice",
-            dependencies: ["CCurl", "CCrypto", "CZlib", "CSystemd", "JosevContract", "Locking", logging],
+            dependencies: ["CCurl", "CCrypto", "CZlib", "CSystemd", "Basics", "JosevContract", logging],
             swiftSettings: strict
         ),
         .target(
             name: "Daemon",
             dependencies: [
-                "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
+                "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
                 logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
@@ -79,24 +80,24 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict),
-        .executableTarget(name: "cs-companion", dependencies: ["Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
+        .executableTarget(name: "cs-companion", dependencies: ["Basics", "Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(
             name: "josev-sim",
-            dependencies: ["Mosquitto", "JosevContract", "JSONSchema", argumentParser],
+            dependencies: ["Basics", "Mosquitto", "JosevContract", "JSONSchema", argumentParser],
             swiftSettings: strict
         ),
 
         .executableTarget(
             name: "gridbox-sim",
-            dependencies: ["Modbus", "LoadManagement", argumentParser, flyingFox, logging],
+            dependencies: ["Basics", "Modbus", "LoadManagement", argumentParser, flyingFox, logging],
             swiftSettings: strict
         ),
 
         // Test helpers: real brokers on free loopback ports, throwaway CAs, processes, temp dirs.
         // `make bench` only: the validator alone (bench/validator); not part of any shipped binary.
         .executableTarget(
-            name: "bench-validator", dependencies: ["JSONSchema", "JosevContract"], path: "bench/validator", swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["JSONSchema", "Locking"], swiftSettings: strict),
+            name: "bench-validator", dependencies: ["Basics", "JSONSchema", "JosevContract"], path: "bench/validator", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
 
         // Tests.
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"], swiftSettings: strict),

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 fail=0
 # 1. No daemon source imports full Foundation (tests, TestSupport and the simulators may).
-daemon_dirs=(Sources/Locking Sources/BackOffice Sources/JSONSchema Sources/YAML Sources/Mosquitto Sources/Systemd Sources/JosevContract Sources/Station Sources/Modbus Sources/Store
+daemon_dirs=(Sources/Basics Sources/BackOffice Sources/JSONSchema Sources/YAML Sources/Mosquitto Sources/Systemd Sources/JosevContract Sources/Station Sources/Modbus Sources/Store
              Sources/Daemon Sources/cs-companiond Sources/cs-companion)
 if hits=$(grep -rnE '^\s*(@_exported\s+|public\s+|internal\s+|@preconcurrency\s+)?import\s+(Foundation|FoundationNetworking|FoundationXML|FoundationInternationalization)\s*$' "${daemon_dirs[@]}"); then
   echo "footprint: full Foundation imported in daemon code:"; echo "$hits"; fail=1

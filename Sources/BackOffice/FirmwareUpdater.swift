@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 
@@ -94,6 +95,8 @@ public actor FirmwareUpdater {
     let logger: Logger
     let publish: Publish
     let isCharging: @Sendable () async -> Bool
+    /// "Now" and the waits (start delay, scheduled download and install, retries, re-sending).
+    let time: any TimeSource
     let state: StateFile
     private var job: BackOfficeJob<UpdateFirmwareRequest>?
     private var phase: Phase?
@@ -101,13 +104,20 @@ public actor FirmwareUpdater {
     /// stop the previous one's).
     private var reporters: [Int: Task<Void, Never>] = [:]
 
-    public init(settings: FirmwareSettings, logger: Logger, publish: @escaping Publish, isCharging: @escaping @Sendable () async -> Bool) {
+    public init(
+        settings: FirmwareSettings, logger: Logger, publish: @escaping Publish, isCharging: @escaping @Sendable () async -> Bool,
+        time: any TimeSource = SystemTime()
+    ) {
         self.settings = settings
         self.logger = logger
         self.publish = publish
         self.isCharging = isCharging
+        self.time = time
         state = StateFile(path: settings.stateFile)
     }
+
+    /// No job runs and no final status is being re-sent: nothing will be published unless asked.
+    var isIdle: Bool { job == nil && reporters.isEmpty }
 
     // MARK: Requests
 
@@ -138,11 +148,8 @@ public actor FirmwareUpdater {
             logger.notice("update_firmware \(id) rejected: firmware \(job?.request.requestID ?? -1) is being installed")
             return .rejected
         }
-        let limits = RetryLimits.clamped(
-            retries: request.retries, interval: request.retryInterval,
-            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
-        request.retries = limits.retries
-        request.retryInterval = limits.interval
+        RetryLimits.clamp(
+            &request, defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "update_firmware \(id)", logger: logger)
         var status = UpdateFirmwareStatus.accepted
         if let running = job {
             // Not awaited: the old job may be digesting a large image; it is no longer current,
@@ -216,7 +223,7 @@ public actor FirmwareUpdater {
         self.phase = phase
         persist(request, phase: phase)
         let task = Task {
-            if delay > .zero { try? await Task.sleep(for: delay) }
+            if delay > .zero { try? await self.time.sleep(for: delay) }
             await self.run(request, from: phase, cancellation: cancellation)
         }
         job = BackOfficeJob(request: request, task: task, cancellation: cancellation)
@@ -259,10 +266,10 @@ public actor FirmwareUpdater {
     /// Downloads with retries; false when the job ended (failed or cancelled).
     private func download(_ request: UpdateFirmwareRequest, to image: String, cancellation: TransferCancellation) async -> Bool {
         let id = request.requestID
-        if let at = DateTimeText.parse(request.retrieveDatetime), at > Self.nowMilliseconds() {
+        if let at = DateTimeText.parse(request.retrieveDatetime), at > time.unixMilliseconds() {
             await send(.downloadScheduled, id)
-            while isCurrent(cancellation), at > Self.nowMilliseconds() {
-                try? await Task.sleep(for: .milliseconds(min(1000, max(10, at - Self.nowMilliseconds()))))
+            while isCurrent(cancellation), at > time.unixMilliseconds() {
+                try? await time.sleep(for: .milliseconds(min(1000, max(10, at - time.unixMilliseconds()))))
             }
         }
         let partial = image + ".part"
@@ -271,7 +278,7 @@ public actor FirmwareUpdater {
         let outcome = await withRetries(
             retries: request.retries ?? settings.defaultRetries, interval: request.retryInterval ?? settings.defaultRetryInterval,
             what: "firmware update \(id): download from \(TransferScheme.redacted(request.location))", logger: logger,
-            cancellation: cancellation, beforeEach: { _ in await self.send(.downloading, id) }
+            time: time, cancellation: cancellation, beforeEach: { _ in await self.send(.downloading, id) }
         ) { () async throws(TransferError) in
             try await Transfer.download(
                 from: request.location, to: partial, options: settings.transfer, cancellation: cancellation,
@@ -304,7 +311,7 @@ public actor FirmwareUpdater {
         let installAt = request.installDatetime.flatMap(DateTimeText.parse)
         var announced = false
         while isCurrent(cancellation) {
-            let early = installAt.map { $0 > Self.nowMilliseconds() } ?? false
+            let early = installAt.map { $0 > time.unixMilliseconds() } ?? false
             let charging = await isCharging()
             guard early || charging else { return isCurrent(cancellation) }
             if !announced {
@@ -313,7 +320,7 @@ public actor FirmwareUpdater {
                     "firmware update \(request.requestID): install deferred\(early ? " until \(request.installDatetime ?? "")" : "")\(charging ? " while a car is charging" : "")")
                 await send(.installScheduled, request.requestID)
             }
-            try? await Task.sleep(for: settings.idleCheckInterval)
+            try? await time.sleep(for: settings.idleCheckInterval)
         }
         return false
     }
@@ -376,7 +383,7 @@ public actor FirmwareUpdater {
                     self.reported(request, update.status)
                     return
                 }
-                try? await Task.sleep(for: delay)
+                try? await self.time.sleep(for: delay)
                 delay = min(delay * 2, .seconds(10))
             }
         }
@@ -448,7 +455,7 @@ public actor FirmwareUpdater {
 
     /// The first line of the kernel's boot id file; nil when it cannot be read.
     static func bootID(_ path: String) -> String? {
-        guard let line = StateFile.firstLine(of: path), !line.isEmpty else { return nil }
+        guard let line = SystemFile.firstLine(of: path), !line.isEmpty else { return nil }
         return line
     }
 
@@ -456,11 +463,5 @@ public actor FirmwareUpdater {
         var info = statvfs()
         guard statvfs(directory, &info) == 0 else { return nil }
         return Int64(info.f_bavail) * Int64(info.f_frsize)
-    }
-
-    static func nowMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec / 1_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import CSystemd
 import CZlib
 
@@ -169,16 +170,6 @@ public enum LogCollector {
 
     /// `YYYY-MM-DDTHH:MM:SS.uuuuuuZ`.
     static func timestamp(microseconds: UInt64) -> String {
-        var seconds = time_t(microseconds / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        let fraction = String(microseconds % 1_000_000)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z"
+        DateTimeText.microseconds(unixMicroseconds: Int64(clamping: microseconds))
     }
 }

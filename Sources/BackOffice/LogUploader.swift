@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 
@@ -43,12 +44,15 @@ public actor LogUploader {
     let settings: LogUploadSettings
     let logger: Logger
     let publish: Publish
+    /// "Now" (the file name) and the waits (start delay, retries).
+    let time: any TimeSource
     private var job: BackOfficeJob<Int>?
 
-    public init(settings: LogUploadSettings, logger: Logger, publish: @escaping Publish) {
+    public init(settings: LogUploadSettings, logger: Logger, publish: @escaping Publish, time: any TimeSource = SystemTime()) {
         self.settings = settings
         self.logger = logger
         self.publish = publish
+        self.time = time
     }
 
     /// Judges an `upload_logs` request and starts the upload; the answer's status and file name.
@@ -65,11 +69,8 @@ public actor LogUploader {
             logger.warning("upload_logs \(id) rejected: unreadable oldest/latest timestamp")
             return UploadLogsResponse(status: .rejected)
         }
-        let limits = RetryLimits.clamped(
-            retries: request.retries, interval: request.retryInterval,
-            defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
-        request.retries = limits.retries
-        request.retryInterval = limits.interval
+        RetryLimits.clamp(
+            &request, defaults: (settings.defaultRetries, settings.defaultRetryInterval), what: "upload_logs \(id)", logger: logger)
         var status = UploadLogsStatus.accepted
         if let running = job {
             // Not awaited: the old job may be reading a large journal; it checks its cancellation
@@ -82,13 +83,13 @@ public actor LogUploader {
             status = .acceptedCanceled
         }
         let kind = request.logType == .securityLog ? "security" : "diagnostics"
-        let filename = "\(kind)-\(Self.safe(settings.stationName))-\(id)-\(Self.compactTime(FirmwareUpdater.nowMilliseconds())).log.gz"
+        let filename = "\(kind)-\(Self.safe(settings.stationName))-\(id)-\(Self.compactTime(time.unixMilliseconds())).log.gz"
         logger.info(
             "upload_logs \(id) \(status.rawValue): \(request.logType.rawValue) to \(TransferScheme.redacted(request.remoteLocation)) as \(filename)")
         let cancellation = TransferCancellation()
         let task = Task {
             // Lets the response go out before the first logs_status.
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await self.time.sleep(for: .milliseconds(100))
             await self.run(
                 request, filename: filename, oldest: oldest.flatMap { $0.map { $0 * 1000 } },
                 latest: latest.flatMap { $0.map { $0 * 1000 + 999 } }, cancellation: cancellation)
@@ -125,7 +126,7 @@ public actor LogUploader {
         let outcome = await withRetries(
             retries: request.retries ?? settings.defaultRetries, interval: request.retryInterval ?? settings.defaultRetryInterval,
             what: "upload_logs \(id): upload to \(TransferScheme.redacted(request.remoteLocation))", logger: logger,
-            cancellation: cancellation
+            time: time, cancellation: cancellation
         ) { () async throws(TransferError) in
             try await Transfer.upload(
                 file: path, to: request.remoteLocation, method: settings.httpMethod, options: settings.transfer, cancellation: cancellation)
@@ -150,7 +151,7 @@ public actor LogUploader {
 
     /// `20261122T021500Z`.
     static func compactTime(_ milliseconds: Int64) -> String {
-        LogCollector.timestamp(microseconds: UInt64(max(0, milliseconds)) * 1000).prefix(19).filter { $0 != "-" && $0 != ":" } + "Z"
+        DateTimeText.wholeSeconds(unixMilliseconds: max(0, milliseconds)).filter { $0 != "-" && $0 != ":" }
     }
 
     /// Letters, digits, `.`, `_` and `-` only (the name ends up in a URL and a file system).

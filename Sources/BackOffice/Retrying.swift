@@ -1,3 +1,5 @@
+import Basics
+import JosevContract
 import Logging
 
 /// How a transfer with retries ended.
@@ -13,7 +15,7 @@ enum RetryOutcome<Value> {
 /// Each failure is logged with the attempt number (and `SECURITY_EVENT=tls-failure` for TLS
 /// problems); errors that another attempt cannot fix end the loop at once.
 func withRetries<Value>(
-    retries: Int, interval: Int, what: String, logger: Logger, cancellation: TransferCancellation,
+    retries: Int, interval: Int, what: String, logger: Logger, time: any TimeSource, cancellation: TransferCancellation,
     isolation: isolated (any Actor)? = #isolation,
     beforeEach: (Int) async -> Void = { _ in },
     _ attempt: () async throws(TransferError) -> Value
@@ -35,7 +37,7 @@ func withRetries<Value>(
             metadata["attempt"] = "\(number)/\(attempts)"
             logger.warning("\(what) failed: \(error)\(last ? "" : "; retrying in \(interval) s")", metadata: metadata)
             if last { break }
-            try? await Task.sleep(for: .seconds(interval))
+            try? await time.sleep(for: .seconds(interval))
         }
     }
     return cancellation.isCancelled || Task.isCancelled ? .cancelled : .failed(lastError)
@@ -46,6 +48,16 @@ func withRetries<Value>(
 public enum RetryLimits {
     public static let retries = 0...100
     public static let interval = 0...86_400
+
+    /// Sets the request's `retries` / `retry_interval` (nil: the defaults) to values within the
+    /// bounds; one log line when a value had to be clamped.
+    static func clamp<Request: RetryingRequest>(
+        _ request: inout Request, defaults: (retries: Int, interval: Int), what: String, logger: Logger
+    ) {
+        let limits = clamped(retries: request.retries, interval: request.retryInterval, defaults: defaults, what: what, logger: logger)
+        request.retries = limits.retries
+        request.retryInterval = limits.interval
+    }
 
     /// The request's `retries` / `retry_interval` (nil: the defaults) within the bounds; one log
     /// line when a value had to be clamped.
@@ -61,6 +73,15 @@ public enum RetryLimits {
         return result
     }
 }
+
+/// A back-office request carrying OCPP's `retries` and `retry_interval`.
+protocol RetryingRequest {
+    var retries: Int? { get set }
+    var retryInterval: Int? { get set }
+}
+
+extension UpdateFirmwareRequest: RetryingRequest {}
+extension UploadLogsRequest: RetryingRequest {}
 
 extension ClosedRange where Bound == Int {
     /// The value moved into the range.

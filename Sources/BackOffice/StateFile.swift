@@ -1,3 +1,5 @@
+import Basics
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -12,7 +14,7 @@ public struct StateFile: Sendable {
 
     /// The fields, or nil when there is no file. Lines that are not `key=value` are skipped.
     public func read() -> [String: String]? {
-        guard let bytes = Self.contents(of: path) else { return nil }
+        guard let bytes = try? SystemFile.read(path, maxBytes: 1 << 20) else { return nil }
         var fields: [String: String] = [:]
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
@@ -21,59 +23,10 @@ public struct StateFile: Sendable {
         return fields
     }
 
-    /// The bytes of a small file; nil when it cannot be opened.
-    static func contents(of path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes += chunk.prefix(n)
-        }
-        return bytes
-    }
-
-    /// The first line of a small file (`/proc/sys/kernel/random/boot_id`), without its newline.
-    static func firstLine(of path: String) -> String? {
-        guard let bytes = contents(of: path) else { return nil }
-        return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-    }
-
-    /// Replaces the file with `fields` (sorted by key). Throws the errno of the failing call.
-    public func write(_ fields: [String: String]) throws(StateFileError) {
+    /// Replaces the file with `fields` (sorted by key), atomically.
+    public func write(_ fields: [String: String]) throws(FileError) {
         let text = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.escape($0.value))\n" }.joined()
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateFileError(path: temporary, errno: errno) }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = errno
-                close(fd)
-                throw StateFileError(path: temporary, errno: error)
-            }
-            offset += n
-        }
-        guard fsync(fd) == 0 else {
-            let error = errno
-            close(fd)
-            throw StateFileError(path: temporary, errno: error)
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else { throw StateFileError(path: path, errno: errno) }
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
-        }
+        try SystemFile.replace(path, with: Array(text.utf8))
     }
 
     public func remove() { unlink(path) }
@@ -107,10 +60,4 @@ public struct StateFile: Sendable {
         }
         return out + rest
     }
-}
-
-public struct StateFileError: Error, Sendable, CustomStringConvertible {
-    public let path: String
-    public let errno: Int32
-    public var description: String { "\(path): \(String(cString: strerror(errno)))" }
 }

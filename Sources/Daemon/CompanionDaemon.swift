@@ -185,14 +185,13 @@ public enum CompanionDaemon {
     /// The configuration keys, kept in the state directory's database (changes pending for this
     /// start are applied here).
     static func makeDeviceModel(_ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger) -> DeviceModelStore {
-        let model = DeviceModelStore.open(settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger)
-        model.setAnnouncer { outbox.sendUpdate($0) }
         let ocpp = configuration.ocpp.ocppEVSEIDs
-        model.setOCPPEVSEIDs(
-            Dictionary(
-                configuration.station.evses.enumerated().map { index, evse in (evse.evseID, ocpp[evse.evseID] ?? index + 1) },
-                uniquingKeysWith: { first, _ in first }))
-        return model
+        let ids = Dictionary(
+            configuration.station.evses.enumerated().map { index, evse in (evse.evseID, ocpp[evse.evseID] ?? index + 1) },
+            uniquingKeysWith: { first, _ in first })
+        return DeviceModelStore.open(
+            settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger, ocppEVSEIDs: ids,
+            announce: { outbox.sendUpdate($0) })
     }
 
     static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {

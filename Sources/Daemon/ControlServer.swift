@@ -1,3 +1,4 @@
+import Basics
 import JSONSchema
 import Logging
 import Synchronization
@@ -168,7 +169,8 @@ public final class ControlServer: Sendable {
     }
 
     private final class ResultBox: Sendable {
-        let value = Mutex<JSONObject?>(nil)
+        /// Set by a task, read by the control socket's thread: a `Locked` (the rule in Basics.swift).
+        let value = Locked<JSONObject?>(nil)
     }
 }
 

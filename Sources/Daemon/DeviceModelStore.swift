@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 import Store
@@ -72,30 +73,36 @@ public final class DeviceModelStore: Sendable {
     /// The database file, opened for each write and closed right after (the daemon's case).
     let path: String?
     let confirmTimeout: Duration
-    let now: @Sendable () -> ContinuousClock.Instant
+    /// The monotonic clock paces the changes; the wall clock dates them in the history.
+    let time: any TimeSource
     let logger: Logger
     private let state: Mutex<State>
-    private let announcer = Mutex<(@Sendable (DeviceModelUpdate) -> Bool)?>(nil)
-    private let ocppEVSEIDs = Mutex<[String: Int]>([:])
+    /// Where announcements go (the outbox's `sendUpdate`); false when not sent.
+    private let announcer: @Sendable (DeviceModelUpdate) -> Bool
+    /// OCPP EVSE ids by ISO 15118 EVSE id (device-model components carry the OCPP integer).
+    private let ocppEVSEIDs: [String: Int]
 
     /// Declares the variables in `store` (nil: kept in memory only), resets stored values the
     /// declarations no longer allow, and applies the changes left pending for this start.
     public init(
         settings: DeviceModelSettings, store: Store?, path: String? = nil, logger: Logger,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        time: any TimeSource = SystemTime(), ocppEVSEIDs: [String: Int] = [:],
+        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool = { _ in false }
     ) {
+        self.ocppEVSEIDs = ocppEVSEIDs
+        announcer = announce
         let path = store == nil ? path : nil
         self.store = store
         self.path = path
         self.logger = logger
-        self.now = now
+        self.time = time
         confirmTimeout = .milliseconds(Int64((max(0, settings.confirmTimeout) * 1000).rounded()))
         var records = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var unannounced: [DeviceVariableKey] = []
         if store != nil || path != nil {
             do {
                 try Self.withStore(store, path) { store throws(StoreError) in
-                let replaced = try store.declareDeviceVariables(settings.variables)
+                let replaced = try store.declareDeviceVariables(settings.variables, at: time.unixMilliseconds())
                 let declared = Dictionary(settings.variables.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
                 for (key, old) in replaced.sorted(by: { $0.key < $1.key }) {
                     logger.notice("\(key) = '\(declared[key]?.value ?? "")' from the configuration (ReadOnly; was '\(old)')")
@@ -104,7 +111,7 @@ public final class DeviceModelStore: Sendable {
                 for var record in try store.deviceVariables() {
                     let redacted = record.mutability == .writeOnly
                     if DeviceModelRules.check(record.value, for: record) != nil, let fallback = declared[record.key]?.value {
-                        try store.setDeviceVariable(record.key, value: fallback, source: .config, event: .resetToDefault, redacted: redacted)
+                        try store.setDeviceVariable(record.key, value: fallback, source: .config, event: .resetToDefault, redacted: redacted, at: time.unixMilliseconds())
                         logger.notice("\(record.key): the stored value no longer fits its declaration; reset to the configured default")
                         record.value = fallback
                         record.pendingValue = nil
@@ -112,13 +119,13 @@ public final class DeviceModelStore: Sendable {
                     if let pending = record.pendingValue {
                         let source = record.pendingSource ?? .local
                         if DeviceModelRules.check(pending, for: record) == nil, record.mutability != .readOnly {
-                            try store.setDeviceVariable(record.key, value: pending, source: source, event: .appliedAtStart, redacted: redacted)
+                            try store.setDeviceVariable(record.key, value: pending, source: source, event: .appliedAtStart, redacted: redacted, at: time.unixMilliseconds())
                             logger.notice(
                                 "\(record.key)\(redacted ? "" : " = '\(pending)'") applied at start (changed by \(source.rawValue) before the restart)")
                             record.value = pending
                             unannounced.append(record.key)
                         } else {
-                            try store.setDeviceVariable(record.key, value: record.value, source: .config, event: .resetToDefault, redacted: redacted)
+                            try store.setDeviceVariable(record.key, value: record.value, source: .config, event: .resetToDefault, redacted: redacted, at: time.unixMilliseconds())
                             logger.notice("\(record.key): the change pending for this start no longer fits its declaration; dropped")
                         }
                         record.pendingValue = nil
@@ -154,27 +161,23 @@ public final class DeviceModelStore: Sendable {
     }
 
     /// Opens the store in `stateDirectory` (its own connection; sessions use another one).
-    public static func open(settings: DeviceModelSettings, stateDirectory: String, logger: Logger) -> DeviceModelStore {
+    public static func open(
+        settings: DeviceModelSettings, stateDirectory: String, logger: Logger, ocppEVSEIDs: [String: Int],
+        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool
+    ) -> DeviceModelStore {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             try Store(path: path).close()  // creates or migrates the file; each change opens it again
-            let model = DeviceModelStore(settings: settings, store: nil, path: path, logger: logger)
+            let model = DeviceModelStore(
+                settings: settings, store: nil, path: path, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce)
             logger.info("\(settings.variables.count) device-model variable(s) kept in \(path)")
             return model
         } catch {
             logger.error("cannot open \(path) for the device-model variables: \(error); changes last until the daemon stops")
-            return DeviceModelStore(settings: settings, store: nil, logger: logger)
+            return DeviceModelStore(settings: settings, store: nil, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce)
         }
     }
-
-    /// Where announcements go (the router's `sendUpdate`); false when not sent.
-    public func setAnnouncer(_ announce: @escaping @Sendable (DeviceModelUpdate) -> Bool) {
-        announcer.withLock { $0 = announce }
-    }
-
-    /// OCPP EVSE ids by ISO 15118 EVSE id (device-model components carry the OCPP integer).
-    public func setOCPPEVSEIDs(_ ids: [String: Int]) { ocppEVSEIDs.withLock { $0 = ids } }
 
     // MARK: Reading
 
@@ -185,10 +188,13 @@ public final class DeviceModelStore: Sendable {
     /// The applied change waiting for its confirmation (nil once confirmed or timed out).
     public var inFlight: InFlight? {
         state.withLock { state in
-            guard let change = state.inFlight, now() < change.deadline else { return nil }
+            guard let change = state.inFlight, time.monotonic() < change.deadline else { return nil }
             return change
         }
     }
+
+    /// The variable whose change is being written to the store right now, if any.
+    var writing: DeviceVariableKey? { state.withLock { $0.writing } }
 
     /// The recorded changes, oldest first (the newest `limit`).
     public func history(limit: Int? = nil) throws(StoreError) -> [DeviceVariableChange] {
@@ -197,7 +203,7 @@ public final class DeviceModelStore: Sendable {
 
     /// The components of the `device_model` answer.
     public func components() -> [DeviceModelComponent] {
-        let ids = ocppEVSEIDs.withLock { $0 }
+        let ids = ocppEVSEIDs
         var order: [ComponentKey] = []
         var grouped: [ComponentKey: [DeviceModelVariable]] = [:]
         for record in records {
@@ -234,7 +240,7 @@ public final class DeviceModelStore: Sendable {
             if let writing = state.writing {
                 return .decided(.rejected(.busy("\(writing) is being stored")))
             }
-            let instant = now()
+            let instant = time.monotonic()
             if let busy = state.inFlight {
                 if instant < busy.deadline {
                     let left = busy.deadline - instant
@@ -267,7 +273,7 @@ public final class DeviceModelStore: Sendable {
                 changed.pendingValue = nil
                 changed.pendingSource = nil
                 state.records[key] = changed
-                state.inFlight = InFlight(key: key, value: value, source: source, deadline: now() + confirmTimeout)
+                state.inFlight = InFlight(key: key, value: value, source: source, deadline: time.monotonic() + confirmTimeout)
                 return .applied(changed)
             }
         }
@@ -289,12 +295,12 @@ public final class DeviceModelStore: Sendable {
         do {
             if record.requiresRestart {
                 let kept: Void? = try withStore { store throws(StoreError) in
-                    try store.setPendingDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+                    try store.setPendingDeviceVariable(record.key, value: value, source: source, redacted: redacted, at: time.unixMilliseconds())
                 }
                 return kept == nil ? .storeFailed("no store to keep it for the restart") : nil
             }
             try withStore { store throws(StoreError) in
-                try store.setDeviceVariable(record.key, value: value, source: source, redacted: redacted)
+                try store.setDeviceVariable(record.key, value: value, source: source, redacted: redacted, at: time.unixMilliseconds())
             }
             return nil
         } catch {
@@ -306,7 +312,7 @@ public final class DeviceModelStore: Sendable {
     /// variable with that value; other values for known variables are changes of Josev's, judged
     /// like any other (a rejection is logged: updates get no answer).
     public func consume(_ update: DeviceModelUpdate) {
-        let ids = ocppEVSEIDs.withLock { $0 }
+        let ids = ocppEVSEIDs
         var unknownEVSEs: [String] = []
         defer {
             if !unknownEVSEs.isEmpty {
@@ -361,7 +367,7 @@ public final class DeviceModelStore: Sendable {
 
     /// The `device_model_update` for one variable.
     public func announcement(_ record: DeviceVariableRecord) -> DeviceModelUpdate {
-        let ids = ocppEVSEIDs.withLock { $0 }
+        let ids = ocppEVSEIDs
         return DeviceModelUpdate(components: [
             DeviceModelUpdateComponent(
                 name: record.key.component, instance: record.key.componentInstance.nonEmpty,
@@ -376,8 +382,7 @@ public final class DeviceModelStore: Sendable {
 
     @discardableResult
     private func announce(_ record: DeviceVariableRecord) -> Bool {
-        guard let send = announcer.withLock({ $0 }) else { return false }
-        let sent = send(announcement(record))
+        let sent = announcer(announcement(record))
         if sent { logger.info("announced \(record.key) with device_model_update") }
         return sent
     }
@@ -400,8 +405,7 @@ public final class DeviceModelStore: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return DeviceModelRules.format((Double(milliseconds) / 100).rounded() / 10)
+        DeviceModelRules.format((Double(duration.wholeMilliseconds) / 100).rounded() / 10)
     }
 
     private struct ComponentKey: Hashable {

@@ -1,3 +1,4 @@
+import Basics
 import Logging
 import Station
 import Store
@@ -29,8 +30,11 @@ public final class SessionRecorder: Sendable {
     let path: String
     let station: Station
     let logger: Logger
+    /// The wall clock (what is recorded) and the monotonic one (period lengths, retry pacing).
+    let time: any TimeSource
     private let state = Mutex<[String: Active]>([:])
-    private let storage: Mutex<Storage>
+    /// Held across the store's blocking writes (SQLite, fsync), hence a `Locked` (Basics.swift).
+    private let storage: Locked<Storage>
     private let lastProblem = Mutex<ContinuousClock.Instant?>(nil)
     /// The persistent values last written, to write only changes (`StatePersistence`).
     let persisted = Mutex<[String: String]>([:])
@@ -100,27 +104,32 @@ public final class SessionRecorder: Sendable {
         }
     }
 
-    init(path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit) {
+    init(
+        path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
+        time: any TimeSource = SystemTime()
+    ) {
         self.path = path
         self.station = station
         self.logger = logger
-        storage = Mutex(Storage(store: store, failing: store == nil, limit: max(1, queueLimit)))
+        self.time = time
+        storage = Locked(Storage(store: store, failing: store == nil, limit: max(1, queueLimit)))
     }
 
     /// Opens (creates) the database under the state directory. When it cannot be opened now, the
     /// reason is logged and the recorder keeps what happens in memory until it can.
     static func open(
-        stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit
+        stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
+        time: any TimeSource = SystemTime()
     ) -> SessionRecorder {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             let store = try Store(path: path)
             logger.info("sessions recorded in \(path)")
-            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit)
+            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time)
         } catch {
             logger.error("cannot open the session store \(path): \(error); sessions are kept in memory until it can be opened")
-            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit)
+            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time)
         }
     }
 
@@ -160,11 +169,12 @@ public final class SessionRecorder: Sendable {
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? 0
         let connectorID = await station.configuration.evses.first { $0.evseID == evseID }?.connectors.first?.id ?? 1
         let charging = await station.contactorClosed(evseID: evseID) ?? false
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
         let id = UUIDText.random()
+        let startedAt = time.monotonic()
         state.withLock {
             $0[evseID] = Active(
-                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: .now, periodEnergyWh: energy,
+                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: startedAt, periodEnergyWh: energy,
                 charging: charging)
         }
         write(
@@ -176,7 +186,7 @@ public final class SessionRecorder: Sendable {
     func transactionEnded(evseID: String, transactionID: String) async {
         guard let active = state.withLock({ $0.removeValue(forKey: evseID) }) else { return }
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? active.periodEnergyWh
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
         closePeriod(active, energyWh: energy)
         write(.complete(sessionID: active.sessionID, transactionID: transactionID, evseID: evseID, stop: now, energyWh: energy))
     }
@@ -200,18 +210,19 @@ public final class SessionRecorder: Sendable {
 
     private func newPeriod(evseID: String, charging: Bool?, force: Bool) async {
         guard let snapshot = await station.meterValues(evseID: evseID) else { return }
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
+        let instant = time.monotonic()
         let closing: Active? = state.withLock { sessions in
             guard var active = sessions[evseID] else { return nil }
             active.maxPowerW = max(active.maxPowerW, snapshot.activePower)
-            let due = force || active.periodStartedAt.duration(to: .now) >= Self.periodLength
+            let due = force || active.periodStartedAt.duration(to: instant) >= Self.periodLength
             guard due else {
                 sessions[evseID] = active
                 return nil
             }
             let finished = active
             active.periodStart = now
-            active.periodStartedAt = .now
+            active.periodStartedAt = instant
             active.periodEnergyWh = snapshot.energyImportedWh
             active.maxPowerW = snapshot.activePower
             if let charging { active.charging = charging }
@@ -233,7 +244,7 @@ public final class SessionRecorder: Sendable {
     /// Stores the period that ends now: its energy, its maximum power and, when the EV did not
     /// charge, its length as parking time.
     private func closePeriod(_ active: Active, energyWh: Double) {
-        let hours = Double(active.periodStartedAt.duration(to: .now).components.seconds) / 3600
+        let hours = Double(active.periodStartedAt.duration(to: time.monotonic()).components.seconds) / 3600
         var dimensions = [
             ChargingDimension(.energy, max(0, (energyWh - active.periodEnergyWh) / 1000)),
             ChargingDimension(.maxPower, max(0, active.maxPowerW / 1000)),
@@ -260,7 +271,7 @@ public final class SessionRecorder: Sendable {
     func retryPending() {
         storage.withLock { storage in
             guard storage.failing || storage.count > 0 else { return }
-            let now = ContinuousClock.now
+            let now = time.monotonic()
             if let last = storage.lastAttempt, last.duration(to: now) < Self.retryInterval { return }
             storage.lastAttempt = now
             if storage.store == nil {
@@ -340,7 +351,7 @@ public final class SessionRecorder: Sendable {
     /// Logs a storage problem at most once a minute (a full or read-only disk would otherwise
     /// flood the journal); the station keeps serving Josev.
     private func problem(_ what: String, _ error: any Error) {
-        let now = ContinuousClock.now
+        let now = time.monotonic()
         let due = lastProblem.withLock { last in
             guard last.map({ $0.duration(to: now) >= .seconds(60) }) ?? true else { return false }
             last = now

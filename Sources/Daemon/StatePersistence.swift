@@ -1,3 +1,4 @@
+import Basics
 import Logging
 import Station
 import Store
@@ -55,7 +56,7 @@ extension SessionRecorder {
         let claimed = restoration.withLock { restoration in
             guard !restoration.done, !restoration.running else { return false }
             restoration.running = true
-            restoration.lastAttempt = .now
+            restoration.lastAttempt = time.monotonic()
             return true
         }
         guard claimed else { return }
@@ -106,7 +107,7 @@ extension SessionRecorder {
                 logger.info("stored \(phases) phase(s) on \(evse.evseID) not restored: \(reason)", metadata: ["evse_id": "\(evse.evseID)"])
             }
         }
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
         for evse in configuration.evses {
             for connector in evse.connectors {
                 let key = PersistentKey.reservation(evse.evseID, connector.id)
@@ -163,7 +164,7 @@ extension SessionRecorder {
     func restoreWhenOpen() {
         let due = restoration.withLock { restoration in
             guard !restoration.done, !restoration.running else { return false }
-            return restoration.lastAttempt.map { $0.duration(to: .now) >= Self.retryInterval } ?? true
+            return restoration.lastAttempt.map { $0.duration(to: time.monotonic()) >= Self.retryInterval } ?? true
         }
         guard due, pendingWrites == 0, store != nil else { return }
         Task { await self.restoreState() }
@@ -172,7 +173,7 @@ extension SessionRecorder {
     /// A connector reserved (stored with the time of the report) or no longer reserved (deleted).
     func reservationChanged(evseID: String, connectorID: Int, reserved: Bool) {
         let key = PersistentKey.reservation(evseID, connectorID)
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
         let value: String? = reserved ? String(now) : nil
         persisted.withLock { cache in cache[PersistentKey.cacheKey(setting: key)] = value }
         write(.setting(key: key, value: value, at: now))
@@ -211,7 +212,7 @@ extension SessionRecorder {
             for (key, value) in changed { cache[key] = value }
             return changed.sorted { $0.key < $1.key }
         }
-        let now = WallClock.unixMilliseconds()
+        let now = time.unixMilliseconds()
         for (key, value) in changes {
             if key.hasPrefix("a:") {
                 write(.availability(scope: String(key.dropFirst(2)), operative: value == "true", at: now))

@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 import Modbus
@@ -39,7 +40,6 @@ final class StationModbusAdapter: RegisterMapBackend {
     func station() async -> ModbusStationInfo {
         let configuration = await station.configuration
         let uptime = started.duration(to: .now)
-        let (seconds, attoseconds) = uptime.components
         var maxCurrent: Double = 0
         for evse in configuration.evses { maxCurrent = max(maxCurrent, evse.ac?.maxCurrent ?? evse.dc?.maxCurrent ?? 0) }
         return ModbusStationInfo(
@@ -48,7 +48,7 @@ final class StationModbusAdapter: RegisterMapBackend {
             firmwareVersion: configuration.identity.firmwareVersion.prefix(33).description,
             platformType: configuration.identity.model.prefix(33).description,
             serialNumber: configuration.identity.serialNumber.prefix(21).description,
-            uptimeMilliseconds: UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000),
+            uptimeMilliseconds: UInt64(max(0, uptime.wholeMilliseconds)),
             maxCurrent: Float(maxCurrent), temperature: nil,
             ocppConnected: ocppConnected.withLock { $0 }, socketCount: configuration.evses.count)
     }

@@ -1,3 +1,4 @@
+import Basics
 import JSONSchema
 
 /// The two topics of the contract (§1.2): Josev publishes on `josev/cs`, the CS on `cs/josev`.
@@ -65,23 +66,5 @@ public struct Envelope: Sendable, Equatable {
 
 /// Message ids: random UUIDv4 strings, as Josev makes them with `uuid4()`.
 public enum EnvelopeID {
-    public static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return random(using: &generator)
-    }
-
-    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> String {
-        var bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        let hex: [Character] = Array("0123456789abcdef")
-        var text = ""
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append("-") }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return text
-    }
+    public static func random() -> String { UUIDText.random() }
 }

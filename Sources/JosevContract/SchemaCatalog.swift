@@ -1,3 +1,4 @@
+import Basics
 import JSONSchema
 
 /// A schema that could not be loaded or compiled, with the file it came from.

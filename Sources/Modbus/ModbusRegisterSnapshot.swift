@@ -1,4 +1,4 @@
-import Locking
+import Basics
 import NIOCore
 
 // The fast read path: FC03 reads answered on the NIO event loop from a register image, without a

@@ -1,7 +1,7 @@
+import Basics
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Who asked, for handlers that log or decide per client.
 public struct ModbusRequestContext: Sendable {
@@ -99,7 +99,8 @@ public final class ModbusServer: Sendable {
         var connections: [UInt64: any Channel] = [:]
     }
 
-    private let state = Mutex(State())
+    /// Taken on SwiftNIO event loops, hence a `Locked` (the rule in Basics.swift).
+    private let state = Locked(State())
 
     public init(
         configuration: ModbusServerConfiguration, handler: any ModbusRequestHandler,

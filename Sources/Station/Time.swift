@@ -1,3 +1,4 @@
+import Basics
 import Synchronization
 
 /// A point on the station's monotonic time line: a duration since an arbitrary origin. The
@@ -24,14 +25,6 @@ public struct StationInstant: Comparable, Hashable, Sendable, CustomStringConver
     public static func continuousClock() -> @Sendable () -> StationInstant {
         let origin = ContinuousClock.now
         return { StationInstant(sinceOrigin: origin.duration(to: ContinuousClock.now)) }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var inSeconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
     }
 }
 

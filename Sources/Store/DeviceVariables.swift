@@ -1,3 +1,5 @@
+import Basics
+
 /// The station's OCPP device-model variables (configuration keys) and their change history
 /// (schema version 2). The store only keeps them durable; the rules (which value is valid, who may
 /// change what, pacing) live with the daemon.
@@ -186,7 +188,7 @@ extension Store {
     /// `config`). Returns the old values of the ReadOnly variables changed this way.
     @discardableResult
     public func declareDeviceVariables(
-        _ declarations: [DeviceVariableRecord], at: Int64 = UnixTime.nowMilliseconds()
+        _ declarations: [DeviceVariableRecord], at: Int64 = WallClock.unixMilliseconds()
     ) throws(StoreError) -> [DeviceVariableKey: String] {
         var seen = Set<DeviceVariableKey>()
         for declaration in declarations where !seen.insert(declaration.key).inserted {
@@ -238,7 +240,7 @@ extension Store {
     @discardableResult
     public func setDeviceVariable(
         _ key: DeviceVariableKey, value: String, source: DeviceVariableSource, event: DeviceVariableEvent = .applied, redacted: Bool,
-        at: Int64 = UnixTime.nowMilliseconds()
+        at: Int64 = WallClock.unixMilliseconds()
     ) throws(StoreError) -> String {
         try write { (database) throws(StoreError) -> String in
             let old = try Self.currentValue(key, in: database)
@@ -254,7 +256,7 @@ extension Store {
 
     /// Keeps a value for the next start (a variable that needs a restart) and records it.
     public func setPendingDeviceVariable(
-        _ key: DeviceVariableKey, value: String, source: DeviceVariableSource, redacted: Bool, at: Int64 = UnixTime.nowMilliseconds()
+        _ key: DeviceVariableKey, value: String, source: DeviceVariableSource, redacted: Bool, at: Int64 = WallClock.unixMilliseconds()
     ) throws(StoreError) {
         guard source != .config else { throw .invalidArgument("a pending change comes from josev or local") }
         try write { (database) throws(StoreError) in

@@ -1,3 +1,5 @@
+import Basics
+
 /// The identifiers of the CPO that owns the station, which OCPI objects carry and the station
 /// cannot know by itself (configuration, or `cs-companion sessions` options).
 public struct OCPIParameters: Sendable, Equatable {
@@ -47,7 +49,7 @@ public enum SessionExport {
 
     /// A fixed-width table: START and STOP (UTC), EVSE, CONNECTOR, TOKEN, STATUS, KWH, DURATION, and
     /// a total line. An ACTIVE session's duration runs until `now`; its STOP is "-".
-    public static func table(_ records: [ChargingSessionRecord], now: Int64 = UnixTime.nowMilliseconds()) -> String {
+    public static func table(_ records: [ChargingSessionRecord], now: Int64 = WallClock.unixMilliseconds()) -> String {
         let header = ["START (UTC)", "STOP (UTC)", "EVSE", "CONNECTOR", "TOKEN", "STATUS", "KWH", "DURATION"]
         let rightAligned: Set<Int> = [3, 6, 7]
         var rows: [[String]] = [header]
@@ -55,8 +57,8 @@ public enum SessionExport {
         for record in records {
             total += record.kwh
             rows.append([
-                UTCDateTime.readable(milliseconds: record.start),
-                record.stop.map { UTCDateTime.readable(milliseconds: $0) } ?? "-",
+                DateTimeText.readable(unixMilliseconds: record.start),
+                record.stop.map { DateTimeText.readable(unixMilliseconds: $0) } ?? "-",
                 record.evseID,
                 String(record.connectorID),
                 record.tokenUID.isEmpty ? "-" : record.tokenUID,
@@ -129,15 +131,15 @@ public enum SessionExport {
             "contract_id": optional(record.contractID),
             "auth_method": optional(record.authMethod?.rawValue),
             "status": .string(record.status.rawValue),
-            "start": .string(UTCDateTime.iso8601(milliseconds: record.start)),
+            "start": .string(DateTimeText.wholeSeconds(unixMilliseconds: record.start)),
             "start_ms": .int(record.start),
-            "stop": optional(record.stop.map { UTCDateTime.iso8601(milliseconds: $0) }),
+            "stop": optional(record.stop.map { DateTimeText.wholeSeconds(unixMilliseconds: $0) }),
             "stop_ms": record.stop.map { .int($0) } ?? .null,
             "energy_start_wh": .double(record.energyStartWh),
             "energy_last_wh": .double(record.energyLastWh),
             "energy_stop_wh": optional(record.energyStopWh),
             "kwh": .double(record.kwh),
-            "last_update": .string(UTCDateTime.iso8601(milliseconds: record.lastUpdate)),
+            "last_update": .string(DateTimeText.wholeSeconds(unixMilliseconds: record.lastUpdate)),
             "last_update_ms": .int(record.lastUpdate),
             "closed_by_recovery": .bool(record.closedByRecovery),
             "charging_periods": .array(record.chargingPeriods.map(chargingPeriod)),
@@ -172,10 +174,10 @@ public enum SessionExport {
             .init("country_code", .string(parameters.countryCode)),
             .init("party_id", .string(parameters.partyID)),
             .init("id", .string(record.id)),
-            .init("start_date_time", .string(UTCDateTime.iso8601(milliseconds: record.start))),
+            .init("start_date_time", .string(DateTimeText.wholeSeconds(unixMilliseconds: record.start))),
         ]
         if let stop = record.stop {
-            members.append(.init("end_date_time", .string(UTCDateTime.iso8601(milliseconds: stop))))
+            members.append(.init("end_date_time", .string(DateTimeText.wholeSeconds(unixMilliseconds: stop))))
         }
         members += [
             .init("kwh", .double(record.kwh)),
@@ -199,7 +201,7 @@ public enum SessionExport {
         }
         members += [
             .init("status", .string(record.status.rawValue)),
-            .init("last_updated", .string(UTCDateTime.iso8601(milliseconds: record.lastUpdate))),
+            .init("last_updated", .string(DateTimeText.wholeSeconds(unixMilliseconds: record.lastUpdate))),
         ]
         return .object(members)
     }
@@ -247,7 +249,7 @@ public enum SessionExport {
 
     static func chargingPeriod(_ period: ChargingPeriod) -> ExportJSON {
         [
-            "start": .string(UTCDateTime.iso8601(milliseconds: period.start)),
+            "start": .string(DateTimeText.wholeSeconds(unixMilliseconds: period.start)),
             "start_ms": .int(period.start),
             "dimensions": .array(period.dimensions.map { ["type": .string($0.type.rawValue), "volume": .double($0.volume)] }),
         ]
@@ -255,7 +257,7 @@ public enum SessionExport {
 
     static func ocpiChargingPeriod(_ period: ChargingPeriod) -> ExportJSON {
         [
-            "start_date_time": .string(UTCDateTime.iso8601(milliseconds: period.start)),
+            "start_date_time": .string(DateTimeText.wholeSeconds(unixMilliseconds: period.start)),
             "dimensions": .array(period.dimensions.map { ["type": .string($0.type.rawValue), "volume": .double($0.volume)] }),
         ]
     }

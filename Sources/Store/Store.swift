@@ -1,4 +1,4 @@
-import Locking
+import Basics
 
 #if canImport(Glibc)
     import Glibc
@@ -279,7 +279,7 @@ public final class Store: Sendable {
     }
 
     /// Stores (or, with nil, deletes) a setting.
-    public func setSetting(_ key: String, _ value: String?, at: Int64 = UnixTime.nowMilliseconds()) throws(StoreError) {
+    public func setSetting(_ key: String, _ value: String?, at: Int64 = WallClock.unixMilliseconds()) throws(StoreError) {
         try write { (database) throws(StoreError) in
             if let value {
                 try database.execute(
@@ -310,7 +310,7 @@ public final class Store: Sendable {
     }
 
     /// Stores the availability of `scope` (OCPP ChangeAvailability persists across reboots).
-    public func setAvailability(scope: String, operative: Bool, at: Int64 = UnixTime.nowMilliseconds()) throws(StoreError) {
+    public func setAvailability(scope: String, operative: Bool, at: Int64 = WallClock.unixMilliseconds()) throws(StoreError) {
         try write { (database) throws(StoreError) in
             try database.execute(
                 """

@@ -1,4 +1,4 @@
-import Locking
+import Basics
 import Foundation
 
 /// A child process started with `posix_spawn`, with an EMPTY signal mask and default signal

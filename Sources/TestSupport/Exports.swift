@@ -1,2 +1,2 @@
-// The test helpers hand out `Locked` (from Locking) as they always did.
-@_exported import Locking
+// The test helpers hand out `Locked` (from Basics) as they always did.
+@_exported import Basics

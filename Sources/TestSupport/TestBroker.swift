@@ -1,4 +1,4 @@
-import Locking
+import Basics
 import Foundation
 
 /// A real `mosquitto` broker for integration tests, on a free 127.0.0.1 port, with its own

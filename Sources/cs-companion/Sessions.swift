@@ -5,6 +5,7 @@
 // then: the Store module's own module map comes with that dependency, while Store.swiftmodule alone
 // sits in the shared build directory either way); the `#if` can go when the dependency is in.
 import ArgumentParser
+import Basics
 import JSONSchema
 import Store
 
@@ -49,7 +50,7 @@ struct Sessions: ParsableCommand {
     var currency: String?
 
     func validate() throws {
-        if let since, UTCDateTime.parse(since) == nil {
+        if let since, DateTimeText.parseCommandLine(since) == nil {
             throw ArgumentParser.ValidationError("--since: not an ISO 8601 date-time or Unix seconds: \(since)")
         }
         if format == .ocpi {
@@ -64,7 +65,7 @@ struct Sessions: ParsableCommand {
         do {
             let store = try Store(path: db, readOnly: true)
             defer { store.close() }
-            records = try store.sessions(since: since.flatMap(UTCDateTime.parse))
+            records = try store.sessions(since: since.flatMap(DateTimeText.parseCommandLine))
         } catch {
             Self.printError("cs-companion: \(db): \(error)")
             throw ExitCode(1)

@@ -1,5 +1,6 @@
 // cs-companion: the technician's command-line tool for cs-companiond.
 import ArgumentParser
+import Basics
 import Daemon
 import JSONSchema
 import JosevContract

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import FlyingFox
 import FlyingSocks
 import Foundation
@@ -158,7 +159,7 @@ struct GridboxSim: AsyncParsableCommand {
             await simulator.runCycle()
             done += 1
             let snapshot = await simulator.snapshot()
-            let elapsed = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
+            let elapsed = (clock.now - start).inSeconds
             var text = json ? Output.json(snapshot, elapsed: elapsed) : Output.table(snapshot, elapsed: elapsed)
             if tty {
                 text = "\u{1B}[H\u{1B}[J" + text

@@ -1,5 +1,6 @@
 // The readable transcript of a session: one line per message, from any thread, in arrival order.
 import Foundation
+import Basics
 import JSONSchema
 import Synchronization
 
@@ -32,10 +33,7 @@ final class Transcript: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
+    static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 
     /// `850 µs`, `3.2 ms`, `1.20 s`.
     static func latency(_ seconds: Double) -> String {

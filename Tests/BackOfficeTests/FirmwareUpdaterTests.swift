@@ -1,10 +1,11 @@
-import BackOffice
 import Foundation
 import JosevContract
 import Logging
 import Synchronization
 import Testing
 import TestSupport
+
+@testable import BackOffice
 
 /// What the updater published, in order, and a charging flag the test flips.
 final class Recorder: Sendable {
@@ -46,10 +47,10 @@ let past = "2020-01-01T00:00:00.000Z"
 
 @Suite("firmware updates end to end in the BackOffice module", .timeLimit(.minutes(3)))
 struct FirmwareUpdaterTests {
-    func updater(_ settings: FirmwareSettings, _ recorder: Recorder) -> FirmwareUpdater {
+    func updater(_ settings: FirmwareSettings, _ recorder: Recorder, time: any TimeSource = SystemTime()) -> FirmwareUpdater {
         FirmwareUpdater(
             settings: settings, logger: Logger(label: "test"), publish: { recorder.publishFirmware($0) },
-            isCharging: { recorder.charging.load(ordering: .relaxed) })
+            isCharging: { recorder.charging.load(ordering: .relaxed) }, time: time)
     }
 
     @Test("a signed image is downloaded, verified and handed to the install command with its path and environment")
@@ -154,7 +155,8 @@ struct FirmwareUpdaterTests {
         #expect(
             await firmware.request(UpdateFirmwareRequest(requestID: 3, location: "https://127.0.0.1/fw", retrieveDatetime: past, signature: "AAAA"))
                 == .rejected)
-        try await Task.sleep(for: .milliseconds(300))
+        // A refused request starts no job: nothing runs that could publish later, nothing was published.
+        #expect(await firmware.isIdle)
         #expect(recorder.firmware.isEmpty)
     }
 
@@ -220,14 +222,18 @@ struct FirmwareUpdaterTests {
         let script = try directory.script("install.sh", "touch \(marker)")
         let recorder = Recorder()
         recorder.charging.store(true, ordering: .relaxed)
-        let firmware = updater(try firmwareSettings(directory, install: [script]), recorder)
+        let time = ManualTime()
+        let firmware = updater(try firmwareSettings(directory, install: [script]), recorder, time: time)
         _ = await firmware.request(UpdateFirmwareRequest(requestID: 11, location: server.baseURL + "/fw.img", retrieveDatetime: past))
+        #expect(await time.advanceToNextSleeper())  // the start delay
         #expect(await recorder.waitFor(.installScheduled), "\(recorder.firmware)")
-        // Still charging: a while later nothing was installed.
-        try await Task.sleep(for: .milliseconds(500))
+        // Still charging: five idle checks later (and waiting for the sixth) nothing was installed.
+        for _ in 0..<5 { #expect(await time.advanceToNextSleeper()) }
+        #expect(await time.waitForSleepers(1))
         #expect(!FileManager.default.fileExists(atPath: marker))
         #expect(!recorder.firmware.contains(.installing))
         recorder.charging.store(false, ordering: .relaxed)
+        #expect(await time.advanceToNextSleeper())
         #expect(await recorder.waitFor(.installed), "\(recorder.firmware)")
         #expect(recorder.firmware == [.downloading, .downloaded, .installScheduled, .installing, .installed])
         #expect(FileManager.default.fileExists(atPath: marker))
@@ -267,19 +273,25 @@ struct FirmwareUpdaterTests {
         let afterReboot = Recorder()
         afterReboot.offline.store(true, ordering: .relaxed)
         try boot(settings, id: "22222222-2222-2222-2222-222222222222")
-        let second = updater(settings, afterReboot)
+        let time = ManualTime()
+        let second = updater(settings, afterReboot, time: time)
         await second.resume()
-        try await Task.sleep(for: .milliseconds(700))
+        // The first attempt and two more (500 ms, then 1 s later) fail; the fourth waits.
+        #expect(await time.advanceToNextSleeper())
+        #expect(await time.advanceToNextSleeper())
+        #expect(await time.waitForSleepers(1))
         #expect(afterReboot.firmware.isEmpty)
         afterReboot.offline.store(false, ordering: .relaxed)
+        #expect(await time.advanceToNextSleeper())
         #expect(await afterReboot.waitFor(.installed))
         #expect(afterReboot.statuses.withLock { $0 } == [FirmwareStatusUpdate(requestID: 30, status: .installed)])
         #expect(await waitUntil(timeout: .seconds(5)) { StateFile(path: settings.stateFile).read()?["reported"] == "true" })
 
         // Reported: a third start says nothing.
         let third = Recorder()
-        await updater(settings, third).resume()
-        try await Task.sleep(for: .milliseconds(300))
+        let thirdUpdater = updater(settings, third)
+        await thirdUpdater.resume()
+        #expect(await thirdUpdater.isIdle)
         #expect(third.firmware.isEmpty)
 
         // A state file saying "installing": the install was cut by the restart.
@@ -329,11 +341,15 @@ struct FirmwareUpdaterTests {
         // An interval of Int.max seconds: the first attempt fails, then it waits (a day, clamped),
         // and a new request still cancels it.
         let waiting = Recorder()
-        let second = updater(try firmwareSettings(directory, install: ["/bin/true"]), waiting)
+        let time = ManualTime()
+        let second = updater(try firmwareSettings(directory, install: ["/bin/true"]), waiting, time: time)
         _ = await second.request(UpdateFirmwareRequest(
             requestID: 61, location: "http://127.0.0.1:\(port)/fw.img", retrieveDatetime: past, retries: 3, retryInterval: Int.max))
+        #expect(await time.advanceToNextSleeper())  // the start delay
         #expect(await waiting.waitFor(.downloading))
-        try await Task.sleep(for: .milliseconds(500))
+        // The first attempt failed; the next one waits a day.
+        #expect(await time.waitForSleepers(1))
+        #expect(time.pendingSleeps == [.seconds(86_400)])
         #expect(StateFile(path: directory.file("firmware.state")).read()?["retry_interval"] == "86400")
         #expect(
             await second.request(UpdateFirmwareRequest(requestID: 62, location: "https://127.0.0.1/x", retrieveDatetime: "2099-01-01T00:00:00Z"))

@@ -45,6 +45,16 @@ struct DateTimeTextTests {
         #expect(DateTimeText.format(unixMilliseconds: -0.6) == "1969-12-31T23:59:59.999Z")
     }
 
+    @Test("the same calendar writes whole seconds, tables and the journal's microseconds")
+    func otherForms() {
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: 1_740_824_130_999) == "2025-03-01T10:15:30Z")
+        #expect(DateTimeText.readable(unixMilliseconds: 1_740_824_130_123) == "2025-03-01 10:15:30")
+        #expect(DateTimeText.microseconds(unixMicroseconds: 1_740_824_130_123_456) == "2025-03-01T10:15:30.123456Z")
+        #expect(DateTimeText.microseconds(unixMicroseconds: 7) == "1970-01-01T00:00:00.000007Z")
+        #expect(DateTimeText.microseconds(unixMicroseconds: -1) == "1969-12-31T23:59:59.999999Z")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: -62_167_219_200_001) == "-0001-12-31T23:59:59Z")
+    }
+
     @Test(
         "parses every form of the contract's pattern",
         arguments: [

@@ -93,14 +93,6 @@ struct DeviceModelRulesTests {
     }
 }
 
-/// A monotonic clock the test moves.
-final class TestClock: Sendable {
-    private let offset = Mutex<Duration>(.zero)
-    private let origin = ContinuousClock.now
-    var now: @Sendable () -> ContinuousClock.Instant { { [self] in origin + offset.withLock { $0 } } }
-    func advance(_ duration: Duration) { offset.withLock { $0 += duration } }
-}
-
 /// Pacing, restart-pending changes and the history, on a real SQLite file.
 @Suite("device-model store (pacing, restart, history)")
 struct DeviceModelStoreTests {
@@ -119,18 +111,24 @@ struct DeviceModelStoreTests {
             ], confirmTimeout: 10)
     }
 
-    static func open(_ path: String, clock: TestClock, settings: DeviceModelSettings = settings) throws -> (Store, DeviceModelStore) {
+    static func open(
+        _ path: String, clock: ManualTime, settings: DeviceModelSettings = settings, ocppEVSEIDs: [String: Int] = [:],
+        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool = { _ in false }
+    ) throws -> (Store, DeviceModelStore) {
         let store = try Store(path: path)
-        return (store, DeviceModelStore(settings: settings, store: store, logger: Logger(label: "test"), now: clock.now))
+        return (
+            store,
+            DeviceModelStore(
+                settings: settings, store: store, logger: Logger(label: "test"), time: clock, ocppEVSEIDs: ocppEVSEIDs, announce: announce)
+        )
     }
 
     @Test func oneChangeAtATimeUntilJosevConfirms() throws {
         let directory = try TemporaryDirectory(prefix: "device-model")
-        let clock = TestClock()
-        let (store, model) = try Self.open(directory.file("cs.db"), clock: clock)
-        let announced = Mutex<[DeviceModelUpdate]>([])
-        model.setAnnouncer { update in
-            announced.withLock { $0.append(update) }
+        let clock = ManualTime()
+        let announced = Box<[DeviceModelUpdate]>([])
+        let (store, model) = try Self.open(directory.file("cs.db"), clock: clock) { update in
+            announced.value.append(update)
             return true
         }
 
@@ -139,7 +137,7 @@ struct DeviceModelStoreTests {
             return
         }
         #expect(record.value == "120")
-        #expect(announced.withLock { $0 }.first?.components.first?.variables?.first?.value == "120")
+        #expect(announced.value.first?.components.first?.variables?.first?.value == "120")
         // A second change, even of another variable, waits for the first one's confirmation.
         #expect(model.propose(Self.password, value: "another-password-16", source: .local) == .rejected(.busy(
             "OCPPCommCtrlr.HeartbeatInterval waits for Josev's confirmation (at most 10 s more)")))
@@ -156,7 +154,7 @@ struct DeviceModelStoreTests {
         #expect(model.propose(Self.password, value: "another-password-16", source: .local).accepted)
         // Without a confirmation the next change is taken once the timeout passed.
         #expect(model.propose(Self.heartbeat, value: "60", source: .local).accepted == false)
-        clock.advance(.seconds(10))
+        clock.advance(by: .seconds(10))
         #expect(model.propose(Self.heartbeat, value: "60", source: .local).accepted)
         #expect(try store.deviceVariables().first { $0.key == Self.heartbeat }?.value == "60")
 
@@ -170,7 +168,7 @@ struct DeviceModelStoreTests {
 
     @Test func rejectionsChangeNothing() throws {
         let directory = try TemporaryDirectory(prefix: "device-model")
-        let (store, model) = try Self.open(directory.file("cs.db"), clock: TestClock())
+        let (store, model) = try Self.open(directory.file("cs.db"), clock: ManualTime())
         #expect(model.propose(Self.model, value: "X", source: .josev) == .rejected(.readOnly))
         #expect(model.propose(DeviceVariableKey(component: "Nope", variable: "Nothing"), value: "1", source: .josev) == .rejected(.unknown))
         #expect(model.propose(Self.heartbeat, value: "5", source: .josev).accepted == false)
@@ -189,7 +187,7 @@ struct DeviceModelStoreTests {
         let directory = try TemporaryDirectory(prefix: "device-model")
         let path = directory.file("cs.db")
         do {
-            let (store, model) = try Self.open(path, clock: TestClock())
+            let (store, model) = try Self.open(path, clock: ManualTime())
             guard case .pendingRestart(let record) = model.propose(Self.ping, value: "45", source: .josev) else {
                 Issue.record("pending")
                 return
@@ -200,32 +198,32 @@ struct DeviceModelStoreTests {
             #expect(model.components().flatMap { $0.variables ?? [] }.first { $0.name == "WebSocketPingInterval" }?.value == "30")
             store.close()
         }
-        let (store, model) = try Self.open(path, clock: TestClock())
+        let announced = Box<[DeviceModelUpdate]>([])
+        let (store, model) = try Self.open(path, clock: ManualTime()) { update in
+            announced.value.append(update)
+            return true
+        }
         #expect(model.record(Self.ping)?.value == "45")
         #expect(model.record(Self.ping)?.pendingValue == nil)
         #expect(try store.deviceVariableHistory().map(\.event) == [.pendingRestart, .appliedAtStart])
-        // It is announced once the broker is there.
-        let announced = Mutex<[DeviceModelUpdate]>([])
-        model.setAnnouncer { update in
-            announced.withLock { $0.append(update) }
-            return true
-        }
+        // It is announced once the broker is there, not before.
+        #expect(announced.value.isEmpty)
         model.announceStartChanges()
-        #expect(announced.withLock { $0 }.map { $0.components.first?.variables?.first?.value } == ["45"])
+        #expect(announced.value.map { $0.components.first?.variables?.first?.value } == ["45"])
         model.announceStartChanges()
-        #expect(announced.withLock { $0 }.count == 1)
+        #expect(announced.value.count == 1)
     }
 
     @Test func storedValuesSurviveAndFollowTheDeclaration() throws {
         let directory = try TemporaryDirectory(prefix: "device-model")
         let path = directory.file("cs.db")
         do {
-            let (store, model) = try Self.open(path, clock: TestClock())
+            let (store, model) = try Self.open(path, clock: ManualTime())
             #expect(model.propose(Self.heartbeat, value: "5000", source: .local).accepted)
             store.close()
         }
         do {
-            let (store, model) = try Self.open(path, clock: TestClock())
+            let (store, model) = try Self.open(path, clock: ManualTime())
             #expect(model.record(Self.heartbeat)?.value == "5000")  // the stored value wins over the default
             store.close()
         }
@@ -233,7 +231,7 @@ struct DeviceModelStoreTests {
         var narrower = Self.settings
         narrower.variables[0].maximum = 3600
         narrower.variables.removeLast()  // an undeclared variable disappears
-        let (store, model) = try Self.open(path, clock: TestClock(), settings: narrower)
+        let (store, model) = try Self.open(path, clock: ManualTime(), settings: narrower)
         #expect(model.record(Self.heartbeat)?.value == "300")
         #expect(model.record(Self.password) == nil)
         #expect(try store.deviceVariableHistory().last?.event == .resetToDefault)
@@ -252,30 +250,30 @@ struct DeviceModelDeclarationTests {
         let directory = try TemporaryDirectory(prefix: "device-model")
         let path = directory.file("cs.db")
         do {
-            let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock())
+            let (store, model) = try DeviceModelStoreTests.open(path, clock: ManualTime())
             #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22")
             store.close()
         }
         // New firmware: the configuration declares another model.
         var updated = DeviceModelStoreTests.settings
         updated.variables[2].value = "CS-22 rev B"
-        let (store, model) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        let announced = Box<[String]>([])
+        let (store, model) = try DeviceModelStoreTests.open(path, clock: ManualTime(), settings: updated) { update in
+            announced.value += update.components.flatMap { $0.variables ?? [] }.map(\.value)
+            return true
+        }
         #expect(model.record(DeviceModelStoreTests.model)?.value == "CS-22 rev B")
         #expect(try store.deviceVariables().first { $0.key == DeviceModelStoreTests.model }?.value == "CS-22 rev B")
         let change = try #require(try store.deviceVariableHistory(key: DeviceModelStoreTests.model).last)
         #expect(change.oldValue == "CS-22" && change.newValue == "CS-22 rev B")
         #expect(change.source == .config && change.event == .appliedAtStart)
         // Announced once the broker is there; ReadWrite values keep what was stored.
-        let announced = Mutex<[String]>([])
-        model.setAnnouncer { update in
-            announced.withLock { $0 += update.components.flatMap { $0.variables ?? [] }.map(\.value) }
-            return true
-        }
+        #expect(announced.value.isEmpty)
         model.announceStartChanges()
-        #expect(announced.withLock { $0 } == ["CS-22 rev B"])
+        #expect(announced.value == ["CS-22 rev B"])
         // The same configuration again: nothing more recorded.
         store.close()
-        let (again, _) = try DeviceModelStoreTests.open(path, clock: TestClock(), settings: updated)
+        let (again, _) = try DeviceModelStoreTests.open(path, clock: ManualTime(), settings: updated)
         #expect(try again.deviceVariableHistory(key: DeviceModelStoreTests.model).count == 1)
         again.close()
     }
@@ -286,8 +284,8 @@ struct DeviceModelDeclarationTests {
             DeviceVariableRecord(key: Self.power, value: "44000", dataType: .decimal, minimum: 0, maximum: 44000),
             DeviceVariableRecord(key: Self.evsePower, value: "22000", dataType: .decimal, minimum: 0, maximum: 22000),
         ])
-        let (store, model) = try DeviceModelStoreTests.open(directory.file("cs.db"), clock: TestClock(), settings: settings)
-        model.setOCPPEVSEIDs(["DE*TST*E0001*1": 1])
+        let (store, model) = try DeviceModelStoreTests.open(
+            directory.file("cs.db"), clock: ManualTime(), settings: settings, ocppEVSEIDs: ["DE*TST*E0001*1": 1])
         model.consume(DeviceModelUpdate(components: [
             DeviceModelUpdateComponent(name: "EVSE", evseID: 7, variables: [DeviceModelUpdateVariable(name: "Power", value: "11000")])
         ]))
@@ -314,7 +312,7 @@ struct DeviceModelWriteTests {
         try Store(path: path).close()
         // The daemon's case: the file is opened for each write.
         let model = DeviceModelStore(
-            settings: DeviceModelStoreTests.settings, store: nil, path: path, logger: Logger(label: "test"), now: TestClock().now)
+            settings: DeviceModelStoreTests.settings, store: nil, path: path, logger: Logger(label: "test"), time: ManualTime())
         // Another connection holds the write lock: the change's write waits for it (busy timeout 5 s).
         let blocker = try Database(path: path)
         try blocker.execute("BEGIN IMMEDIATE")
@@ -324,7 +322,8 @@ struct DeviceModelWriteTests {
             outcome.withLock { $0 = result }
         }
         thread.start()
-        try await Task.sleep(for: .milliseconds(300))
+        // The change was decided and its write started (it waits for the other connection's lock).
+        #expect(await waitUntil(timeout: .seconds(10)) { model.writing == DeviceModelStoreTests.heartbeat })
         // Readers get the records while the write waits, and another change is busy, not blocked.
         #expect(model.record(DeviceModelStoreTests.heartbeat)?.value == "300")
         #expect(outcome.withLock { $0 } == nil, "the record was read while the write still waited")

@@ -117,6 +117,12 @@ struct ReservationTests {
         return try? store.setting("reservation/\(evse)/1")
     }
 
+    static func setStoredReservation(_ directory: TemporaryDirectory, _ value: String) throws {
+        let store = try Store(path: directory.file("state") + "/cs-companion.db")
+        defer { store.close() }
+        try store.setSetting("reservation/\(evse)/1", value)
+    }
+
     @Test("a reservation survives a SIGKILL and a restart (free vend stays shut); its timeout counts from Josev's report")
     func reservationSurvivesRestart() async throws {
         let broker = try await TestBroker()
@@ -126,7 +132,6 @@ struct ReservationTests {
         let daemon = try DaemonProcess(config: config, directory: directory)
         #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
         let josev = try await JosevTestClient(broker: broker)
-        let reportedAt = ContinuousClock.now
         try josev.send(Self.connectorStatus("reserved"))
         #expect(await daemon.waitForLog("\(Self.evse)/1 reserved"), "\(daemon.log)")
         #expect(await waitUntil { Self.storedReservation(directory) != nil })
@@ -149,7 +154,11 @@ struct ReservationTests {
         #expect(await restarted.stop() == 0)
 
         // Started again after reservation_timeout from Josev's report (not from the restart): dropped before READY.
-        try await Task.sleep(until: reportedAt + .seconds(timeout) + .milliseconds(500), clock: .continuous)
+        // The daemon's wall clock cannot be moved from here (another process); instead the stored
+        // time of Josev's report moves back by the timeout (and half a second), which is the age
+        // the next start sees after waiting that long.
+        let reportedAt = try #require(stored.flatMap { Int64($0) })
+        try Self.setStoredReservation(directory, String(reportedAt - Int64(timeout) * 1000 - 500))
         let third = try DaemonProcess(config: config, directory: directory)
         #expect(await third.waitForLog("ready"), "\(third.log)")
         let lines = third.log.split(separator: "\n")

@@ -43,12 +43,12 @@ import Testing
 
 @Suite struct TimeTests {
     @Test func formatsUTC() {
-        #expect(UTCDateTime.iso8601(milliseconds: 0) == "1970-01-01T00:00:00Z")
-        #expect(UTCDateTime.iso8601(milliseconds: 1_668_436_399_000) == "2022-11-14T14:33:19Z")
-        #expect(UTCDateTime.iso8601(milliseconds: t0 + 999) == "2023-11-14T22:13:20Z")
-        #expect(UTCDateTime.iso8601(milliseconds: 951_782_400_000) == "2000-02-29T00:00:00Z")
-        #expect(UTCDateTime.iso8601(milliseconds: -1) == "1969-12-31T23:59:59Z")
-        #expect(UTCDateTime.readable(milliseconds: t0) == "2023-11-14 22:13:20")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: 1_668_436_399_000) == "2022-11-14T14:33:19Z")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: t0 + 999) == "2023-11-14T22:13:20Z")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00Z")
+        #expect(DateTimeText.wholeSeconds(unixMilliseconds: -1) == "1969-12-31T23:59:59Z")
+        #expect(DateTimeText.readable(unixMilliseconds: t0) == "2023-11-14 22:13:20")
     }
 
     @Test func agreesWithFoundation() {
@@ -59,29 +59,29 @@ import Testing
         for _ in 0..<2000 {
             // 1900…2200.
             let seconds = Int64.random(in: -2_208_988_800...7_258_118_400, using: &generator)
-            let text = UTCDateTime.iso8601(milliseconds: seconds * 1000)
+            let text = DateTimeText.wholeSeconds(unixMilliseconds: seconds * 1000)
             #expect(text == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))))
-            #expect(UTCDateTime.parse(text) == seconds * 1000)
+            #expect(DateTimeText.parseCommandLine(text) == seconds * 1000)
         }
     }
 
     @Test func parsesCommandLineTimes() {
-        #expect(UTCDateTime.parse("1700000000") == t0)
-        #expect(UTCDateTime.parse("0") == 0)
-        #expect(UTCDateTime.parse("2023-11-14T22:13:20Z") == t0)
-        #expect(UTCDateTime.parse("2023-11-14t22:13:20z") == t0)
-        #expect(UTCDateTime.parse("2023-11-14T23:13:20+01:00") == t0)
-        #expect(UTCDateTime.parse("2023-11-14T20:43:20-01:30") == t0)
-        #expect(UTCDateTime.parse("2023-11-14 22:13:20") == t0)
-        #expect(UTCDateTime.parse("2023-11-14T22:13:20.5Z") == t0 + 500)
-        #expect(UTCDateTime.parse("2023-11-14T22:13:20.123456Z") == t0 + 123)
-        #expect(UTCDateTime.parse("2023-11-14T22:13") == t0 - 20_000)
-        #expect(UTCDateTime.parse("2023-11-14") == t0 - (22 * 3600 + 13 * 60 + 20) * 1000)
-        #expect(UTCDateTime.parse("2024-02-29") == 1_709_164_800_000)
+        #expect(DateTimeText.parseCommandLine("1700000000") == t0)
+        #expect(DateTimeText.parseCommandLine("0") == 0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T22:13:20Z") == t0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14t22:13:20z") == t0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T23:13:20+01:00") == t0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T20:43:20-01:30") == t0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14 22:13:20") == t0)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T22:13:20.5Z") == t0 + 500)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T22:13:20.123456Z") == t0 + 123)
+        #expect(DateTimeText.parseCommandLine("2023-11-14T22:13") == t0 - 20_000)
+        #expect(DateTimeText.parseCommandLine("2023-11-14") == t0 - (22 * 3600 + 13 * 60 + 20) * 1000)
+        #expect(DateTimeText.parseCommandLine("2024-02-29") == 1_709_164_800_000)
         for bad in ["", "yesterday", "2023-02-29", "2023-13-01", "2023-11-14T24:00:00Z", "2023-11-14T22:60", "2023-11-14T", "2023-11-14T22:13:20.Z",
             "2023-11-14T22:13:20+0100", "99999999999999999999", "-", "2023-11-14T22:13:20Zjunk"]
         {
-            #expect(UTCDateTime.parse(bad) == nil, "\(bad)")
+            #expect(DateTimeText.parseCommandLine(bad) == nil, "\(bad)")
         }
     }
 

@@ -6,6 +6,7 @@
 //   bench-validator SCHEMA_DIR ANSWER_FILE [SECONDS_PER_FIGURE]
 //   bench-validator --check SCHEMA_DIR FILE...   (each file: one cs_status_and_limits response;
 //                                                 exit 1 with the errors when one fails)
+import Basics
 import JSONSchema
 import JosevContract
 

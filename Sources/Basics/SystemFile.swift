@@ -23,6 +23,45 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Plain POSIX file access, so that the daemon needs no Foundation for it.
 public enum SystemFile {
+    /// Replaces the file at `path` with `bytes` atomically (temporary file `<path>.tmp`, fsync,
+    /// rename, fsync of the directory): after a crash or power loss it holds the old or the new
+    /// content, never a mix. Throws the errno of the failing call.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(FileError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileError(path: temporary, errno: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = errno
+                close(fd)
+                throw FileError(path: temporary, errno: error)
+            }
+            offset += n
+        }
+        guard fsync(fd) == 0 else {
+            let error = errno
+            close(fd)
+            throw FileError(path: temporary, errno: error)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw FileError(path: path, errno: errno) }
+        let directoryFD = open(directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+
+    /// The first line of a small file (`/proc/sys/kernel/random/boot_id`) without its newline; nil
+    /// when it cannot be read.
+    public static func firstLine(of path: String) -> String? {
+        guard let bytes = try? read(path, maxBytes: 64 << 10) else { return nil }
+        return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    }
+
     /// The whole file, refused when larger than `maxBytes`.
     public static func read(_ path: String, maxBytes: Int = 16 << 20) throws(FileError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

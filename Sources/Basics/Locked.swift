@@ -1,9 +1,11 @@
 import Glibc
 
-/// A value guarded by a `pthread_mutex_t` (the Mosquitto wrapper, the store, the test helpers).
+/// A value guarded by a `pthread_mutex_t` (the Mosquitto wrapper, the store, the session
+/// recorder's storage, the Modbus snapshot, the test helpers).
 ///
-/// Prefer it over `Synchronization.Mutex` in code that runs under ThreadSanitizer: on Linux
-/// (Swift 6.3.1, measured) TSan does not see Mutex's futex-based locking and reports correctly
+/// The rule (see Basics.swift): `Locked` for values shared with threads Swift concurrency does not
+/// run or held across a blocking call; `Synchronization.Mutex` for the rest. On Linux (Swift
+/// 6.3.1, measured) ThreadSanitizer does not see Mutex's futex-based locking and reports correctly
 /// locked accesses as "Swift access race"; pthread mutexes are intercepted and understood.
 ///
 /// `@unchecked Sendable`: `value` is only touched inside `withLock`, with `mutex` held.
