@@ -5,6 +5,7 @@ import Logging
 import Station
 import Synchronization
 import Testing
+import TestSupport
 
 /// The router's outgoing gate, in-process: what the daemon would publish goes to a list.
 final class CollectingPublisher: MessagePublisher {
