@@ -194,9 +194,12 @@ struct ConfigKeysTests {
             let daemon = try DaemonProcess(config: Self.config(port: broker.port), directory: directory)
             #expect(await daemon.waitUntilReady(), "\(daemon.log)")
             #expect(try await Self.validate(josev, component: ["name": "OCPPCommCtrlr"], variable: "WebSocketPingInterval", value: "45") == "accepted")
-            #expect(await daemon.waitForLog("needs a restart: pending until the next start"))
+            let stored = "OCPPCommCtrlr.WebSocketPingInterval = 45 (by josev): pending, applied at the next start"
+            #expect(await waitUntil(interval: .milliseconds(100)) {
+                ((try? await daemon.companion(["config", "pending"]))?.output ?? "").contains(stored)
+            }, "\(daemon.log)")
             let pending = try await daemon.companion(["config", "pending"])
-            #expect(pending.output.contains("OCPPCommCtrlr.WebSocketPingInterval = 45 (by josev): pending, applied at the next start"), "\(pending.output)")
+            #expect(pending.output.contains(stored), "\(pending.output)")
             // Still the running value; nothing announced; no turn taken.
             let model = try await josev.ask("device_model")
             #expect(Self.variable(model, component: "OCPPCommCtrlr", name: "WebSocketPingInterval")?["value"] == "30")
