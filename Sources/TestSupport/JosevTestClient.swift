@@ -54,6 +54,16 @@ public final class JosevTestClient: Sendable {
         return answer
     }
 
+    /// After a broker restart: publishes `marker` on cs/josev until it comes back, i.e. until this
+    /// client is connected and subscribed again. Returns whether it did within `timeout`.
+    public func waitUntilBack(marker: String, timeout: Duration = .seconds(10)) async -> Bool {
+        await waitUntil(timeout: timeout, interval: .milliseconds(100)) {
+            if self.messages.contains(where: { $0["marker"]?.stringValue == marker }) { return true }
+            try? self.client.publish(topic: Topic.csToJosev, payload: Array("{\"marker\":\"\(marker)\"}".utf8), qos: .atLeastOnce)
+            return false
+        }
+    }
+
     public func close() async { await client.disconnect() }
 }
 

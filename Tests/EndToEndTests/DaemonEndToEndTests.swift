@@ -86,17 +86,27 @@ struct DaemonEndToEndTests {
     @Test("reconnects after the broker is killed and restarted, re-subscribes, answers and re-publishes its state")
     func survivesBrokerRestart() async throws {
         let broker = try await TestBroker()
+        // The daemon reaches the broker through a gate, so Josev is subscribed again before the
+        // daemon can reconnect and re-publish (the re-published update is not retained).
+        let gate = try TCPProxy(upstreamPort: broker.port)
+        defer { gate.close() }
         let directory = try TemporaryDirectory()
-        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port), directory: directory)
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: gate.port), directory: directory)
         #expect(await daemon.waitUntilReady())
+        let josev = try await JosevTestClient(broker: broker)
 
+        gate.setRefusing(true)
         await broker.kill()
         #expect(await waitUntil { daemon.brokerUnreachable }, "\(daemon.notify.statuses) \(daemon.log)")
         try await broker.restart()
+        try #require(await josev.waitUntilBack(marker: "back"), "Josev's client did not come back after the restart")
+        let mark = josev.messages.count
+        gate.setRefusing(false)
         #expect(await waitUntil(timeout: .seconds(15)) { daemon.brokerConnections == 2 }, "\(daemon.notify.statuses) \(daemon.log)")
-        #expect(daemon.log.contains("published cs_status_and_limits update (reconnected)"))
+        #expect(await waitUntil {
+            josev.messages[mark...].contains { $0["name"] == "cs_status_and_limits" && $0["type"] == "update" }
+        }, "no cs_status_and_limits update after reconnecting: \(daemon.log)")
 
-        let josev = try await JosevTestClient(broker: broker)
         let answer = try await josev.ask("cs_parameters")
         #expect(answer != nil, "no answer after the broker restart: \(daemon.log)")
         await josev.close()

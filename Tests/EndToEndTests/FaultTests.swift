@@ -193,13 +193,7 @@ struct FaultTests {
             await broker.kill()
             #expect(await waitUntil { daemon.brokerUnreachable }, "\(daemon.notify.statuses) \(daemon.log)")
             try await broker.restart()
-            let marker = "marker-\(round)"
-            let probeBack = await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
-                if probe.messages.contains(where: { $0["marker"]?.stringValue == marker }) { return true }
-                try? probe.client.publish(topic: Topic.csToJosev, payload: Array("{\"marker\":\"\(marker)\"}".utf8), qos: .atLeastOnce)
-                return false
-            }
-            try #require(probeBack, "the probe did not come back after restart \(round)")
+            try #require(await probe.waitUntilBack(marker: "marker-\(round)"), "the probe did not come back after restart \(round)")
             let mark = probe.messages.count
             let opened = ContinuousClock.now
             gate.setRefusing(false)
