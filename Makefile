@@ -15,7 +15,7 @@ UNITDIR ?= /lib/systemd/system
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit-tests check-unit check-footprint check-install demo install uninstall clean
+.PHONY: all deps build release test unit-tests check-unit check-footprint check-install demo install install-files uninstall clean
 
 all: build
 
@@ -50,6 +50,11 @@ demo: build
 	scripts/demo.sh
 
 install: release
+	@$(MAKE) --no-print-directory install-files
+
+# The install steps alone, from release binaries already built (check-install runs it twice
+# without building again).
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/cs-companion/schemas $(DESTDIR)$(UNITDIR)
 	install -s -m 0755 "$(RELEASE_DIR)/cs-companiond" "$(RELEASE_DIR)/cs-companion" $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/cs-companion/schemas/
@@ -71,6 +76,7 @@ uninstall:
 clean:
 	rm -rf .build
 
+# `make test` builds release once: check-footprint and check-install share the `release` prerequisite.
 check-install: release
 	scripts/check-install.sh
 

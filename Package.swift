@@ -97,16 +97,18 @@ let package = Package(
         // `make bench` only: the validator alone (bench/validator); not part of any shipped binary.
         .executableTarget(
             name: "bench-validator", dependencies: ["Basics", "JSONSchema", "JosevContract"], path: "bench/validator", swiftSettings: strict),
-        .target(name: "TestSupport", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
+        // The daemon harness (DaemonProcess, JosevTestClient, the notify socket) lives here too: the
+        // end-to-end and simulator test targets share it.
+        .target(name: "TestSupport", dependencies: ["Basics", "JSONSchema", "JosevContract", "Mosquitto"], swiftSettings: strict),
 
         // Tests.
-        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"], swiftSettings: strict),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSONSchema"], swiftSettings: strict),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging], swiftSettings: strict),
         .testTarget(
             name: "ContractTests",
-            dependencies: ["JosevContract", "JSONSchema", "Station"],
+            dependencies: ["JosevContract", "JSONSchema", "Station", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
@@ -115,10 +117,21 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "BackOfficeTests", dependencies: ["BackOffice", "JosevContract", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
+        // The daemon's parts in process (router, caches, stores, configuration).
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", logging],
+            dependencies: ["Daemon", "JosevContract", "JSONSchema", "TestSupport", logging],
             swiftSettings: strict
         ),
+        // The built binaries as processes: cs-companiond with real brokers, sockets and files; cs-companion.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", "Store"],
+            swiftSettings: strict
+        ),
+        // josev-sim (load, session scenarios) against the real daemon.
+        .testTarget(name: "JosevSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport"], swiftSettings: strict),
+        // gridbox-sim (load management over Modbus, its HTTP API) against the real daemon.
+        .testTarget(name: "GridboxSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport", "Modbus"], swiftSettings: strict),
     ]
 )

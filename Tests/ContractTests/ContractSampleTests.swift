@@ -2,9 +2,10 @@ import Foundation
 import JSONSchema
 import JosevContract
 import Testing
+import TestSupport
 
-/// Locations of the repository and of the shared contract, found from this file
-/// (`CS_COMPANION_SHARED` overrides the shared folder).
+/// Locations of the repository's schemas and of the contract's samples (contract §3, vendored in
+/// Tests/Fixtures), found from this file.
 enum Paths {
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
@@ -12,10 +13,8 @@ enum Paths {
         return url.path
     }()
     static var schemas: String { root + "/schemas" }
-    static var shared: String {
-        ProcessInfo.processInfo.environment["CS_COMPANION_SHARED"] ?? URL(fileURLWithPath: root + "/../shared").standardized.path
-    }
-    static var contract: String { shared + "/josev/contract.md" }
+    static let contractFixture = "josev/contract-samples.md"
+    static var contract: String { Fixtures.path(contractFixture) }
 }
 
 /// One sample payload of contract §3: label (`cs_parameters.res.ac`), name, type, message.
@@ -29,7 +28,7 @@ struct ContractSample: Sendable, CustomStringConvertible {
     /// Every labelled sample in §3: a line `**`label`**: `name` type, topic …` followed by a
     /// ```json block.
     static func all() throws -> [ContractSample] {
-        let text = try String(contentsOfFile: Paths.contract, encoding: .utf8)
+        let text = try Fixtures.text(Paths.contractFixture)
         var samples: [ContractSample] = []
         let lines = text.components(separatedBy: "\n")
         var index = 0
@@ -75,7 +74,7 @@ struct ContractSampleTests {
     @Test("the contract's samples are found")
     func samplesFound() throws {
         let samples = try ContractSample.all()
-        #expect(samples.count > 50, "contract.md at \(Paths.contract) has \(samples.count) samples")
+        #expect(samples.count > 50, "contract samples at \(Paths.contract) has \(samples.count) samples")
         let covered = Set(try ContractSample.inCatalogue().map(\.label))
         for label in ["cs_parameters.req", "cs_parameters.res.ac", "cs_parameters.res.dc", "cs_status_and_limits.req",
                       "cs_status_and_limits.res.ac", "cs_status_and_limits.res.dc", "cs_status_and_limits.upd"] {

@@ -4,6 +4,7 @@ import Logging
 import Station
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Daemon
 
@@ -32,11 +33,6 @@ final class Box<Value: Sendable>: Sendable {
 /// The router in-process, in front of a station with one AC EVSE and no hardware.
 final class RouterFixture: Sendable {
     static let evseID = "DE*PNX*E12345*1"
-    static let schemaDirectory: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        return path + "/schemas"
-    }()
 
     let station: Station
     let outbox: Outbox
@@ -46,7 +42,7 @@ final class RouterFixture: Sendable {
     let ocppConnected = Box<Bool?>(nil)
 
     /// Compiled once for all the tests of the suite.
-    static let schemas = Result { try SchemaCatalog(directory: schemaDirectory) }
+    static let schemas = Result { try SchemaCatalog(directory: Repository.schemas) }
 
     init() throws {
         let schemas = try Self.schemas.get()

@@ -1,20 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import JSONSchema
 
-/// Runs the official JSON-Schema-Test-Suite (draft-07) from `<repo>/../shared/json-schema-test-suite`
-/// (or `$CS_COMPANION_SHARED/json-schema-test-suite`). A missing suite is a failure, not a skip.
+/// Runs the official JSON-Schema-Test-Suite (draft-07), vendored in `Tests/Fixtures/json-schema-test-suite`
+/// (see Tests/Fixtures/README.md). A missing suite is a failure, not a skip.
 enum TestSuite {
-    static var root: URL {
-        if let shared = ProcessInfo.processInfo.environment["CS_COMPANION_SHARED"], !shared.isEmpty {
-            return URL(fileURLWithPath: shared).appendingPathComponent("json-schema-test-suite")
-        }
-        // <repo>/Tests/JSONSchemaTests/<this file>
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return repo.deletingLastPathComponent().appendingPathComponent("shared/json-schema-test-suite")
-    }
+    static var root: URL { URL(fileURLWithPath: Fixtures.path("json-schema-test-suite")) }
 
     static var isPresent: Bool {
         FileManager.default.fileExists(atPath: root.appendingPathComponent("tests/draft7/type.json").path)
@@ -126,9 +119,9 @@ enum TestSuite {
 
     static let otherSkips: [String: String] = [
         "optional/cross-draft.json | refs to future drafts are processed as future drafts | missing bar is invalid":
-            "needs remote draft2019-09/dependentRequired.json, which shared/ does not ship, and draft 2019-09 semantics",
+            "needs remote draft2019-09/dependentRequired.json, which the vendored suite does not ship, and draft 2019-09 semantics",
         "optional/cross-draft.json | refs to future drafts are processed as future drafts | present bar is valid":
-            "needs remote draft2019-09/dependentRequired.json, which shared/ does not ship",
+            "needs remote draft2019-09/dependentRequired.json, which the vendored suite does not ship",
     ]
 
     struct Outcome: Sendable {

@@ -2,6 +2,7 @@ import Logging
 import Modbus
 import NIOCore
 import Testing
+import TestSupport
 
 extension FakeStation {
     /// Sets socket `index`'s meter sums (current, power, energy) all to `value`, so that a read of
@@ -111,7 +112,11 @@ struct SnapshotTests {
         let rig = try await FastRig.start(maxAge: .milliseconds(20))
         await rig.map.refreshSnapshot()
         await rig.station.setMeterSums(2, to: 5)
-        try await Task.sleep(for: .milliseconds(50))
+        // Until the installed image is older than maxAge and the snapshot refuses to serve it.
+        #expect(await waitUntil(interval: .milliseconds(5)) {
+            var buffer = ByteBuffer()
+            return rig.map.snapshot.answerRead(unit: 2, address: 300, count: 125, into: &buffer) == .unavailable
+        })
         let client = try await rig.client()
         #expect(meterSums(try await client.readHoldingRegisters(unit: 2, address: 300, count: 125)) == [5, 5, 5, 5])
         await client.close()

@@ -48,7 +48,9 @@ import TestSupport
         try await late.connect()
         let received = await observer.waitForMessages(on: "retained/state")
         #expect(received == [MQTTMessage(topic: "retained/state", payload: bytes("on"), qos: .atLeastOnce, retain: true)])
-        try await Task.sleep(for: .milliseconds(200))
+        // A marker published after the subscription comes after every retained message the broker had.
+        try late.publish(topic: "retained/marker", payload: bytes("after"), qos: .atLeastOnce)
+        #expect(await observer.waitForMessages(on: "retained/marker").count == 1)
         #expect(observer.messages(on: "retained/event").isEmpty)
 
         let probe = try await MQTTProbe(broker: broker, filter: "retained/#")
@@ -298,7 +300,8 @@ import TestSupport
         }
         #expect(error?.kind == .noConnection)
 
-        try await Task.sleep(for: .milliseconds(700))  // a few failed attempts with backoff
+        // A few failed attempts with backoff (the first connect was one `connecting` too).
+        #expect(await observer.waitForStates { $0.filter { $0 == .connecting }.count >= 3 }, "\(observer.states)")
         try await broker.restart()
         let restartedAt = clock.now
         #expect(await observer.waitForStates(timeout: .seconds(5)) { $0.filter { $0 == .connected }.count == 2 })
@@ -382,7 +385,7 @@ import TestSupport
                 return error
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(await observer.waitForStates { $0.contains(.connecting) })  // connect() is under way
         task.cancel()
         let error = try await withTimeout(.seconds(2)) { await task.value }
         #expect(error?.kind == .cancelled)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Store
 
-/// The required Session fields of /work/shared/ocpi/SESSIONS.md (OCPI 2.2.1), with their types.
+/// The required Session fields of Tests/Fixtures/ocpi/SESSIONS.md (OCPI 2.2.1), with their types.
 let requiredSessionFields: [(name: String, type: String)] = [
     ("country_code", "string(2)"), ("party_id", "string(3)"), ("id", "string(36)"), ("start_date_time", "DateTime"),
     ("kwh", "number"), ("cdr_token", "object"), ("auth_method", "enum"), ("location_id", "string(36)"),
@@ -98,10 +98,9 @@ func ocpiProblems(_ session: [String: Any]) -> [String] {
 }
 
 @Suite struct OCPIExportTests {
-    /// The test's list matches SESSIONS.md (when the shared reference is present).
+    /// The test's list matches SESSIONS.md (vendored in Tests/Fixtures; missing, the test fails).
     @Test func requiredListMatchesSessionsReference() throws {
-        let path = "/work/shared/ocpi/SESSIONS.md"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        let text = try Fixtures.text("ocpi/SESSIONS.md")
         var required: [String] = []
         var all: [String] = []
         var inSessionTable = false
