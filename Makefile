@@ -15,7 +15,7 @@ UNITDIR ?= /lib/systemd/system
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test unit-tests check-unit check-footprint check-install demo install install-files uninstall clean
+.PHONY: all deps build release test check-architecture unit-tests check-unit check-footprint check-install demo install install-files uninstall clean
 
 all: build
 
@@ -35,13 +35,16 @@ unit-tests: deps
 	# machine parallel runs starve the two cooperative threads (timeouts that are not bugs).
 	set -o pipefail; $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test-output.log
 
+check-architecture:
+	scripts/check-architecture.sh
+
 check-unit: deps
 	scripts/check-unit.sh systemd/cs-companiond.service
 
 check-footprint: release
 	scripts/check-footprint.sh "$(RELEASE_DIR)/cs-companiond"
 
-test: deps unit-tests check-unit check-footprint check-install
+test: deps check-architecture unit-tests check-unit check-footprint check-install
 	@echo "make test: all tests and checks passed"
 	@count=$$(grep -oE 'Test run with [0-9]+ tests' .build/test-output.log | grep -oE '[0-9]+' | tail -1); \
 		echo "$${count:-0} passed, 0 failed"
