@@ -63,3 +63,7 @@ public enum HardwareRevision: Int32, Sendable, CaseIterable {
 public enum MotorLockType: Int32, Sendable, CaseIterable {
     case unknown = 0, hella = 1, debugValeoHVAC = 2, none = -1
 }
+
+extension CpState: CustomStringConvertible {
+    public var description: String { ["A", "B", "C", "D", "E", "F"][Int(rawValue)] }
+}
