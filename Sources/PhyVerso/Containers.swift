@@ -17,6 +17,20 @@ public struct EverestToMcu: ProtoMessage {
         case configResponse(BootConfigResponse)   // 8
         case setFanState(FanState)                // 9
         case rcdCommand(RcdCommand)               // 10
+
+        var fieldNumber: UInt32 {
+            switch self {
+            case .keepAlive: 1
+            case .firmwareUpdate: 2
+            case .connectorLock: 3
+            case .pwmDutyCycle: 4
+            case .setCoilStateRequest: 5
+            case .reset: 6
+            case .configResponse: 8
+            case .setFanState: 9
+            case .rcdCommand: 10
+            }
+        }
     }
 
     public var payload: Payload?
@@ -28,7 +42,16 @@ public struct EverestToMcu: ProtoMessage {
         self.connector = connector
     }
 
+    /// Fields in number order, as protobuf serializers write them: the payload's number decides
+    /// whether it comes before or after `connector` (7).
     public func encode(to writer: inout ProtoWriter) {
+        let payloadFirst = payload.map { $0.fieldNumber < 7 } ?? true
+        if payloadFirst { encodePayload(to: &writer) }
+        writer.int32(7, connector)
+        if !payloadFirst { encodePayload(to: &writer) }
+    }
+
+    private func encodePayload(to writer: inout ProtoWriter) {
         switch payload {
         case .keepAlive(let value): writer.message(1, value)
         case .firmwareUpdate(let value): writer.bool(2, value, always: true)
@@ -41,7 +64,6 @@ public struct EverestToMcu: ProtoMessage {
         case .rcdCommand(let value): writer.message(10, value)
         case nil: break
         }
-        writer.int32(7, connector)
     }
 
     public mutating func decodeField(_ number: UInt32, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -76,6 +98,21 @@ public struct McuToEverest: ProtoMessage {
         case fanState(FanState)                   // 9
         case lockState(LockState)                 // 10
         case configRequest(BootConfigRequest)     // 11
+
+        var fieldNumber: UInt32 {
+            switch self {
+            case .keepAlive: 1
+            case .reset: 2
+            case .cpState: 3
+            case .setCoilStateResponse: 4
+            case .errorFlags: 5
+            case .telemetry: 7
+            case .ppState: 8
+            case .fanState: 9
+            case .lockState: 10
+            case .configRequest: 11
+            }
+        }
     }
 
     public var payload: Payload?
@@ -87,7 +124,16 @@ public struct McuToEverest: ProtoMessage {
         self.connector = connector
     }
 
+    /// Fields in number order: the payload's number decides whether it comes before or after
+    /// `connector` (6).
     public func encode(to writer: inout ProtoWriter) {
+        let payloadFirst = payload.map { $0.fieldNumber < 6 } ?? true
+        if payloadFirst { encodePayload(to: &writer) }
+        writer.int32(6, connector)
+        if !payloadFirst { encodePayload(to: &writer) }
+    }
+
+    private func encodePayload(to writer: inout ProtoWriter) {
         switch payload {
         case .keepAlive(let value): writer.message(1, value)
         case .reset(let value): writer.int32(2, value.rawValue, always: true)
@@ -101,7 +147,6 @@ public struct McuToEverest: ProtoMessage {
         case .configRequest(let value): writer.message(11, value)
         case nil: break
         }
-        writer.int32(6, connector)
     }
 
     public mutating func decodeField(_ number: UInt32, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {

@@ -93,6 +93,7 @@ struct MessageRoundTripTests {
         }
     }
 
+    // Each byte string below is also what `protoc --encode` (3.21.12) writes for the same message.
     @Test("known encodings: field numbers, varints and oneof members at their default value")
     func knownBytes() {
         // pwm_duty_cycle = 4 (5333 = 0x14D5 → D5 29), connector = 7.
@@ -108,6 +109,9 @@ struct MessageRoundTripTests {
                 == [0x22, 0x04, 0x08, 0x01, 0x10, 0x01, 0x30, 0x01])
         // MOTOR_LOCK_NONE = -1: an int32 enum is sign-extended to a ten-byte varint.
         #expect(MotorLockConfig(MotorLockType.none).serialized() == [0x08] + [UInt8](repeating: 0xFF, count: 9) + [0x01])
+        // Fields in number order: connector (6) before lock_state (10).
+        #expect(McuToEverest(.lockState(.locked), connector: 2).serialized() == [0x30, 0x02, 0x50, 0x02])
+        #expect(EverestToMcu(.rcdCommand(RcdCommand(test: true, reset: false)), connector: 1).serialized() == [0x38, 0x01, 0x52, 0x02, 0x08, 0x01])
         // Repeated submessages: one field 6 per port, even an empty one.
         #expect(BootConfigResponse(hwRevision: .unknown, chargePorts: [ChargePortConfig(), ChargePortConfig()]).serialized() == [0x32, 0x00, 0x32, 0x00])
     }
@@ -123,5 +127,41 @@ struct MessageRoundTripTests {
     func lastOneofMemberWins() throws {
         let bytes = EverestToMcu(.pwmDutyCycle(1000)).serialized() + EverestToMcu(.connectorLock(true), connector: 2).serialized()
         #expect(try EverestToMcu(serialized: bytes) == EverestToMcu(.connectorLock(true), connector: 2))
+    }
+}
+
+@Suite("interoperability with protoc")
+struct ProtocVectorTests {
+    private static func hex(_ text: String) -> [UInt8] {
+        stride(from: 0, to: text.count, by: 2).map { offset in
+            let start = text.index(text.startIndex, offsetBy: offset)
+            return UInt8(text[start..<text.index(start, offsetBy: 2)], radix: 16) ?? 0
+        }
+    }
+
+    // Produced once with `protoc --encode=<Message> phyverso.proto` (protoc 3.21.12, Debian 12) from
+    // the published .proto and the text-format message in the comment.
+    @Test("our encoder writes the bytes protoc writes, and decodes them back")
+    func protocBytes() throws {
+        // config_response { hw_rev: HW_REV_B chargeport_config { type: AC feedback_active_low: true
+        // feedback_pull: UP lock { type: MOTOR_LOCK_HELLA } has_socket: true } chargeport_config
+        // { type: DC feedback_pull: DOWN lock { type: MOTOR_LOCK_NONE } } }
+        let config = EverestToMcu(.configResponse(MessageRoundTripTests.config))
+        let configBytes = Self.hex("42230802320c080110011801220208012801321108021802220b08ffffffffffffffffff01")
+        #expect(config.serialized() == configBytes)
+        #expect(try EverestToMcu(serialized: configBytes) == config)
+
+        // error_flags { all nine true } connector: 1
+        let flags = McuToEverest(.errorFlags(MessageRoundTripTests.allFlags), connector: 1)
+        let flagBytes = Self.hex("2a120801100118012001280130013801400148013001")
+        #expect(flags.serialized() == flagBytes)
+        #expect(try McuToEverest(serialized: flagBytes) == flags)
+
+        // keep_alive { time_stamp: 99 hw_type: 3 hw_revision: 1 sw_version_string: "phyVERSO 1.2"
+        // configuration_done: true }
+        let alive = McuToEverest(.keepAlive(KeepAlive(timeStamp: 99, hwType: 3, hwRevision: 1, swVersion: "phyVERSO 1.2", configurationDone: true)))
+        let aliveBytes = Self.hex("0a16086310031801320c706879564552534f20312e323801")
+        #expect(alive.serialized() == aliveBytes)
+        #expect(try McuToEverest(serialized: aliveBytes) == alive)
     }
 }
