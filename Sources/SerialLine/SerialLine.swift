@@ -62,10 +62,15 @@ public final class SerialLine: Sendable {
             throw error
         }
         var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0, SerialLine.setNonBlockingCloseOnExec(pipeEnds) else {
+        guard pipe(&pipeEnds) == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw .system("pipe2", code)
+            throw .system("pipe", code)
+        }
+        guard SerialLine.setNonBlockingCloseOnExec(pipeEnds) else {
+            let code = errno
+            for descriptor in pipeEnds + [fd] { Glibc.close(descriptor) }
+            throw .system("fcntl", code)
         }
         self.path = path
         self.descriptor = fd

@@ -157,7 +157,7 @@ enum Log {
 
     static func line(_ text: String) {
         let elapsed = ContinuousClock().now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = max(0, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         FileHandle.standardError.write(Data("board-sim: [\(String(format: "%8.3f", seconds))] \(text)\n".utf8))
     }
 

@@ -7,23 +7,16 @@ import TestSupport
 final class BoardSimHarness: Sendable {
     let directory: TemporaryDirectory
     let host: TestHost
-    private let socat: ChildProcess
+    private let ptys: PtyPair
     private let sim: ChildProcess
 
     /// Starts socat, waits for both pty links, starts board-sim with `arguments` on one end and
     /// opens the other end as the host.
     static func start(_ arguments: [String] = []) async throws -> BoardSimHarness {
         let directory = try TemporaryDirectory(prefix: "board-sim-test")
-        let mcuEnd = directory.file("mcu")
-        let hostEnd = directory.file("host")
-        let socat = try ChildProcess(
-            executable: "socat",
-            arguments: ["-d", "-d", "pty,raw,echo=0,link=\(mcuEnd)", "pty,raw,echo=0,link=\(hostEnd)"])
-        guard await waitUntil(timeout: .seconds(10), { FileManager.default.fileExists(atPath: mcuEnd) && FileManager.default.fileExists(atPath: hostEnd) })
-        else {
-            await socat.terminate()
-            throw TestSupportError("socat made no pty pair within 10 s")
-        }
+        let ptys = try await PtyPair.start(in: directory)
+        let mcuEnd = ptys.first
+        let hostEnd = ptys.second
         let log = open(directory.file("board-sim.log"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         defer { close(log) }
         let sim: ChildProcess
@@ -32,16 +25,16 @@ final class BoardSimHarness: Sendable {
             host = try TestHost(path: hostEnd)
             sim = try ChildProcess(executable: try product("board-sim"), arguments: ["--port", mcuEnd] + arguments, stderr: log)
         } catch {
-            await socat.terminate()
+            await ptys.stop()
             throw error
         }
-        return BoardSimHarness(directory: directory, host: host, socat: socat, sim: sim)
+        return BoardSimHarness(directory: directory, host: host, ptys: ptys, sim: sim)
     }
 
-    private init(directory: TemporaryDirectory, host: TestHost, socat: ChildProcess, sim: ChildProcess) {
+    private init(directory: TemporaryDirectory, host: TestHost, ptys: PtyPair, sim: ChildProcess) {
         self.directory = directory
         self.host = host
-        self.socat = socat
+        self.ptys = ptys
         self.sim = sim
     }
 
@@ -51,7 +44,7 @@ final class BoardSimHarness: Sendable {
     func stop() async {
         host.close()
         await sim.terminate()
-        await socat.terminate()
+        await ptys.stop()
     }
 
     /// A built product next to the test bundle (or in .build/debug).
@@ -66,6 +59,28 @@ final class BoardSimHarness: Sendable {
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         throw TestSupportError("\(name) is not built (looked in \(candidates)); run `swift build` first")
     }
+}
+
+/// Two pseudo-terminals connected back to back by socat, reachable under two links in a directory.
+struct PtyPair: Sendable {
+    let first: String
+    let second: String
+    let socat: ChildProcess
+
+    static func start(in directory: TemporaryDirectory) async throws -> PtyPair {
+        let first = directory.file("mcu")
+        let second = directory.file("host")
+        let socat = try ChildProcess(
+            executable: "socat", arguments: ["-d", "-d", "pty,raw,echo=0,link=\(first)", "pty,raw,echo=0,link=\(second)"])
+        guard await waitUntil(timeout: .seconds(10), { FileManager.default.fileExists(atPath: first) && FileManager.default.fileExists(atPath: second) })
+        else {
+            await socat.terminate()
+            throw TestSupportError("socat made no pty pair within 10 s")
+        }
+        return PtyPair(first: first, second: second, socat: socat)
+    }
+
+    func stop() async { await socat.terminate() }
 }
 
 /// The host end of the link, written for the tests with SerialLine and PhyVerso: it records every
