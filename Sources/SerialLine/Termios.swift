@@ -28,6 +28,9 @@ public enum SerialLineError: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 extension SerialLine {
+    /// True when `baud` is one of the standard rates a line can be opened with.
+    public static func supports(baud: Int) -> Bool { speed(forBaud: baud) != nil }
+
     /// The termios speed constant of a baud rate.
     static func speed(forBaud baud: Int) -> speed_t? {
         let speeds: [Int: Int32] = [

@@ -49,7 +49,7 @@ struct BoardSim: AsyncParsableCommand {
 
     func validate() throws {
         guard port != "/dev/ttyS0" else { throw ValidationError("/dev/ttyS0 is the machine's console; use a pty") }
-        guard SerialLine.Settings(baud: baud).baud > 0 else { throw ValidationError("--baud must be positive") }
+        guard SerialLine.supports(baud: baud) else { throw ValidationError("unsupported --baud \(baud)") }
         guard (1...2).contains(connectors) else { throw ValidationError("--connectors must be 1 or 2") }
         guard actuationDelay >= 0 else { throw ValidationError("--actuation-delay must be 0 or more") }
         guard keepAliveInterval >= 0.05, hostTimeout >= 0.1 else { throw ValidationError("intervals too short") }

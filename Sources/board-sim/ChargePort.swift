@@ -45,7 +45,7 @@ struct ChargePort {
         return effects
     }
 
-    mutating func requestCoil(_ request: CoilState, hostSilent: Bool, now: Duration, options: SafetyMCU.Options) -> SafetyMCU.Effects {
+    mutating func requestCoil(_ request: CoilState, hostAlive: Bool, now: Duration, options: SafetyMCU.Options) -> SafetyMCU.Effects {
         var effects = SafetyMCU.Effects()
         guard request.closed else {
             effects.log.append("host: connector \(number) contactor open requested")
@@ -54,7 +54,7 @@ struct ChargePort {
         }
         // The MCU ANDs the host's "on" with its own conditions.
         let refusal: String? =
-            hostSilent ? "host keep-alive missing"
+            !hostAlive ? "no host keep-alive"
             : errors.rcdTriggered ? "RCD tripped"
             : pwm == 0 ? "PWM is F"
             : !(reportedCP == .c || reportedCP == .d) ? "CP is \(reportedCP), not C/D"

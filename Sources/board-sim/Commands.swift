@@ -24,14 +24,14 @@ enum Fault: String, CaseIterable {
 }
 
 struct FaultSet {
-    private var active: Set<String> = []
+    private var active: Set<Fault> = []
 
-    init(_ faults: [Fault] = []) { active = Set(faults.map(\.rawValue)) }
+    init(_ faults: [Fault] = []) { active = Set(faults) }
 
-    func contains(_ fault: Fault) -> Bool { active.contains(fault.rawValue) }
+    func contains(_ fault: Fault) -> Bool { active.contains(fault) }
 
     mutating func set(_ fault: Fault, _ on: Bool) {
-        if on { active.insert(fault.rawValue) } else { active.remove(fault.rawValue) }
+        if on { active.insert(fault) } else { active.remove(fault) }
     }
 }
 

@@ -57,7 +57,7 @@ struct SafetyMCU {
         effects.log.append("mcu: powered on, asking for the boot configuration")
         nextKeepAlive = now
         nextConfigRequest = now
-        effects.messages += tick(now: now).messages
+        effects.merge(tick(now: now))
         return effects
     }
 
@@ -100,7 +100,9 @@ struct SafetyMCU {
             effects.merge(ports[index].setPWM(duty, now: now, options: options))
         case .setCoilStateRequest(let request):
             guard ports.indices.contains(index) else { return unknownConnector(message.connector, effects) }
-            effects.merge(ports[index].requestCoil(request, hostSilent: hostSilent, now: now, options: options))
+            // No contactor for a host that has not shown it is alive (or has fallen silent).
+            let hostAlive = lastHostKeepAlive != nil && !hostSilent
+            effects.merge(ports[index].requestCoil(request, hostAlive: hostAlive, now: now, options: options))
         case .connectorLock(let lock):
             guard ports.indices.contains(index) else { return unknownConnector(message.connector, effects) }
             effects.merge(ports[index].requestLock(lock, now: now, options: options))

@@ -11,12 +11,12 @@ struct Transmitter {
         for message in messages {
             let frame = Framing.frame(payload: payload(of: message, faults: faults))
             if faults.contains(.corruptAll) {
-                output += Self.withBadCRC(message, faults: faults, transmitter: self)
+                output += badCRCFrame(for: message, faults: faults)
                 badFramesOut += 1
                 continue
             }
             if faults.contains(.badCRC) {
-                output += Self.withBadCRC(message, faults: faults, transmitter: self)
+                output += badCRCFrame(for: message, faults: faults)
                 badFramesOut += 1
             }
             if faults.contains(.truncated) {
@@ -47,8 +47,9 @@ struct Transmitter {
         return bytes
     }
 
-    private static func withBadCRC(_ message: McuToEverest, faults: FaultSet, transmitter: Transmitter) -> [UInt8] {
-        var checked = CRC32.appending(to: transmitter.payload(of: message, faults: faults))
+    /// The frame of `message` with its last checksum byte changed.
+    private func badCRCFrame(for message: McuToEverest, faults: FaultSet) -> [UInt8] {
+        var checked = CRC32.appending(to: payload(of: message, faults: faults))
         checked[checked.count - 1] ^= 0xA5
         return COBS.encode(checked) + [Framing.delimiter]
     }

@@ -139,6 +139,19 @@ struct BoardSimTests {
         }
     }
 
+    @Test("no contactor for a host that never sent a keep-alive")
+    func coilRefusedWithoutHostKeepAlive() async throws {
+        try await withBoardSim(["--script", "0:plug 32,0:ev-ready"]) { sim in
+            let host = sim.host
+            try await host.completeBootHandshake()
+            try await host.waitFor("CP state C") { $0 == McuToEverest(.cpState(.c), connector: 1) }
+            let sent = ContinuousClock.now
+            try host.send(.setCoilStateRequest(CoilState(coilType: .ac, closed: true)), connector: 1)
+            try await host.waitFor("refusal", since: sent) { $0.payload == .setCoilStateResponse(CoilState(coilType: .ac, closed: false)) }
+            #expect(!host.received.contains { $0.message.payload == .setCoilStateResponse(CoilState(coilType: .ac, closed: true)) })
+        }
+    }
+
     @Test("bad CRC, truncated and oversized frames between good ones: dropped and counted, the link stays up")
     func corruptFramesAreCounted() async throws {
         try await withBoardSim(["--fault", "bad-crc", "--fault", "truncated", "--fault", "oversized"]) { sim in
