@@ -96,7 +96,7 @@ struct BoardSim: AsyncParsableCommand {
         let started = Log.started
         var mcu = SafetyMCU(options: options)
         var receiver = MessageReceiver<EverestToMcu>()
-        var transmitter = Transmitter()
+        let transmitter = Transmitter()
         Log.line("playing the MCU on \(port), \(connectors) connector(s), faults: \(faults.isEmpty ? "none" : faults.joined(separator: ", "))")
 
         func perform(_ effects: SafetyMCU.Effects) {

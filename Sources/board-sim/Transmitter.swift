@@ -2,33 +2,25 @@ import PhyVerso
 
 /// Turns the MCU's messages into bytes for the wire, injecting the link faults that are on.
 struct Transmitter {
-    private(set) var framesOut = 0
-    private(set) var badFramesOut = 0
-
-    mutating func bytes(for messages: [McuToEverest], faults: FaultSet) -> [UInt8] {
+    func bytes(for messages: [McuToEverest], faults: FaultSet) -> [UInt8] {
         guard !faults.contains(.silence) else { return [] }
         var output: [UInt8] = []
         for message in messages {
             let frame = Framing.frame(payload: payload(of: message, faults: faults))
             if faults.contains(.corruptAll) {
                 output += badCRCFrame(for: message, faults: faults)
-                badFramesOut += 1
                 continue
             }
             if faults.contains(.badCRC) {
                 output += badCRCFrame(for: message, faults: faults)
-                badFramesOut += 1
             }
             if faults.contains(.truncated) {
                 output += frame.prefix(frame.count / 2) + [Framing.delimiter]
-                badFramesOut += 1
             }
             if faults.contains(.oversized) {
                 output += Self.oversizedFrame
-                badFramesOut += 1
             }
             output += frame
-            framesOut += 1
         }
         return output
     }

@@ -19,12 +19,18 @@ final class BoardSimHarness: Sendable {
         let hostEnd = ptys.second
         let log = open(directory.file("board-sim.log"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         defer { close(log) }
-        let sim: ChildProcess
         let host: TestHost
         do {
             host = try TestHost(path: hostEnd)
+        } catch {
+            await ptys.stop()
+            throw error
+        }
+        let sim: ChildProcess
+        do {
             sim = try ChildProcess(executable: try product("board-sim"), arguments: ["--port", mcuEnd] + arguments, stderr: log)
         } catch {
+            host.close()
             await ptys.stop()
             throw error
         }
