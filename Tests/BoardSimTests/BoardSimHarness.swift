@@ -161,13 +161,17 @@ final class TestHost: Sendable {
         }
     }
 
-    /// Sends the host's keep-alive every second until the task is cancelled; returns the task.
-    func keepAliveTask(sent: Locked<ContinuousClock.Instant?>) -> Task<Void, Never> {
-        Task {
+    /// Sends the host's keep-alive now (so it precedes whatever is sent next) and then every second
+    /// until the returned task is cancelled; `sent` holds when the last one was queued.
+    func keepAliveTask(sent: Locked<ContinuousClock.Instant?>) throws -> Task<Void, Never> {
+        try send(.keepAlive(KeepAlive(swVersion: "n/a")))
+        sent.withLock { $0 = .now }
+        return Task {
             while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard !Task.isCancelled else { return }
                 try? self.send(.keepAlive(KeepAlive(swVersion: "n/a")))
                 sent.withLock { $0 = .now }
-                try? await Task.sleep(for: .seconds(1))
             }
         }
     }

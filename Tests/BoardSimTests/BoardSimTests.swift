@@ -59,7 +59,7 @@ struct BoardSimTests {
             let host = sim.host
             try await host.completeBootHandshake(ports: 2)
             let sent = Locked<ContinuousClock.Instant?>(nil)
-            let keepAlive = host.keepAliveTask(sent: sent)
+            let keepAlive = try host.keepAliveTask(sent: sent)
             defer { keepAlive.cancel() }
             try await host.waitFor("PP 32 A") { $0 == McuToEverest(.ppState(.amps32), connector: 1) }
             try await host.waitFor("CP state C") { $0 == McuToEverest(.cpState(.c), connector: 1) }
@@ -109,7 +109,7 @@ struct BoardSimTests {
             let host = sim.host
             try await host.completeBootHandshake()
             let sent = Locked<ContinuousClock.Instant?>(nil)
-            let keepAlive = host.keepAliveTask(sent: sent)
+            let keepAlive = try host.keepAliveTask(sent: sent)
             try await host.waitFor("CP state C") { $0 == McuToEverest(.cpState(.c), connector: 1) }
             try host.send(.pwmDutyCycle(1600), connector: 1)
             try host.send(.setCoilStateRequest(CoilState(coilType: .ac, closed: true)), connector: 1)
@@ -171,7 +171,7 @@ struct BoardSimTests {
             let host = sim.host
             try await host.completeBootHandshake()
             let sent = Locked<ContinuousClock.Instant?>(nil)
-            let keepAlive = host.keepAliveTask(sent: sent)
+            let keepAlive = try host.keepAliveTask(sent: sent)
             defer { keepAlive.cancel() }
             try await host.waitFor("CP state C") { $0 == McuToEverest(.cpState(.c), connector: 1) }
             try host.send(.setCoilStateRequest(CoilState(coilType: .ac, closed: true)), connector: 1)
