@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "cs-companion", targets: ["cs-companion"]),
         .executable(name: "josev-sim", targets: ["josev-sim"]),
         .executable(name: "gridbox-sim", targets: ["gridbox-sim"]),
+        .executable(name: "board-sim", targets: ["board-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +61,10 @@ let package = Package(
         // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`
         // and the corpus regression tests.
         .target(name: "FuzzTargets", dependencies: ["Basics", "JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
+        // The phyVERSO safety-MCU link (EVerest's phyverso.proto): protobuf, CRC-32, COBS framing (pure).
+        .target(name: "PhyVerso", swiftSettings: strict),
+        // A tty opened with termios, read on a thread of its own.
+        .target(name: "SerialLine", dependencies: ["Basics"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
         // The back office reaching the station: firmware updates and log uploads (libcurl,
@@ -93,6 +98,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "board-sim", dependencies: ["PhyVerso", "SerialLine", "Basics", argumentParser], swiftSettings: strict),
+
         // Test helpers: real brokers on free loopback ports, throwaway CAs, processes, temp dirs.
         // `make bench` only: the validator alone (bench/validator); not part of any shipped binary.
         .executableTarget(
@@ -113,6 +121,8 @@ let package = Package(
         ),
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
+        .testTarget(name: "PhyVersoTests", dependencies: ["PhyVerso"], swiftSettings: strict),
+        .testTarget(name: "BoardSimTests", dependencies: ["PhyVerso", "SerialLine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "BackOfficeTests", dependencies: ["BackOffice", "JosevContract", "TestSupport"], swiftSettings: strict),
