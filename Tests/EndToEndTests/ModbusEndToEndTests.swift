@@ -90,6 +90,52 @@ struct ModbusEndToEndTests {
         #expect(await daemon.stop() == 0)
     }
 
+    /// pymodbus (PyPI), a third-party client in another language: reads the station block and a
+    /// whole meter block, writes the setpoint as float32 and reads it back, and gets the profile's
+    /// exception for a value out of range. The script prints one line per fact.
+    static let pymodbusScript = #"""
+        import sys
+        from pymodbus.client import ModbusTcpClient
+        client = ModbusTcpClient("127.0.0.1", port=int(sys.argv[1]))
+        assert client.connect(), "no connection"
+        FLOAT = ModbusTcpClient.DATATYPE.FLOAT32
+        serial = client.read_holding_registers(157, count=11, device_id=200)
+        print("serial", client.convert_from_registers(serial.registers, ModbusTcpClient.DATATYPE.STRING).strip("\x00 "))
+        meter = client.read_holding_registers(300, count=125, device_id=1)
+        print("meter-registers", len(meter.registers))
+        written = client.write_registers(1210, client.convert_to_registers(10.0, FLOAT), device_id=1)
+        print("write-error", written.isError())
+        offered = client.read_holding_registers(1206, count=2, device_id=1)
+        print("offered", client.convert_from_registers(offered.registers, FLOAT))
+        refused = client.write_registers(1210, client.convert_to_registers(-1.0, FLOAT), device_id=1)
+        print("refused-exception", getattr(refused, "exception_code", None))
+        client.close()
+        """#
+
+    @Test("pymodbus, a Python client nobody on the team wrote, reads the station and writes the setpoint")
+    func pymodbusInterop() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let modbusPort = try freeLoopbackPort()
+        let daemon = try DaemonProcess(
+            config: Self.config(brokerPort: broker.port, modbusPort: modbusPort, validTime: 60), directory: directory)
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let python = try Command.find("python3")
+        let result = try await Self.run(python, ["-c", Self.pymodbusScript, "\(modbusPort)"])
+        #expect(result.status == 0, "\(result.output)")
+        let facts = Dictionary(
+            result.output.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }, uniquingKeysWith: { _, last in last })
+        #expect(facts["serial"] == "TEST-0001", "\(result.output)")
+        #expect(facts["meter-registers"] == "125")
+        #expect(facts["write-error"] == "False")
+        #expect(facts["offered"] == "10.0")
+        #expect(facts["refused-exception"] == "3", "illegal data value: \(result.output)")
+        #expect(await daemon.stop() == 0)
+    }
+
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         try await Command.capture(executable, arguments, timeout: .seconds(20))
     }
