@@ -24,14 +24,7 @@ RESULTS=${BENCH_RESULTS:-bench/results/$(date -u +%Y-%m-%d).md}
 ((LATENCY_REQUESTS >= 2000)) || { echo "bench: BENCH_LATENCY_REQUESTS must be at least 2000" >&2; exit 2; }
 ((THROUGHPUT_REQUESTS >= 20000)) || { echo "bench: BENCH_THROUGHPUT_REQUESTS must be at least 20000" >&2; exit 2; }
 
-work=$(mktemp -d /tmp/cs-companion-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_workdir bench
 failed=0
 fail() { echo "bench: FAILED: $*" >&2; failed=1; }
 

@@ -10,14 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 BIN=$(swift build --show-bin-path)
-work=$(mktemp -d /tmp/cs-companion-demo.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_workdir demo
 
 port=$(free_port)
 mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)

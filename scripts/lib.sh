@@ -1,5 +1,18 @@
 # Shell helpers shared by scripts/demo.sh, scripts/soak.sh and scripts/bench.sh (sourced, not run).
 
+# start_workdir NAME: a scratch folder in $work and a list $pids of background processes (add
+# each with pids+=($!)); on exit every process is killed and the folder removed.
+start_workdir() {
+  work=$(mktemp -d "/tmp/cs-companion-$1.XXXXXX")
+  pids=()
+  trap stop_workdir EXIT
+}
+stop_workdir() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
 # free_port: a TCP port free on loopback right now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 

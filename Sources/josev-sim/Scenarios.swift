@@ -131,9 +131,9 @@ enum Scenario: String, CaseIterable, Sendable {
         ]
     }
 
-    // MARK: §4.2 AC, ISO 15118-2, EIM
-
-    static let acEIMSession: [Step] =
+    /// ISO 15118-2 with EIM, AC or DC alike: plug-in, SLAC, the session up to the card and the
+    /// transaction, then ChargeParameterDiscovery.
+    static let hlcEIMUntilChargeParameters: [Step] =
         plug + hlcPWM + [
             slac("matching"), slac("matched"),
             stateInfo("SupportedAppProtocol", ["protocol": "ISO_15118_2"]),
@@ -142,6 +142,12 @@ enum Scenario: String, CaseIterable, Sendable {
         ] + card + [
             transaction("started"),
             stateInfo("ChargeParameterDiscovery"),
+        ]
+
+    // MARK: §4.2 AC, ISO 15118-2, EIM
+
+    static let acEIMSession: [Step] =
+        hlcEIMUntilChargeParameters + [
             .update("ev_rated_limits", ["evse_id": evse, "ac_rated_limits": ["max_current": 32.0, "min_current": 6.0, "max_voltage": 400.0]]),
             .request(
                 "cs_status_and_limits", [:], [.present("evses[$evse].ac.max_current"), .equals("evses[$evse].status_code", "evse_ready")],
@@ -230,14 +236,7 @@ enum Scenario: String, CaseIterable, Sendable {
     // MARK: §4.3 DC
 
     static let dcSession: [Step] =
-        plug + hlcPWM + [
-            slac("matching"), slac("matched"),
-            stateInfo("SupportedAppProtocol", ["protocol": "ISO_15118_2"]),
-            stateInfo("SessionSetup"), stateInfo("ServiceDiscovery"), stateInfo("ServiceSelection"),
-            stateInfo("Authorization", ["selected_payment_option": "EIM"]),
-        ] + card + [
-            transaction("started"),
-            stateInfo("ChargeParameterDiscovery"),
+        hlcEIMUntilChargeParameters + [
             .update(
                 "ev_rated_limits",
                 ["evse_id": evse, "dc_rated_limits": ["max_voltage": 450.0, "max_charge_current": 125.0, "max_charge_power": 50000.0, "target_soc": 80]]),
