@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the seed corpora of fuzz/corpus/ (stdlib only; the output is committed).
 
-contract/: every ```json block of §3 of the Josev contract (default ../shared/josev/contract.md,
+contract/: every ```json block of §3 of the Josev contract (default Tests/Fixtures/josev/contract-samples.md,
 or $JOSEV_CONTRACT), compact, named after the sample's label, plus hand-made nasty inputs.
 modbus/:   the request frames of PROFILE.md §2/§3/§6 (client read windows, setpoint and phase
 writes), plus hand-made nasty streams.
@@ -29,7 +29,7 @@ def write(directory, name, data):
 
 def contract_seeds(path):
     text = open(path, encoding="utf-8").read()
-    start = text.index("\n## 3. Sample payloads")
+    start = text.index("## 3. Sample payloads")
     end = text.find("\n## 4.", start)
     section = text[start:] if end < 0 else text[start:end]
     # A label line (**`name.req`**: ...) followed by a ```json block.
@@ -167,7 +167,7 @@ def modbus_seeds():
 
 def main():
     contract = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "JOSEV_CONTRACT", os.path.join(os.path.dirname(ROOT), "shared", "josev", "contract.md"))
+        "JOSEV_CONTRACT", os.path.join(ROOT, "Tests", "Fixtures", "josev", "contract-samples.md"))
     os.makedirs(CONTRACT_DIR, exist_ok=True)
     os.makedirs(MODBUS_DIR, exist_ok=True)
     samples = contract_seeds(contract)
