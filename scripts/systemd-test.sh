@@ -14,7 +14,8 @@
 # systemd boots to a small target (sysinit + sockets), and `systemctl start cs-companiond` pulls
 # in the broker (Debian's mosquitto.service, the unit's Wants=) on the namespace's own loopback.
 #
-# Checks (each prints "ok" or "FAIL" with what it saw; timings go to docs/RELIABILITY.md by hand):
+# Checks (each prints "ok" or "FAIL" with what it saw, and lands in .build/systemd-test/results.txt;
+# docs/RELIABILITY.md "Under a real systemd" holds one run's table):
 #   Type=notify start with STATUS=, Josev's requests answered (josev-sim), a whole session, journal
 #   fields MESSAGE_ID/EVSE_ID/TOPIC, no line in the unit's journal that the daemon did not write,
 #   `cs-companion status` as root, reload, SIGSTOP → watchdog restart, SIGKILL during a session →
@@ -22,8 +23,13 @@
 #   Modbus on 1502 through SocketBindAllow=/IPAddressAllow= (and refused from outside the allowed
 #   range), LoadCredential= read from $CREDENTIALS_DIRECTORY.
 #
+# What the machine cannot do is probed with bare transient units and reported as such, not as a
+# failure of the daemon: SocketBind*= (Debian 12's systemd has no BPF framework), LimitNICE= (PID 1
+# without CAP_SYS_RESOURCE; then a test drop-in sets LIBDISPATCH_LOG=NO and says so), LoadCredential=
+# for a DynamicUser= unit (a kernel that does not enforce systemd's ramfs ACL).
+#
 # Skips (exit 0, a clear message) where unshare, overlayfs or systemd is not available, or not as
-# root. SYSTEMD_TEST_SKIP_INSTALL=1 reuses the previous stage.
+# root. SYSTEMD_TEST_SKIP_INSTALL=1 reuses the previous stage. Results: docs/RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
