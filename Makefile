@@ -1,7 +1,8 @@
 # cs-companion — build, test, demo and install.
 #
 #   make demo      private mosquitto on loopback + cs-companiond + josev-sim, end to end
-#   make test      installs missing Debian packages, builds, runs every test and check
+#   make test      installs missing Debian packages, builds, runs every test and check (and the
+#                  daemon under a real systemd: scripts/systemd-test.sh)
 #   make bench     the daemon next to a C limit and a Python peer, behind one private mosquitto
 #   make soak      daemon, broker restarts, josev-sim load and sessions, gridbox-sim; memory over time
 #   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
@@ -15,7 +16,7 @@ UNITDIR ?= /lib/systemd/system
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test check-architecture unit-tests check-unit check-footprint check-install demo install install-files uninstall clean
+.PHONY: all deps build release test check-architecture unit-tests check-unit check-footprint check-install systemd-test demo install install-files uninstall clean
 
 all: build
 
@@ -44,7 +45,12 @@ check-unit: deps
 check-footprint: release
 	scripts/check-footprint.sh "$(RELEASE_DIR)/cs-companiond"
 
-test: deps check-architecture unit-tests check-unit check-footprint check-install
+# The installed daemon under the shipped unit, run by systemd 252 as PID 1 of fresh namespaces
+# (needs root; skips with a message where unshare or PID 1 is impossible). docs/RELIABILITY.md.
+systemd-test: release
+	scripts/systemd-test.sh
+
+test: deps check-architecture unit-tests check-unit check-footprint check-install systemd-test
 	@echo "make test: all tests and checks passed"
 	@count=$$(grep -oE 'Test run with [0-9]+ tests' .build/test-output.log | grep -oE '[0-9]+' | tail -1); \
 		echo "$${count:-0} passed, 0 failed"

@@ -12,7 +12,10 @@ PACKAGES=(
   libsqlite3-dev        # the session store (SQLite C API)
   mosquitto             # the real broker the tests and the demo start on loopback
   mosquitto-clients     # mosquitto_pub/_sub/_passwd for tests and debugging
-  systemd               # systemd-analyze verify/security for the unit file checks
+  systemd               # systemd-analyze verify/security for the unit file checks; systemd 252 as
+                        # PID 1 of scripts/systemd-test.sh (the installed daemon under the unit)
+  util-linux            # unshare/nsenter: scripts/systemd-test.sh's namespaces
+  procps                # pgrep: scripts/systemd-test.sh finds systemd inside its namespace
   binutils              # strip, nm: footprint check of the release binary
   python3               # small helpers in scripts (free ports)
   curl                  # the demo and tests call gridbox-sim's HTTP API

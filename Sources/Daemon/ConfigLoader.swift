@@ -232,6 +232,9 @@ public struct ConfigLoader: Sendable {
         }
         configuration.ocpp = ocpp
 
+        for item in root["evses"]?.arrayValue ?? [] {
+            if let id = item["evse_id"]?.stringValue, let safe = item["safe_current"]?.numberValue { configuration.safeCurrents[id] = safe }
+        }
         if let block = root["modbus"], block["enabled"]?.boolValue ?? true {
             var modbus = DaemonConfiguration.Modbus()
             if let bind = block["bind"]?.stringValue { modbus.bind = bind }
@@ -256,19 +259,8 @@ public struct ConfigLoader: Sendable {
             }
             if let safe = block["safe_current"]?.numberValue { modbus.safeCurrent = safe }
             modbus.allowPhaseSwitching = block["allow_phase_switching"]?.boolValue ?? false
-            for item in root["evses"]?.arrayValue ?? [] {
-                if let id = item["evse_id"]?.stringValue, let safe = item["safe_current"]?.numberValue { modbus.safeCurrents[id] = safe }
-            }
+            // Setting it also sets the station's setpoint policy (DaemonConfiguration.modbus).
             configuration.modbus = modbus
-            // The gridBox's setpoints drive the station only when it may write them.
-            configuration.station.setpoints.enabled = !modbus.readOnly
-            configuration.station.setpoints.validTime = .milliseconds(Int64(modbus.setpointValidTime * 1000))
-            configuration.station.setpoints.testBench = modbus.testBench
-            configuration.station.setpoints.allowPhaseSwitching = modbus.allowPhaseSwitching
-            for index in configuration.station.evses.indices {
-                let id = configuration.station.evses[index].evseID
-                configuration.station.evses[index].safeCurrent = modbus.safeCurrents[id] ?? modbus.safeCurrent
-            }
         }
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         decodeBackOffice(root, into: &configuration, problems: &problems, located: located)

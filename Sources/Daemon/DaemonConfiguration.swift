@@ -47,13 +47,23 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var setpointValidTime: Double = 60
         public var testBench = false
         public var safeCurrent: Double = 6
-        public var safeCurrents: [String: Double] = [:]
         public var allowPhaseSwitching = false
     }
 
     public var station: StationConfiguration
     public var mqtt: MQTT
-    public var modbus: Modbus?
+    /// The Modbus server. Setting it, whoever does (the `modbus:` block, `--modbus-port` on a file
+    /// without one), also sets what the station does with the gridBox's writes
+    /// (`station.setpoints`, each EVSE's safe current): a server whose setpoints the station ignored
+    /// would acknowledge a write of register 1210 and drop it.
+    public var modbus: Modbus? {
+        didSet { applyModbusToStation() }
+    }
+    /// `evses[].safe_current` by EVSE id: the EVSE's own fallback when the gridBox's setpoint
+    /// expires (else `modbus.safe_current`). Used only while a Modbus server is configured.
+    public var safeCurrents: [String: Double] = [:] {
+        didSet { applyModbusToStation() }
+    }
     public var hardware: HardwareDriver = .simulated
     /// Every session authorized without a token.
     public var freeVend = false
@@ -73,6 +83,24 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Log uploads (`logs:`; defaults when absent).
     public var logs = LogsConfiguration()
 
+    /// The station's setpoint policy and safe currents as `modbus` and `safeCurrents` say: a
+    /// writable server enables external setpoints; no server (or a read-only one) leaves the
+    /// station to its other limits.
+    private mutating func applyModbusToStation() {
+        guard let modbus else {
+            station.setpoints.enabled = false
+            for index in station.evses.indices { station.evses[index].safeCurrent = nil }
+            return
+        }
+        station.setpoints.enabled = !modbus.readOnly
+        station.setpoints.validTime = .milliseconds(Int64(modbus.setpointValidTime * 1000))
+        station.setpoints.testBench = modbus.testBench
+        station.setpoints.allowPhaseSwitching = modbus.allowPhaseSwitching
+        for index in station.evses.indices {
+            station.evses[index].safeCurrent = safeCurrents[station.evses[index].evseID] ?? modbus.safeCurrent
+        }
+    }
+
     /// The parts of a reloaded configuration that cannot be applied while running.
     public func restartNeeded(toApply other: DaemonConfiguration) -> [String] {
         var keys: [String] = []
@@ -80,7 +108,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware { keys.append("hardware") }
-        if modbus != other.modbus { keys.append("modbus") }
+        if modbus != other.modbus || safeCurrents != other.safeCurrents { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {
             keys.append("authorization")
         }

@@ -19,7 +19,7 @@ public final class ModbusClient: Sendable {
     ) async throws(ModbusError) -> ModbusClient {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(timeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ModbusClientHandler())

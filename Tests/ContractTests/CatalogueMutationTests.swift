@@ -276,7 +276,7 @@ let catalogueMutations: [Mutation] = [
     Mutation(sample: "power_electronics_setpoint.req.dc", change: .remove(at("/data/ev_limits/maximum_voltage")), valid: false, why: "maximum_voltage required"),
     Mutation(sample: "power_electronics_setpoint.req.dc", change: .remove(at("/data/ev_limits/minimum_voltage")), valid: true, why: "minimum_voltage optional"),
     Mutation(sample: "power_electronics_setpoint.req.dc", change: .set(at("/data/ev_limits/maximum_voltage"), -1), valid: false, why: "maximum_voltage ≥ 0"),
-    Mutation(sample: "power_electronics_setpoint.req.dc", change: .set(at("/data/ev_limits/extra"), 1), valid: false, why: "ev_limits has no other keys"),
+    Mutation(sample: "power_electronics_setpoint.req.dc", change: .set(at("/data/ev_limits/extra"), 1), valid: true, why: "Josev leaves ev_limits open (issue 13)"),
     Mutation(sample: "power_electronics_setpoint.req.ac", change: .remove(at("/data/ac/charge_reactive_power")), valid: true, why: "reactive set-point optional"),
     Mutation(sample: "power_electronics_setpoint.req.ac", change: .set(at("/data/ac/charge_active_power"), -1), valid: false, why: "set-points ≥ 0"),
     Mutation(sample: "power_electronics_setpoint.req.ac", change: .set(at("/data/ac/power"), 1), valid: false, why: "ac has additionalProperties false"),
@@ -546,10 +546,15 @@ func genericMutations() throws -> [Mutation] {
     var rows: [Mutation] = []
     for sample in try CatalogueSamples.all() {
         let key = sample.key
-        let openData = openDataRequests.contains(key)
+        let openData = openDataMessages.contains(key)
         rows.append(Mutation(
             sample: sample.label, change: .set(at("/data/unexpected_key"), 1), valid: openData,
-            why: openData ? "Josev's schema leaves this request's data open" : "unknown key inside data"))
+            why: openData ? "Josev's schema leaves this message's data open" : "unknown key inside data"))
+        if openData, MessageCatalog.entry(name: sample.name, type: sample.type)?.direction == .both {
+            rows.append(Mutation(
+                sample: sample.label, change: .set(at("/data/unexpected_key"), 1), valid: false,
+                why: "the CS sends no unknown key in data", traffic: .sent))
+        }
         let openEnvelope = envelopeExceptions.contains(key)
         rows.append(Mutation(
             sample: sample.label, change: .set(at("/timestamp"), "2025-03-01T10:00:00Z"), valid: openEnvelope,
@@ -572,7 +577,7 @@ struct CatalogueMutationTests {
         let sample = try #require(try CatalogueSamples.named(mutation.sample), "no sample \(mutation.sample)")
         let mutated = mutation.apply(to: sample.message)
         #expect(mutated != sample.message, "\(mutation): the mutation changed nothing")
-        let errors = try #require(catalog.validate(mutated, name: sample.name, type: sample.type))
+        let errors = try #require(catalog.validate(mutated, name: sample.name, type: sample.type, for: mutation.checkedTraffic(name: sample.name, type: sample.type)))
         if mutation.valid {
             #expect(errors.isEmpty, "\(mutation): \(errors)")
         } else {

@@ -72,8 +72,14 @@ let envelopeExceptions: Set<String> = [
     "cs_status_and_limits.update", "sdp.request", "websocket_status.request",
 ]
 
-/// The `{}` requests whose `data` Josev's schema leaves open ("an object with no fields defined").
-let openDataRequests: Set<String> = ["cs_parameters.request", "cs_status_and_limits.request"]
+/// The received messages whose `data` Josev's schema leaves open (issue 13): the two `{}`
+/// requests ("an object with no fields defined") and the ones mqtt_api 3.10.0 writes without
+/// `additionalProperties:false`. An unknown key there is accepted on the way in; where the CS also
+/// sends the message (`.both`), it is refused on the way out.
+let openDataMessages: Set<String> = [
+    "cs_parameters.request", "cs_status_and_limits.request", "device_model.request", "cp_pwm.request",
+    "cs_connector.request", "ocpp_message.request", "device_model_update.update", "ocpp_message.response",
+]
 
 /// Contract §1.1: the pattern every date-time carries (at most 3 fractional digits).
 let dateTimePattern = #"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,3})?([Zz]|[+-]\d{2}:\d{2})?$"#

@@ -13,8 +13,16 @@ struct Mutation: Sendable, CustomStringConvertible {
     let change: Change
     let valid: Bool
     let why: String
+    /// The direction it is checked for; nil: the one the CS meets it in (received for `.both`).
+    var traffic: Traffic? = nil
 
-    var description: String { "\(sample): \(why)" }
+    var description: String { "\(sample): \(why)" + (traffic.map { " (\($0.rawValue))" } ?? "") }
+
+    /// `traffic`, else the direction the CS meets (name, type) in: received for what it consumes
+    /// (`.both` included), sent for what it only publishes.
+    func checkedTraffic(name: String, type: MessageType) -> Traffic {
+        traffic ?? (MessageCatalog.entry(name: name, type: type)?.direction.isReceivedByCS == false ? .sent : .received)
+    }
 
     func apply(to value: JSONValue) -> JSONValue {
         switch change {
@@ -108,7 +116,7 @@ struct SchemaMutationTests {
         let sample = try #require(try ContractSample.inCatalogue().first { $0.label == mutation.sample }, "no sample \(mutation.sample)")
         let mutated = mutation.apply(to: sample.message)
         #expect(mutated != sample.message, "the mutation changed nothing")
-        let errors = try #require(catalog.validate(mutated, name: sample.name, type: sample.type))
+        let errors = try #require(catalog.validate(mutated, name: sample.name, type: sample.type, for: mutation.checkedTraffic(name: sample.name, type: sample.type)))
         if mutation.valid {
             #expect(errors.isEmpty, "\(mutation): \(errors)")
         } else {

@@ -72,6 +72,21 @@ struct UnitFileTests {
             #expect(text.split(separator: "\n").contains { $0 == line }, "missing \(line)")
         }
     }
+
+    /// Issue 13: the site's LAN is the installer's drop-in (docs/SECURITY.md); as shipped the
+    /// unit reaches loopback only.
+    @Test func networkIsLoopbackOnlyAsShipped() throws {
+        let lines = try String(contentsOfFile: Self.unit, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("IPAddressDeny=") } == ["IPAddressDeny=any"])
+        #expect(lines.filter { $0.hasPrefix("IPAddressAllow=") } == ["IPAddressAllow=localhost"])
+    }
+
+    /// Issue 13: libdispatch's user-interactive workers ask for nice -4; without the rlimit every
+    /// start logs "Failed to set thread priority" (scripts/systemd-test.sh checks the journal).
+    @Test func workersMayTakeTheirNiceValue() throws {
+        let lines = try String(contentsOfFile: Self.unit, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("LimitNICE=") } == ["LimitNICE=-4"])
+    }
 }
 
 @Suite("message catalog")
