@@ -6,14 +6,15 @@ public enum Direction: String, Sendable {
     case csToJosev
     /// Either side may send it (contract §2.0: `authorization` and `device_model_update` updates,
     /// `data_transfer` and `ocpp_message`): the CS consumes it from `josev/cs` and publishes it on
-    /// `cs/josev`, and the one schema serves both ways.
+    /// `cs/josev`. The one schema file serves both ways: received as written (objects Josev leaves
+    /// open accept unknown keys), sent in its closed variant (`SchemaCatalog.validator(for: .sent)`).
     ///
     /// Formats: `SchemaCatalog` asserts `format` only for `.csToJosev`, so a `.both` schema is
-    /// compiled with `format` as an annotation, as Josev's own validator reads it. One compiled
-    /// validator serves both directions, and asserting would make the CS refuse incoming payloads
-    /// that Josev sends and accepts. What is lost on the way out is small and covered elsewhere: the
-    /// only `format` in these schemas is the envelope's `id` `uuid`, and outgoing ids come from
-    /// `EnvelopeID.random()`; the contract's date-time rule is a `pattern`, which is always checked.
+    /// compiled with `format` as an annotation, as Josev's own validator reads it: asserting would
+    /// make the CS refuse incoming payloads that Josev sends and accepts. What is lost on the way
+    /// out is small and covered elsewhere: the only `format` in these schemas is the envelope's `id`
+    /// `uuid`, and outgoing ids come from `EnvelopeID.random()`; the contract's date-time rule is a
+    /// `pattern`, which is always checked.
     case both
 
     /// The topic the message travels on; for `.both`, the one the CS publishes it on (it also

@@ -134,6 +134,10 @@ let routeCases: [RouteCase] = [
         "cp_pwm basic", "cp_pwm", .request, #"{"evse_id":"DE*PNX*E12345*1","hlc":false,"current":16.0,"error_state":false,"fault_state":false}"#,
         .answered([("/status", "valid")])),
     RouteCase(
+        "cp_pwm with a key a newer Josev adds", "cp_pwm", .request,
+        #"{"evse_id":"DE*PNX*E12345*1","hlc":false,"current":16.0,"error_state":false,"fault_state":false,"new_in_josev_4":true}"#,
+        .answered([("/status", "valid")])),
+    RouteCase(
         "cp_pwm foreign EVSE", "cp_pwm", .request, #"{"evse_id":"DE*XXX*E1","hlc":true,"error_state":false,"fault_state":false}"#,
         .answered([("/status", "invalid"), ("/info", "unknown EVSE")])),
     RouteCase("slac_status", "slac_status", .update, #"{"evse_id":"DE*PNX*E12345*1","run_id":"0011223344556677","status":"matched"}"#, .consumed),
@@ -356,6 +360,12 @@ struct OutboxTests {
         #expect(json["type"] == "update")
         #expect(json["data"]?["evses"]?.arrayValue?.first?["ac"]?["max_current"]?["l1"] == .double(16))
         #expect(outbox.updatesSent == 1)
+        // Sent strictly: an object Josev's schema leaves open (device_model_update's data) is closed
+        // on the way out, while the same message without the key goes.
+        let components: JSONValue = [["name": "OCPPCommCtrlr", "variables": [["name": "HeartbeatInterval", "value": "300"]]]]
+        #expect(outbox.send(.update(name: "device_model_update", data: ["components": components, "not_in_the_contract": 1])) == false)
+        #expect(outbox.send(.update(name: "device_model_update", data: ["components": components])))
+        #expect(fixture.publisher.count == 2)
     }
 
     @Test("an unchanged state is not re-published unless forced")

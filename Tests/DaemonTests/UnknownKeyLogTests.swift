@@ -4,6 +4,7 @@ import JosevContract
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 /// `UnknownKeyLog`: the keys a newer Josev may add where its schema allows them are named once per
 /// (name, type) at debug, and never when debug is off.

@@ -54,6 +54,8 @@ public final class ContractRouter: Sendable {
     let logger: Logger
     let maxPayloadBytes: Int
     private let counters = Mutex(RouterStatistics())
+    /// Keys a newer Josev may add where its schemas leave objects open: logged once at debug.
+    private let unknownKeys: UnknownKeyLog
     private let routes: [String: [MessageType: Route]]
 
     /// One (name, type) the CS receives.
@@ -69,10 +71,11 @@ public final class ContractRouter: Sendable {
         self.context = context
         logger = context.logger
         self.maxPayloadBytes = maxPayloadBytes
+        unknownKeys = UnknownKeyLog(schemas: schemas)
         var routes: [String: [MessageType: Route]] = [:]
         for registration in MessageCatalog.registrations where registration.direction.isReceivedByCS {
             routes[registration.name, default: [:]][registration.type] = Route(
-                registration: registration, validator: schemas.validator(name: registration.name, type: registration.type),
+                registration: registration, validator: schemas.validator(name: registration.name, type: registration.type, for: .received),
                 handler: MessageHandler(registration))
         }
         self.routes = routes
@@ -136,6 +139,7 @@ public final class ContractRouter: Sendable {
             log(.warning, facts, "invalid \(name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))", metadata: MessageID.payloadInvalid.metadata)
             return .rejected(reason: "schema")
         }
+        if logger.logLevel <= .debug { unknownKeys.note(json, name: name, type: envelope.type, logger: facts.logger(logger)) }
         let evseID = envelope.data["evse_id"]?.stringValue
         facts.evseID = evseID
         let foreign: Bool

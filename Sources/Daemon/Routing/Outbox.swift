@@ -32,7 +32,8 @@ final class Outbox: Sendable {
 
     let publisher: any MessagePublisher
     let logger: Logger
-    /// (name, type) → compiled schema of what the CS sends, built once from the catalogue.
+    /// (name, type) → compiled schema of what the CS sends (the strict reading: every object closed),
+    /// built once from the catalogue.
     private let validators: [String: [MessageType: JSONSchemaValidator]]
     private let state = Mutex(State())
 
@@ -47,7 +48,7 @@ final class Outbox: Sendable {
         self.logger = logger
         var validators: [String: [MessageType: JSONSchemaValidator]] = [:]
         for registration in MessageCatalog.registrations where registration.direction.isSentByCS {
-            if let validator = schemas.validator(name: registration.name, type: registration.type) {
+            if let validator = schemas.validator(name: registration.name, type: registration.type, for: .sent) {
                 validators[registration.name, default: [:]][registration.type] = validator
             }
         }
