@@ -173,7 +173,9 @@ struct DaemonEndToEndTests {
         let leaked = try open.write("credentials.yaml", "username: cs\npassword: s3cret\n", permissions: 0o644)
         let refused = try DaemonProcess(config: stationConfigYAML(port: broker.port, extraMQTT: "  credentials_file: \(leaked)"), directory: open)
         #expect(await refused.waitForExit() == 78)
-        #expect(refused.log.contains("accessible to other users"), "\(refused.log)")
+        // One config-invalid line names the file and its mode.
+        let invalidConfig = refused.logEntries(messageID: MessageID.configInvalid.hex)
+        #expect(invalidConfig.contains { $0.level == "critical" && $0.line.contains(leaked) && $0.line.contains("644") }, "\(refused.log)")
         #expect(!refused.log.contains("s3cret"), "the password reached the log")
 
         // A wrong password is reported with the broker's reason and retried, not fatal.
