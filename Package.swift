@@ -140,7 +140,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // josev-sim (load, session scenarios) against the real daemon.
-        .testTarget(name: "JosevSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "JosevSimTests", dependencies: ["JosevContract", "JSONSchema", "Systemd", "TestSupport"], swiftSettings: strict),
         // gridbox-sim (load management over Modbus, its HTTP API) against the real daemon.
         .testTarget(name: "GridboxSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport", "Modbus"], swiftSettings: strict),
     ]

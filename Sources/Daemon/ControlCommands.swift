@@ -120,6 +120,19 @@ struct ControlCommands: Sendable {
             lines.append(line)
         }
         if evseID != nil, evses.isEmpty { return Self.failure("no EVSE '\(evseID ?? "")'") }
-        return ["ok": true, "evses": .array(evses), "summary": .string(lines.joined(separator: "\n"))]
+        var result: JSONObject = ["ok": true, "evses": .array(evses), "summary": .string(lines.joined(separator: "\n"))]
+        let messages = runtime.router.statistics
+        result["messages"] = [
+            "answered": .int(Int64(messages.answered)), "consumed": .int(Int64(messages.consumed)),
+            "ignored": .int(Int64(messages.ignored)), "rejected": .int(Int64(messages.rejected)),
+            "failed": .int(Int64(messages.failed)), "updates_sent": .int(Int64(messages.updatesSent)),
+        ]
+        if let storage = runtime.sessions?.storageState {
+            result["storage"] = [
+                "writable": .bool(storage.writable), "queued_writes": .int(Int64(storage.queuedWrites)),
+                "problems": .int(Int64(storage.problems)),
+            ]
+        }
+        return result
     }
 }

@@ -36,6 +36,8 @@ public final class SessionRecorder: Sendable {
     /// Held across the store's blocking writes (SQLite, fsync), hence a `Locked` (Basics.swift).
     private let storage: Locked<Storage>
     private let lastProblem = Mutex<ContinuousClock.Instant?>(nil)
+    /// Storage problems met (refused writes, failed opens), logged or not.
+    private let problemCount = Mutex(0)
     /// The persistent values last written, to write only changes (`StatePersistence`).
     let persisted = Mutex<[String: String]>([:])
     /// Whether the stored state was read (`StatePersistence`).
@@ -164,6 +166,13 @@ public final class SessionRecorder: Sendable {
 
     /// How many writes wait for the disk.
     var pendingWrites: Int { storage.withLock { $0.count } }
+
+    /// For `cs-companion status`: whether the store takes writes (nothing failed since it last took
+    /// everything), how many writes wait, how many storage problems were met since the start.
+    var storageState: (writable: Bool, queuedWrites: Int, problems: Int) {
+        let (failing, queued) = storage.withLock { ($0.failing, $0.count) }
+        return (!failing && queued == 0, queued, problemCount.withLock { $0 })
+    }
 
     func transactionStarted(evseID: String, transactionID: String, token: ChargingToken?) async {
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? 0
@@ -351,6 +360,7 @@ public final class SessionRecorder: Sendable {
     /// Logs a storage problem at most once a minute (a full or read-only disk would otherwise
     /// flood the journal); the station keeps serving Josev.
     private func problem(_ what: String, _ error: any Error) {
+        problemCount.withLock { $0 += 1 }
         let now = time.monotonic()
         let due = lastProblem.withLock { last in
             guard last.map({ $0.duration(to: now) >= .seconds(60) }) ?? true else { return false }

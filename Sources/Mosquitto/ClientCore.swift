@@ -314,6 +314,10 @@ final class ClientCore: @unchecked Sendable {
         state.withLock { $0.ready }
     }
 
+    var isRunning: Bool {
+        state.withLock { $0.lifecycle == .running }
+    }
+
     /// Starts the network thread if idle (lock held). Returns an error if the thread could not be created.
     private func launch(_ s: inout State) -> MosquittoError? {
         guard s.lifecycle == .idle else { return nil }

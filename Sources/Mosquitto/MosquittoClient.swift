@@ -83,6 +83,11 @@ public final class MosquittoClient: Sendable {
     /// True between `.connected` and the next `.disconnected`.
     public var isConnected: Bool { core.isConnected }
 
+    /// True while the client connects, is connected or waits to retry; false before the first
+    /// `connect()`/`start()`, after a `connect()` whose first attempt failed (no retries follow),
+    /// and after `disconnect()`.
+    public var isRunning: Bool { core.isRunning }
+
     /// The libmosquitto version in use, e.g. "2.0.11".
     public static var libraryVersion: String { MosquittoLibrary.version }
 }

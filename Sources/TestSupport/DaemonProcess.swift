@@ -49,6 +49,17 @@ public final class DaemonProcess: Sendable {
         log.split(separator: "\n").map(String.init).filter { $0.contains(text) }
     }
 
+    /// The daemon's log lines read by their structure, not their words: StderrLogHandler writes
+    /// `<level> <label>: <message> key=value …`, so the level is the first word and a MESSAGE_ID
+    /// (journald's field) is the `message_id=` value.
+    public var logEntries: [LogEntry] { log.split(separator: "\n").map { LogEntry(String($0)) } }
+
+    /// The lines of one kind of event: those with `MESSAGE_ID` `messageID` (32 hex digits).
+    public func logEntries(messageID: String) -> [LogEntry] { logEntries.filter { $0.messageID == messageID.lowercased() } }
+
+    /// The lines at `level` (`error`, `warning`, …: swift-log's names, journald's PRIORITY).
+    public func logEntries(level: String) -> [LogEntry] { logEntries.filter { $0.level == level } }
+
     /// Waits until the daemon sent `READY=1` `count` times (once per start and once per reload).
     @discardableResult
     public func waitUntilReady(count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
@@ -86,4 +97,19 @@ public final class DaemonProcess: Sendable {
         await process.waitForExit(timeout: timeout)
         return exitStatus
     }
+}
+
+/// One line of the daemon's log: its level and message id, and the line itself for failure messages.
+public struct LogEntry: Sendable, CustomStringConvertible {
+    public let level: String
+    public let messageID: String?
+    public let line: String
+
+    init(_ line: String) {
+        self.line = line
+        level = line.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+        messageID = line.range(of: " message_id=").map { String(line[$0.upperBound...].prefix(32)) }
+    }
+
+    public var description: String { line }
 }

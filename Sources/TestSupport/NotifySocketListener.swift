@@ -8,7 +8,8 @@ public final class NotifySocketListener: Sendable {
     private let datagrams = Datagrams()
 
     final class Datagrams: Sendable {
-        let list = Mutex<[String]>([])
+        /// Each datagram with the time it came.
+        let list = Mutex<[(at: ContinuousClock.Instant, text: String)]>([])
         /// Set on deinit; the receiving thread then closes the socket (so it never reads a reused descriptor).
         let stopped = Mutex(false)
     }
@@ -42,7 +43,8 @@ public final class NotifySocketListener: Sendable {
                     return
                 }
                 if count > 0 {
-                    datagrams.list.withLock { $0.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+                    let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                    datagrams.list.withLock { $0.append((ContinuousClock.now, text)) }
                 } else if count < 0, errno != EAGAIN, errno != EWOULDBLOCK, errno != EINTR {
                     close(fd)
                     return
@@ -51,13 +53,20 @@ public final class NotifySocketListener: Sendable {
         }
     }
 
-    public var received: [String] { datagrams.list.withLock { $0 } }
+    public var received: [String] { datagrams.list.withLock { $0.map(\.text) } }
 
     /// Every `KEY=value` line of every datagram, in order.
     public var assignments: [String] { received.flatMap { $0.split(separator: "\n").map(String.init) } }
 
     /// How many times `assignment` (`READY=1`, `WATCHDOG=1`…) came.
     public func count(_ assignment: String) -> Int { assignments.filter { $0 == assignment }.count }
+
+    /// When a datagram with `assignment` (`WATCHDOG=1`…) last came; nil if none did.
+    public func lastArrival(of assignment: String) -> ContinuousClock.Instant? {
+        datagrams.list.withLock { list in
+            list.last { $0.text.split(separator: "\n").contains { $0 == assignment } }?.at
+        }
+    }
 
     /// The values of every `STATUS=` line, in order.
     public var statuses: [String] { assignments.compactMap { $0.hasPrefix("STATUS=") ? String($0.dropFirst(7)) : nil } }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Logging
 import Station
@@ -21,10 +22,12 @@ struct StatePersistenceTests {
         return try ConfigLoader(schemaDirectory: Repository.schemas).load(file: file)
     }
 
-    static func recorder(_ configuration: DaemonConfiguration, state: String, queueLimit: Int = 100) -> (Station, SessionRecorder) {
+    static func recorder(
+        _ configuration: DaemonConfiguration, state: String, queueLimit: Int = 100, time: any TimeSource = SystemTime()
+    ) -> (Station, SessionRecorder) {
         let station = CompanionDaemon.makeStation(configuration)
         let recorder = SessionRecorder.open(
-            stateDirectory: state, station: station, logger: Logger(label: "test"), queueLimit: queueLimit)
+            stateDirectory: state, station: station, logger: Logger(label: "test"), queueLimit: queueLimit, time: time)
         return (station, recorder)
     }
 
@@ -145,40 +148,39 @@ struct StatePersistenceTests {
         // The state directory's parent does not exist yet: the store cannot be opened.
         let state = directory.file("missing") + "/state"
         let configuration = try Self.configuration(in: directory, modbus: false)
-        let (station, recorder) = Self.recorder(configuration, state: state, queueLimit: 6)
+        let time = ManualTime()
+        let (station, recorder) = Self.recorder(configuration, state: state, queueLimit: 6, time: time)
         #expect(recorder.store == nil)
 
         #expect(await EVSimulator(station: station).plug(evseID: Self.acEVSE, connectorID: 1, ev: SimulatedEV()))
         await recorder.transactionStarted(evseID: Self.acEVSE, transactionID: "tx-late", token: nil)
-        try await Task.sleep(for: .milliseconds(5))
+        time.advance(by: .milliseconds(5))
         await recorder.observe(.contactorChanged(evseID: Self.acEVSE, closed: true))
-        try await Task.sleep(for: .milliseconds(5))
+        time.advance(by: .milliseconds(5))
         await recorder.transactionEnded(evseID: Self.acEVSE, transactionID: "tx-late")
         // start, period + update (contactor), period + complete (end)
         #expect(recorder.pendingWrites == 5)
-        recorder.retryPending()
+        recorder.retryPending()  // the directory is still missing
         #expect(recorder.pendingWrites == 5)
 
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        recorder.retryPending()  // at most once a second
-        #expect(await waitUntil(timeout: .seconds(5)) {
-            recorder.retryPending()
-            return recorder.pendingWrites == 0
-        })
+        recorder.retryPending()  // at most once a second: not within the same second
+        #expect(recorder.pendingWrites == 5)
+        time.advance(by: .seconds(1))
+        recorder.retryPending()
+        #expect(recorder.pendingWrites == 0)
         let record = try #require(try recorder.store?.session(transactionID: "tx-late"))
         #expect(record.status == .completed)
         #expect(!record.closedByRecovery)
         #expect(record.chargingPeriods.count == 2)
 
         // The queue holds 6: with the disk gone again, 8 settings keep the newest 6.
-        let (_, bounded) = Self.recorder(configuration, state: directory.file("gone") + "/state", queueLimit: 6)
+        let (_, bounded) = Self.recorder(configuration, state: directory.file("gone") + "/state", queueLimit: 6, time: ManualTime())
         for index in 0..<8 { bounded.write(.setting(key: "k\(index)", value: "\(index)", at: 0)) }
         #expect(bounded.pendingWrites == 6)
         try FileManager.default.createDirectory(atPath: directory.file("gone") + "/state", withIntermediateDirectories: true)
-        #expect(await waitUntil(timeout: .seconds(5)) {
-            bounded.retryPending()
-            return bounded.pendingWrites == 0
-        })
+        bounded.retryPending()  // the first try since the start
+        #expect(bounded.pendingWrites == 0)
         let settings = try #require(try bounded.store?.settings())
         #expect(settings["k0"] == nil && settings["k1"] == nil)
         #expect((2..<8).allSatisfy { settings["k\($0)"] == "\($0)" })

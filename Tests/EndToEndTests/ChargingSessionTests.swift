@@ -72,9 +72,12 @@ struct ForeignRequestTests {
 
         // Updates are consumed, never answered; a foreign one is ignored.
         let before = josev.messages.count
+        let consumed = try #require(daemon.messageCount("consumed"))
+        let ignored = try #require(daemon.messageCount("ignored"))
         try josev.send(.update(name: "hlc_charging", data: ["evse_id": "DE*TST*E0001*1", "status": true]))
         try josev.send(.update(name: "hlc_charging", data: ["evse_id": foreign, "status": true]))
-        #expect(await daemon.waitForLog("ignored hlc_charging update for foreign EVSE"), "\(daemon.log)")
+        #expect(await waitUntil { daemon.messageCount("consumed") == consumed + 1 && daemon.messageCount("ignored") == ignored + 1 },
+            "the own update consumed, the foreign one ignored: \(String(describing: daemon.status()?["messages"]))")
         #expect(!josev.messages[before...].contains { $0["type"] == "response" })
         // A response whose id the CS never asked for is ignored.
         try josev.send(.init(id: EnvelopeID.random(), name: "authorization", type: .response, data: ["status": "accepted"]))

@@ -1,6 +1,7 @@
 import Foundation
 import JSONSchema
 import JosevContract
+import Systemd
 import Testing
 import TestSupport
 
@@ -46,10 +47,10 @@ struct DaemonEndToEndTests {
         // The start-up update was published once the daemon was connected.
         await josev.close()
         #expect(await daemon.stop() == 0)
-        #expect(daemon.log.contains("stopped"))
+        #expect(daemon.notify.count("STOPPING=1") == 1, "\(daemon.notify.assignments)")
     }
 
-    @Test("malformed, hostile and foreign messages are logged and survived")
+    @Test("malformed, hostile and foreign messages are counted, logged and survived")
     func badInputIsSurvived() async throws {
         let broker = try await TestBroker()
         let directory = try TemporaryDirectory()
@@ -57,28 +58,40 @@ struct DaemonEndToEndTests {
         #expect(await daemon.waitUntilReady())
         let josev = try await JosevTestClient(broker: broker)
 
-        let cases: [(String, [UInt8], String)] = [
-            ("not JSON", Array("{\"id\": \"x\", ".utf8), "payload is not JSON"),
-            ("JSON but not an object", Array("[1,2,3]".utf8), "invalid envelope"),
-            ("numeric id", Array(#"{"id":42,"name":"cs_parameters","type":"request","data":{}}"#.utf8), "invalid envelope"),
-            ("missing data", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"request"}"#.utf8), "invalid envelope"),
-            ("wrong type of data", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"request","data":[]}"#.utf8), "invalid envelope"),
-            ("unknown type", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"question","data":{}}"#.utf8), "invalid envelope"),
-            ("unknown name", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"make_coffee","type":"request","data":{}}"#.utf8), "ignored unknown message 'make_coffee'"),
-            ("1 MiB payload", Array(repeating: UInt8(ascii: "a"), count: 1 << 20), "refused"),
-            ("deep nesting", Array((String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)).utf8), "payload is not JSON"),
-            ("invalid UTF-8", [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D], "payload is not JSON"),
+        // Each message is rejected (malformed: one payload-invalid warning) or ignored (well-formed,
+        // not ours: no payload-invalid line), in the order sent.
+        let cases: [(String, [UInt8], rejected: Bool)] = [
+            ("not JSON", Array("{\"id\": \"x\", ".utf8), true),
+            ("JSON but not an object", Array("[1,2,3]".utf8), true),
+            ("numeric id", Array(#"{"id":42,"name":"cs_parameters","type":"request","data":{}}"#.utf8), true),
+            ("missing data", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"request"}"#.utf8), true),
+            ("wrong type of data", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"request","data":[]}"#.utf8), true),
+            ("unknown type", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"cs_parameters","type":"question","data":{}}"#.utf8), true),
+            ("unknown name", Array(#"{"id":"3f1c2a7e-0000-4000-8000-000000000001","name":"make_coffee","type":"request","data":{}}"#.utf8), false),
+            ("1 MiB payload", Array(repeating: UInt8(ascii: "a"), count: 1 << 20), true),
+            ("deep nesting", Array((String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)).utf8), true),
+            ("invalid UTF-8", [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D], true),
         ]
-        for (what, payload, logged) in cases {
+        let invalid = MessageID.payloadInvalid.hex
+        var rejected = try #require(daemon.messageCount("rejected"), "no status: \(daemon.log)")
+        var ignored = try #require(daemon.messageCount("ignored"))
+        #expect(daemon.logEntries(messageID: invalid).isEmpty)
+        for (what, payload, isRejected) in cases {
             try josev.send(raw: payload)
-            #expect(await daemon.waitForLog(logged), "\(what): expected a log line with '\(logged)'; log:\n\(daemon.log)")
+            if isRejected { rejected += 1 } else { ignored += 1 }
+            #expect(await waitUntil { daemon.messageCount("rejected") == rejected && daemon.messageCount("ignored") == ignored },
+                "\(what): expected \(rejected) rejected, \(ignored) ignored; status: \(String(describing: daemon.status()?["messages"]))")
+            let warnings = daemon.logEntries(messageID: invalid)
+            #expect(warnings.count == rejected && warnings.allSatisfy { $0.level == "warning" }, "\(what): \(warnings)")
         }
         // None of them was answered, and the daemon still answers a good request.
         #expect(josev.messages.filter { $0["type"] == "response" }.isEmpty)
         let answer = try await josev.ask("cs_status_and_limits")
         #expect(answer != nil, "daemon stopped answering after bad input: \(daemon.log)")
-        // Warnings carry the JSON pointer of the problem.
-        #expect(daemon.log.contains("/id"), "no pointer for the numeric id in: \(daemon.log)")
+        #expect(daemon.messageCount("answered") == 1)
+        // Warnings carry the JSON pointer of the problem (the numeric id is the third case).
+        let warnings = daemon.logEntries(messageID: invalid)
+        #expect(warnings.count == 9 && warnings[2].line.contains("/id"), "no pointer for the numeric id in: \(warnings)")
         await josev.close()
         #expect(await daemon.stop() == 0)
     }
@@ -135,7 +148,8 @@ struct DaemonEndToEndTests {
         daemon.signal(SIGHUP)
         // Rejected or taken, a reload ends with READY=1: the start, the first reload, this one.
         #expect(await daemon.waitUntilReady(count: 3), "\(daemon.log)")
-        #expect(daemon.log.contains("evses[0].ac.max_current"), "\(daemon.log)")
+        let rejectedReload = daemon.logEntries(messageID: MessageID.reloadRejected.hex)
+        #expect(rejectedReload.contains { $0.line.contains("evses[0].ac.max_current") }, "the key path: \(rejectedReload)")
         let still = try #require(try await josev.ask("cs_status_and_limits"))
         #expect(still["data"]?["evses"]?.arrayValue?.first?["ac"]?["max_current"]?["l1"] == .double(16))
         await josev.close()
@@ -159,14 +173,18 @@ struct DaemonEndToEndTests {
         let leaked = try open.write("credentials.yaml", "username: cs\npassword: s3cret\n", permissions: 0o644)
         let refused = try DaemonProcess(config: stationConfigYAML(port: broker.port, extraMQTT: "  credentials_file: \(leaked)"), directory: open)
         #expect(await refused.waitForExit() == 78)
-        #expect(refused.log.contains("accessible to other users"), "\(refused.log)")
+        // One config-invalid line names the file and its mode.
+        let invalidConfig = refused.logEntries(messageID: MessageID.configInvalid.hex)
+        #expect(invalidConfig.contains { $0.level == "critical" && $0.line.contains(leaked) && $0.line.contains("644") }, "\(refused.log)")
         #expect(!refused.log.contains("s3cret"), "the password reached the log")
 
         // A wrong password is reported with the broker's reason and retried, not fatal.
         let wrong = try TemporaryDirectory()
         let bad = try wrong.write("credentials.yaml", "username: cs\npassword: nope\n", permissions: 0o600)
         let denied = try DaemonProcess(config: stationConfigYAML(port: broker.port, extraMQTT: "  credentials_file: \(bad)"), directory: wrong)
-        #expect(await waitUntil(timeout: .seconds(5)) { denied.log.lowercased().contains("not authorised") || denied.log.lowercased().contains("not authorized") }, "\(denied.log)")
+        // STATUS= names the broker unreachable, with the broker's reason.
+        #expect(await denied.waitForStatus(timeout: .seconds(5)) { $0.contains("unreachable") && $0.lowercased().contains("not authori") },
+            "\(denied.notify.statuses) \(denied.log)")
         #expect(await denied.stop() == 0)
         #expect(!denied.log.contains("nope"), "the password reached the log")
     }

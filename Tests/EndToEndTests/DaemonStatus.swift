@@ -20,3 +20,20 @@ extension DaemonProcess {
     /// How many times the daemon told systemd it is connected to the broker (once per connection).
     var brokerConnections: Int { notify.statuses.filter { $0.hasPrefix("connected to") }.count }
 }
+
+extension DaemonProcess {
+    /// What the router made of Josev's messages so far (`status`'s `messages`: answered, consumed,
+    /// ignored, rejected, failed, updates_sent); nil while the daemon does not answer.
+    func messageCount(_ outcome: String) -> Int? {
+        status()?["messages"]?[outcome]?.integerValue.map(Int.init)
+    }
+
+    /// The session store as `status` shows it: whether it takes writes, how many writes wait, how
+    /// many storage problems were met; nil while the daemon does not answer.
+    func storage() -> (writable: Bool, queuedWrites: Int, problems: Int)? {
+        guard let storage = status()?["storage"], let writable = storage["writable"]?.boolValue,
+            let queued = storage["queued_writes"]?.integerValue, let problems = storage["problems"]?.integerValue
+        else { return nil }
+        return (writable, Int(queued), Int(problems))
+    }
+}

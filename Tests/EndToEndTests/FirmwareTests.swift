@@ -90,7 +90,11 @@ struct FirmwareTests {
         let signer = try TestFirmwareSigner(directory: directory)
         let signature = try signer.sign(server.root + "/fw-2.0.img")
         let installed = directory.file("installed.img")
-        let install = try directory.script("install.sh", "[ \"$1\" = --image ] && cp \"$2\" \(installed)")
+        // The install command records what the station showed when it ran.
+        let atInstall = directory.file("status-at-install.json")
+        let install = try directory.script(
+            "install.sh",
+            "[ \"$1\" = --image ] && \(try Repository.product("cs-companion")) status --json --socket \(directory.file("control.sock")) > \(atInstall) && cp \"$2\" \(installed)")
         let daemon = try DaemonProcess(config: Self.config(brokerPort: broker.port, install: install), directory: directory)
         #expect(await daemon.waitUntilReady(), "\(daemon.log)")
         let josev = try await JosevTestClient(broker: broker)
@@ -110,7 +114,6 @@ struct FirmwareTests {
             ])
         #expect(answer?["data"]?["status"] == "accepted", "\(daemon.log)")
         #expect(await waitUntil(timeout: .seconds(30)) { Self.statuses(josev, "firmware_status", id: 77).contains("install_scheduled") }, "\(daemon.log)")
-        try await Task.sleep(for: .seconds(1))
         #expect(!FileManager.default.fileExists(atPath: installed))
         // The station answers while the update waits.
         let status = try await josev.ask("cs_status_and_limits")
@@ -122,9 +125,14 @@ struct FirmwareTests {
             Self.statuses(josev, "firmware_status", id: 77)
                 == ["downloading", "downloading", "downloaded", "signature_verified", "install_scheduled", "installing", "installed"])
         #expect(FileManager.default.contents(atPath: installed) == Data(image))
+        // Installed only once the car had gone: the station as the install command saw it.
+        let seen = try JSONValue.parse(Array(try #require(FileManager.default.contents(atPath: atInstall))))
+        let evse = seen["evses"]?.arrayValue?.first { $0["evse_id"]?.stringValue == Self.evse }
+        #expect(evse?["contactor"] == "open", "\(seen)")
+        #expect(evse?["cp_states"]?.arrayValue?.first?.stringValue?.hasPrefix("1:A") == true, "no car plugged in: \(seen)")
         #expect(try Self.allValid(josev, "firmware_status"))
-        #expect(server.requests.contains { $0.hasPrefix("GET /fw-2.0.img bytes=") }, "\(server.requests)")
-        #expect(daemon.log.contains("resumed at"))
+        // Resumed: a second request for the rest of the image, from where the dropped one ended.
+        #expect(server.requests.contains { $0.hasPrefix("GET /fw-2.0.img bytes=") && !$0.hasPrefix("GET /fw-2.0.img bytes=0-") }, "\(server.requests)")
         await josev.close()
         #expect(await daemon.stop() == 0)
         await server.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import JSONSchema
 import JosevContract
+import Systemd
 import Testing
 import TestSupport
 
@@ -68,9 +69,17 @@ struct BackOfficeScenarioTests {
         let uploaded = try #require(uploads.first { $0.hasPrefix("diagnostics-") }, "\(uploads)")
         let text = try await Command.capture("gzip", ["-dc", server.uploads + "/" + uploaded]).output
         #expect(text.contains("a line for the back office"), "\(text)")
-        #expect(daemon.log.contains("Josev confirmed the change"), "\(daemon.log)")
-        #expect(daemon.log.contains("\(Self.evse)/1 no longer reserved"), "\(daemon.log)")
-        #expect(daemon.logLines(containing: "invalid").isEmpty, "\(daemon.log)")
+        // Josev confirmed the variable it changed: nothing awaits a confirmation any more.
+        let history = try await daemon.companion(["config", "history"])
+        #expect(history.output.contains("→ '120'  applied by josev"), "\(history.output)")
+        #expect(try await daemon.companion(["config", "pending"]).output.contains("nothing pending"))
+        // The reservation the scenario made is over.
+        let shown = try await daemon.companion(["status", "--json"])
+        let evses = try JSONValue.parse(Array(shown.output.utf8))["evses"]?.arrayValue ?? []
+        #expect(evses.first { $0["evse_id"]?.stringValue == Self.evse }?["reserved_connectors"] == JSONValue.array([]), "\(shown.output)")
+        // No payload refused as invalid, no message the daemon refused to send (an error).
+        #expect(daemon.logEntries(messageID: MessageID.payloadInvalid.hex).isEmpty, "\(daemon.log)")
+        #expect(daemon.logEntries(level: "error").isEmpty, "\(daemon.log)")
         #expect(await daemon.stop() == 0)
         await server.stop()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import JSONSchema
 import JosevContract
+import Systemd
 import Testing
 import TestSupport
 
@@ -26,8 +27,9 @@ struct SessionScenarioTests {
         #expect(output.contains("PASS \(scenario)"), "\(output)")
         #expect(!output.contains("✗"), "\(output)")
         // The station never refused or dropped a message of the session.
-        #expect(daemon.logLines(containing: "invalid").isEmpty, "\(daemon.log)")
-        #expect(daemon.logLines(containing: "refused to send").isEmpty, "\(daemon.log)")
+        // No payload refused as invalid, no message the daemon refused to send (an error).
+        #expect(daemon.logEntries(messageID: MessageID.payloadInvalid.hex).isEmpty, "\(daemon.log)")
+        #expect(daemon.logEntries(level: "error").isEmpty, "\(daemon.log)")
         #expect(await daemon.stop() == 0)
     }
 }

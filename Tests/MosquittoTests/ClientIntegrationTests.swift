@@ -142,10 +142,13 @@ import TestSupport
         #expect(error?.message == "Connection Refused: not authorised.")
         #expect(!client.isConnected)
         // The failed connect() stopped the client again: no retry storm against a refusing broker.
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(observer.count(of: .connecting) == 1)
+        // Its network thread is gone before connect() throws, so no attempt can follow.
+        #expect(!client.isRunning)
         #expect(throws: MosquittoError.self) { try client.publish(topic: "x", payload: [], qos: .atMostOnce) }
         await client.disconnect()
+        // The states stream ended with `.stopped`: the whole history, one attempt.
+        #expect(await observer.waitForStates { $0.last == .stopped }, "\(observer.states)")
+        #expect(observer.count(of: .connecting) == 1, "\(observer.states)")
     }
 
     @Test func anonymousIsRefusedWhenTheBrokerRequiresCredentials() async throws {
@@ -276,8 +279,16 @@ import TestSupport
             configuration: configuration(broker) { $0.will = MQTTWill(topic: "will/clean", payload: bytes("gone")) })
         try await client.connect()
         await client.disconnect()
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(probe.messages.isEmpty)
+        // A marker from a new connection with the same client ID, on the will's topic. The broker
+        // is done with the old connection before it accepts the new one (a session taken over
+        // would have its will published at the takeover), so a will, had there been one, reaches
+        // the probe before the marker.
+        let successor = try MosquittoClient(configuration: configuration(broker) { $0.clientID = client.configuration.clientID })
+        try await successor.connect()
+        try successor.publish(topic: "will/clean", payload: bytes("marker"), qos: .atLeastOnce)
+        let messages = await probe.waitForMessages(count: 1)
+        #expect(messages.map(\.payload) == ["marker"], "broker log:\n\(broker.log())")
+        await successor.disconnect()
     }
 
     // MARK: Reconnect
@@ -350,12 +361,15 @@ import TestSupport
         let observer = Observer(client)
         let error = await #expect(throws: MosquittoError.self) { try await client.connect() }
         #expect(error?.kind == .errno(ECONNREFUSED))
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(observer.states == [.connecting, .disconnected(error)])
+        // Idle: the network thread is gone before connect() throws, so no retry can follow.
+        #expect(!client.isRunning)
         // connect() can be tried again.
-        await #expect(throws: MosquittoError.self) { try await client.connect() }
+        let again = await #expect(throws: MosquittoError.self) { try await client.connect() }
+        #expect(!client.isRunning)
         await client.disconnect()
+        // The stream ended with `.stopped`: the whole history, one attempt per connect().
         #expect(await observer.waitForStates { $0.last == .stopped })
+        #expect(observer.states == [.connecting, .disconnected(error), .connecting, .disconnected(again), .stopped], "\(observer.states)")
     }
 
     @Test func connectTimesOutAgainstAServerThatNeverAnswers() async throws {
