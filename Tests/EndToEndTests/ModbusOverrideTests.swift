@@ -57,7 +57,7 @@ struct ModbusOverrideTests {
         let daemon = try DaemonProcess(
             config: stationConfigYAML(port: broker.port, logLevel: "info"), directory: directory,
             arguments: ["--modbus-port", "\(modbusPort)"])
-        #expect(await daemon.waitForLog("ready"), "\(daemon.log)")
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
 
         let write = try await Self.run(mbpoll, ["-0", "-B", "-1", "-p", "\(modbusPort)", "-a", "1", "-r", "1210", "-t", "4:float", "127.0.0.1", "10"])
         #expect(write.status == 0, "\(write.output)")
