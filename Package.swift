@@ -84,7 +84,11 @@ let package = Package(
         ),
 
         // Executables.
-        .executableTarget(name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict),
+        // No exported dynamic symbols: SwiftPM links executables with --export-dynamic, which puts every
+        // symbol in .dynsym/.dynstr (1.7 MB of the stripped daemon) for a binary nothing loads into.
+        .executableTarget(
+            name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "cs-companion", dependencies: ["Basics", "Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(
             name: "josev-sim",
