@@ -84,6 +84,9 @@ public protocol StationHardware: AnyObject, Sendable {
     func stopDCOutput(evseID: String)
     /// The meter of an EVSE; nil when the hardware has none.
     func readMeter(evseID: String) -> MeterReading?
+    /// The meter of an EVSE with its quality and age (a polled meter answers from its cache). The
+    /// default takes `readMeter` as measured now, and its nil as no meter.
+    func sampleMeter(evseID: String) -> MeterSample
     /// Time moved on (simulations advance with it; drivers may ignore it).
     func advance(to now: StationInstant)
     /// What happened since the last call, in order.
@@ -94,6 +97,7 @@ public protocol StationHardware: AnyObject, Sendable {
 
 extension StationHardware {
     public func setPhases(evseID: String, phases: Int) {}
+    public func sampleMeter(evseID: String) -> MeterSample { readMeter(evseID: evseID).map { MeterSample.measured($0) } ?? .absent }
     public func advance(to now: StationInstant) {}
     public func reconfigure(_ configuration: StationConfiguration) {}
 }
