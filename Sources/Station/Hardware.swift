@@ -28,6 +28,8 @@ public struct MeterReading: Sendable, Equatable {
     /// The meter's own import register, Wh. When nil the station integrates the power over time.
     public var energyImportedWh: Double?
     public var energyExportedWh: Double?
+    /// Total active power as the meter measured it, W (nil: V · I · power factor).
+    public var measuredActivePower: Double?
 
     public init(
         voltage: PhaseValues = PhaseValues(all: 0), current: PhaseValues = PhaseValues(all: 0), frequency: Double = 50,
@@ -51,8 +53,10 @@ public struct MeterReading: Sendable, Equatable {
             l3: voltage.l3 * current.l3 * powerFactor)
     }
 
-    /// Active power, W: V · I for DC, Σ V·I·pf over the phases for AC (positive = import).
+    /// Active power, W: the meter's own when it has one, else V · I for DC, Σ V·I·pf over the
+    /// phases for AC (positive = import).
     public var activePower: Double {
+        if let measuredActivePower { return measuredActivePower }
         if let dcVoltage, let dcCurrent { return dcVoltage * dcCurrent }
         let phases = phasePower
         return phases.l1 + phases.l2 + phases.l3
