@@ -81,7 +81,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                logging, unixSignals, serviceLifecycle,
+                "MeterDriver", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),

@@ -55,6 +55,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var mqtt: MQTT
     public var modbus: Modbus?
     public var hardware: HardwareDriver = .simulated
+    /// Real energy meters beside the board (`hardware.buses`, `meters`, `meter_profiles`).
+    public var meters = MeterSetup()
     /// Every session authorized without a token.
     public var freeVend = false
     /// RFID UIDs the station accepts by itself.
@@ -80,6 +82,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware { keys.append("hardware") }
+        if meters != other.meters { keys.append("hardware (meters)") }
         if modbus != other.modbus { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {
             keys.append("authorization")
