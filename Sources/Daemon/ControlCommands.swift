@@ -116,6 +116,10 @@ struct ControlCommands: Sendable {
                     line += ", power unknown (meter \(meter.quality.rawValue)), \((meter.energyImportedWh / 100).rounded() / 10) kWh"
                 }
             }
+            if let meter = MeterStatus.entry(of: station, evseID: entry.evseID) {
+                object["meter"] = meter.json
+                line += "\n  " + meter.line
+            }
             if let dc = entry.dc {
                 object["present_voltage"] = .double(dc.presentVoltage)
                 object["present_current"] = .double(dc.presentCurrent)
