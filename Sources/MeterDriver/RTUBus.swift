@@ -124,6 +124,11 @@ public final class RTUBus: RegisterTransport {
         default: break
         }
         Pause.sleep(settings.responseTimeout)
-        return Int(max(0, modbus_flush(context)))
+        // modbus_flush on RTU is tcflush (returns 0, not a count): ask the tty what is waiting first.
+        var waiting: Int32 = 0
+        let fd = modbus_get_socket(context)
+        _ = withUnsafeMutablePointer(to: &waiting) { ioctl(fd, UInt(FIONREAD), $0) }
+        modbus_flush(context)
+        return Int(max(0, waiting))
     }
 }
