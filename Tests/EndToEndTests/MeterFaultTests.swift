@@ -116,6 +116,13 @@ struct MeterFaultTests {
         #expect(values["data"]?["frequency"]?.numberValue == 50)
         #expect(values["data"]?["total_active_energy_imported"]?.numberValue == 1_000_000)
         #expect(values["data"]?["power_active_import"]?.numberValue == 11_040)
+        // Commissioning: serial, values and bus statistics; exit 0 on a healthy meter.
+        let check = try await daemon.companion(["hardware", "check", "--json"])
+        #expect(check.status == 0, "\(check.output)")
+        let report = try JSONValue.parse(check.output)
+        #expect(report["meters"]?.arrayValue?.first?["serial_number"] == "22123456")
+        #expect(report["meters"]?.arrayValue?.first?["values"]?["current_l3"]?.numberValue == 16)
+        #expect((report["meters"]?.arrayValue?.first?["statistics"]?["requests"]?.integerValue ?? 0) > 0)
 
         try josev.send(.update(name: "transaction_status", data: [
             "transaction_id": "tx-meter", "status": "started", "evse_id": .string(evse), "id_token": "04AA", "token_type": "ISO14443",
@@ -228,6 +235,7 @@ struct MeterFaultTests {
         let josev = try await JosevTestClient(broker: broker)
         #expect(await waitUntil(timeout: .seconds(10)) { (try? await MeterBench.communication(daemon)) == "refused" }, "\(daemon.log)")
         #expect(try await MeterBench.meter(daemon)?["refusal"]?.stringValue?.contains("33333333") == true)
+        #expect(try await daemon.companion(["hardware", "check"]).status == 1, "commissioning fails on the wrong meter")
         #expect(await waitUntil {
             josev.messages(name: "cs_status_and_limits", type: "update").last?["data"]?["evses"]?.arrayValue?.first?["status_code"] == "evse_malfunction"
         }, "\(daemon.log)")
