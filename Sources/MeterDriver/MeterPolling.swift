@@ -101,7 +101,7 @@ struct MeterPolling {
     mutating func finish(_ meter: MeterChannel, values raw: [MeterQuantity: Double], complete: Bool, started: ContinuousClock.Instant) {
         let finished = now()
         var dropped: [String] = []
-        var logLines: [String] = []
+        var logLines: [(level: Logger.Level, text: String)] = []
         meter.state.withLock { state in
             state.statistics.lastCycleMs = started.duration(to: finished).milliseconds
             var values = raw
@@ -132,7 +132,7 @@ struct MeterPolling {
                 if state.faulted {
                     state.faulted = false
                     state.pending.append(.faultCleared(evseID: meter.evseID, kind: .meterCommunication))
-                    logLines.append("meter of \(meter.evseID) (unit \(meter.unitID)) answers again: meter_communication cleared")
+                    logLines.append((.notice, "meter of \(meter.evseID) (unit \(meter.unitID)) answers again: meter_communication cleared"))
                 }
             } else {
                 state.failedInRow += 1
@@ -141,9 +141,10 @@ struct MeterPolling {
                 if !state.faulted, refused != nil || state.failedInRow >= meter.offlineAfterFailedCycles {
                     state.faulted = true
                     state.pending.append(.fault(evseID: meter.evseID, kind: .meterCommunication))
-                    logLines.append(
+                    logLines.append((
+                        .warning,
                         refused.map { "meter of \(meter.evseID) (unit \(meter.unitID)) refused: \($0)" }
-                            ?? "meter of \(meter.evseID) (unit \(meter.unitID)) silent for \(state.failedInRow) cycles: meter_communication, values unknown")
+                            ?? "meter of \(meter.evseID) (unit \(meter.unitID)) silent for \(state.failedInRow) cycles: meter_communication, values unknown"))
                 }
             }
         }
@@ -151,10 +152,10 @@ struct MeterPolling {
             let last = implausibleLogged[meter.evseID]
             if last.map({ $0.duration(to: finished) >= .seconds(60) }) ?? true {
                 implausibleLogged[meter.evseID] = finished
-                logLines.append("meter of \(meter.evseID): implausible value dropped: \(dropped.joined(separator: ", ")) (logged once a minute)")
+                logLines.append((.warning, "meter of \(meter.evseID): implausible value dropped: \(dropped.joined(separator: ", ")) (logged once a minute)"))
             }
         }
-        for line in logLines { logger.warning("\(line)", metadata: ["evse_id": "\(meter.evseID)"]) }
+        for line in logLines { logger.log(level: line.level, "\(line.text)", metadata: ["evse_id": "\(meter.evseID)"]) }
     }
 
     /// A cycle that could not even be sent (the line is not open).

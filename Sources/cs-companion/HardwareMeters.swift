@@ -49,7 +49,7 @@ enum MeterCheck {
             guard let meter = evse["meter"], let evseID = evse["evse_id"]?.stringValue else { continue }
             json.append(meter)
             let values = meter["values"]
-            func number(_ key: String) -> Double? { values?[key]?.numberValue }
+            func number(_ key: String) -> Double? { values?[key]?.numberValue.map { ($0 * 10).rounded() / 10 } }
             func phases(_ prefix: String, _ unit: String) -> String {
                 ["l1", "l2", "l3"].map { phase in number("\(prefix)_\(phase)").map { "\(phase.uppercased()) \($0) \(unit)" } ?? "\(phase.uppercased()) ?" }
                     .joined(separator: ", ")
