@@ -99,13 +99,14 @@ class Meter:
             registers[address], registers[address + 1] = high, low
         return registers
 
-    def answer(self, request: bytes, fault):
-        """The reply frame to an 8-byte request, or None (silence)."""
+    def answer(self, request: bytes, fault, mirror=False):
+        """The reply frame to an 8-byte request, or None (silence). `mirror`: FC3 reads the input
+        registers too (for Modbus TCP clients that read holding registers only)."""
         unit, function, address, count = struct.unpack(">BBHH", request[:6])
         if unit != self.unit:
             return None
         self.advance()
-        if function == 4 and address + count <= 0x4C:
+        if (function == 4 or (mirror and function == 3)) and address + count <= 0x4C:
             words = self.input_registers(fault)[address:address + count]
         elif function == 3 and address == 0xFC00 and count == 2:
             serial = int(self.control.get("serial_other", 99999999)) if fault == "serial" else self.serial
@@ -115,15 +116,52 @@ class Meter:
         return frame(bytes([unit, function, 2 * count]) + b"".join(struct.pack(">H", w) for w in words))
 
 
+def serve_tcp(meter, port):
+    """Modbus TCP: the same meter behind an MBAP header (transaction id echoed; no CRC)."""
+    import socket
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(4)
+    print(f"meter-sim: SDM630 unit {meter.unit} on Modbus TCP 127.0.0.1:{port}", flush=True)
+    while True:
+        connection, _ = server.accept()
+        with connection:
+            buffer = b""
+            while True:
+                chunk = connection.recv(256)
+                if not chunk:
+                    break
+                buffer += chunk
+                while len(buffer) >= 12:
+                    header, pdu, buffer = buffer[:7], buffer[7:12], buffer[12:]
+                    transaction, _, _, unit = struct.unpack(">HHHB", header)
+                    meter.read_control()
+                    fault = meter.control.get("fault")
+                    if fault == "silent":
+                        continue
+                    reply = meter.answer(bytes([unit]) + pdu, fault, mirror=True)
+                    if reply is None:
+                        continue
+                    body = reply[1:-2]
+                    connection.sendall(struct.pack(">HHHB", transaction, 0, len(body) + 1, unit) + body)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", required=True, help="the meter's end of a pty pair")
+    parser.add_argument("--port", help="the meter's end of a pty pair")
+    parser.add_argument("--tcp", type=int, help="serve Modbus TCP on 127.0.0.1:TCP instead (FC3 mirrors the input registers)")
     parser.add_argument("--unit", type=int, default=11)
     parser.add_argument("--serial", type=int, default=22_123_456)
     parser.add_argument("--import-kwh", type=float, default=1234.5)
     parser.add_argument("--amps", type=float, default=0.0)
     parser.add_argument("--control", help="JSON control file (faults, current)")
     args = parser.parse_args()
+    if args.tcp:
+        serve_tcp(Meter(args), args.tcp)
+        return
+    if not args.port:
+        sys.exit("meter-sim: --port or --tcp")
     if os.path.realpath(args.port) == "/dev/ttyS0":
         sys.exit("meter-sim: /dev/ttyS0 is the machine's console")
     fd = os.open(args.port, os.O_RDWR | os.O_NOCTTY)
