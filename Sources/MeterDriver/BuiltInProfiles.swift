@@ -113,12 +113,13 @@ public enum BuiltInProfiles {
         ],
         readAcross: 2)
 
-    /// Iskra WM3M4/WM3M4C: FC4, Iskra's T5 (unsigned) and T6 (signed) formats. Source: EVerest
-    /// `modules/HardwareDrivers/PowerMeters/RsIskraMeter/src/main.rs` and `utils.rs`
-    /// (`from_t5_format`, `from_t6_format`), after Iskra's WM3M4 user manual v1.14: Hz 105, V 107..,
-    /// I 126.., P 140 (decimal addresses). Its energy counters (418/420) carry their exponent in
-    /// separate registers (414/415): not modelled here, so this profile has no energy register and
-    /// the station integrates its measured power; use a user profile or OCMF for billing.
+    /// Iskra WM3M4/WM3M4C: FC4, Iskra's T5 (unsigned) and T6 (signed) formats: the high byte a
+    /// signed decimal exponent, the low 24 bits the value. Source: EVerest
+    /// `modules/HardwareDrivers/PowerMeters/RsIskraMeter/src/main.rs` (`read_meter_value`: input
+    /// registers Hz 105 T5, V 107/109/111 T5, I 126/128/130 T6, P 140 T6; import counter 418 with
+    /// its exponent in 414, export 420 with 415, Wh) and `utils.rs` (`from_t5_format`,
+    /// `from_t6_format`, `counter`: a signed 32-bit value × 10^exponent), after Iskra's WM3M4 user
+    /// manual v1.14. Addresses are decimal. Billing (OCMF) is not read here.
     static let iskraWM3M4 = MeterProfile(
         name: "iskra_wm3m4",
         registers: [
@@ -128,5 +129,8 @@ public enum BuiltInProfiles {
             .currentL1: RegisterSpec(.input, 126, .t6), .currentL2: RegisterSpec(.input, 128, .t6),
             .currentL3: RegisterSpec(.input, 130, .t6),
             .powerW: RegisterSpec(.input, 140, .t6),
-        ])
+            .energyImportWh: RegisterSpec(.input, 418, .int32, exponentAddress: 414),
+            .energyExportWh: RegisterSpec(.input, 420, .int32, exponentAddress: 415),
+        ],
+        readAcross: 4)
 }

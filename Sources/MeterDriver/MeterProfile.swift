@@ -67,20 +67,23 @@ public struct MeterProfile: Sendable, Equatable {
     /// serial number is left out (`serialBlock`).
     public var blocks: [RegisterBlock] {
         let measured = registers.filter { $0.key != .serialNumber }
-            .sorted { ($0.value.function, $0.value.address) < ($1.value.function, $1.value.address) }
+            .sorted { ($0.value.function, $0.value.readRange.lowerBound) < ($1.value.function, $1.value.readRange.lowerBound) }
         var blocks: [RegisterBlock] = []
         for (quantity, spec) in measured {
+            let needed = spec.readRange
             if var last = blocks.last, last.function == spec.function {
                 let end = Int(last.address) + Int(last.count)
-                let newEnd = max(end, spec.range.upperBound + 1)
-                if Int(spec.address) - end <= readAcross, newEnd - Int(last.address) <= Self.maxBlock {
+                let newEnd = max(end, needed.upperBound + 1)
+                if needed.lowerBound - end <= readAcross, newEnd - Int(last.address) <= Self.maxBlock {
                     last.count = UInt16(newEnd - Int(last.address))
                     last.quantities.append(quantity)
                     blocks[blocks.count - 1] = last
                     continue
                 }
             }
-            blocks.append(RegisterBlock(function: spec.function, address: spec.address, count: UInt16(spec.type.words), quantities: [quantity]))
+            blocks.append(
+                RegisterBlock(
+                    function: spec.function, address: UInt16(needed.lowerBound), count: UInt16(needed.count), quantities: [quantity]))
         }
         return blocks
     }
@@ -97,7 +100,13 @@ public struct MeterProfile: Sendable, Equatable {
             guard let spec = registers[quantity] else { continue }
             let start = Int(spec.address) - Int(block.address)
             guard start >= 0, start + spec.type.words <= words.count else { continue }
-            values[quantity] = spec.decode(words[start..<(start + spec.type.words)])
+            var value = spec.decode(words[start..<(start + spec.type.words)])
+            if let exponentAddress = spec.exponentAddress {
+                let index = Int(exponentAddress) - Int(block.address)
+                guard words.indices.contains(index) else { continue }
+                value *= RegisterSpec.powerOfTen(Int(Int16(bitPattern: words[index])))
+            }
+            values[quantity] = value
         }
         return values
     }

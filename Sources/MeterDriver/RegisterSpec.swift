@@ -37,10 +37,13 @@ public struct RegisterSpec: Sendable, Equatable {
     public var scale: Double
     /// The all-ones value (0xFFFF…, signed: 0x7FFF…) means "no value" (ABB).
     public var invalidMarkers: Bool
+    /// A register (same function code, read in the same request) holding a decimal exponent:
+    /// value × 10^exponent (Iskra's energy counters).
+    public var exponentAddress: UInt16?
 
     public init(
         _ function: FunctionCode, _ address: UInt16, _ type: ValueType, wordOrder: WordOrder = .big, scale: Double = 1,
-        invalidMarkers: Bool = false
+        invalidMarkers: Bool = false, exponentAddress: UInt16? = nil
     ) {
         self.function = function
         self.address = address
@@ -48,10 +51,17 @@ public struct RegisterSpec: Sendable, Equatable {
         self.wordOrder = wordOrder
         self.scale = scale
         self.invalidMarkers = invalidMarkers
+        self.exponentAddress = exponentAddress
     }
 
     /// The registers it occupies.
     public var range: ClosedRange<Int> { Int(address)...(Int(address) + type.words - 1) }
+
+    /// The registers a request must cover: its own and its exponent's.
+    public var readRange: ClosedRange<Int> {
+        guard let exponent = exponentAddress.map(Int.init) else { return range }
+        return min(range.lowerBound, exponent)...max(range.upperBound, exponent)
+    }
 
     /// The value from exactly `type.words` registers (in the order the meter sent them); NaN for
     /// an invalid marker or a NaN/infinite float.

@@ -59,6 +59,25 @@ struct ProfileTests {
         #expect(wide.blocks.map { [Int($0.address), Int($0.count)] } == [[2, 4], [0, 8], [200, 1]], "0…201 would be 202 registers")
     }
 
+    @Test("Iskra: energy counters with their exponent register, read in one request")
+    func iskraCounters() throws {
+        let profile = try #require(BuiltInProfiles.all["iskra_wm3m4"])
+        let energy = try #require(profile.blocks.first { $0.quantities.contains(.energyImportWh) })
+        #expect(energy.address == 414 && energy.count == 8)
+        #expect(energy.quantities == [.energyImportWh, .energyExportWh])
+        // 414: exponent 1, 415: exponent -2 (0xFFFE); 418/419: 1234; 420/421: 50000
+        var words = [UInt16](repeating: 0, count: 8)
+        words[0] = 1
+        words[1] = 0xFFFE
+        words[4] = 0
+        words[5] = 1234
+        words[6] = 0
+        words[7] = 50_000
+        let values = profile.values(of: energy, registers: words)
+        #expect(values[.energyImportWh] == 12_340)
+        #expect(values[.energyExportWh] == 500)
+    }
+
     @Test("overlapping registers are found")
     func overlaps() {
         let profile = MeterProfile(
