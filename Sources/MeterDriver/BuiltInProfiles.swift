@@ -14,11 +14,12 @@ public enum BuiltInProfiles {
 
     /// Eastron SDM630 v2 and SDM72D-M-2: FC4, float32 high word first, SI units, energy in kWh.
     /// Source: volkszaehler/mbmd `meters/rs485/sdm.go` (SDM630) and `sdm72v2.go` (SDM72DM v2):
-    /// V 0x00/02/04, I 0x06/08/0A, P 0x34, cos φ 0x3E, Hz 0x46, import 0x48, export 0x4A; EVerest
-    /// `GenericPowermeter/models/Eastron_SDM630-V2.yaml` (30073 = 0x48). The whole input range
-    /// 0x00…0x4B answers, so one 76-register read carries every value. Serial number: holding
-    /// register 0xFC00 (uint32), from Eastron's SDM630 Modbus protocol sheet; mbmd does not read
-    /// it: check it on a device before relying on `expect_serial`.
+    /// V 0x00/02/04, I 0x06/08/0A, P 0x34, cos φ 0x3E, Hz 0x46, import 0x48, export 0x4A (EVerest's
+    /// GenericPowermeter model `Eastron_SDM630-V2.yaml` is said to agree, 30073 = 0x48; it was not in
+    /// the search index). The whole input range 0x00…0x4B answers, so one 76-register read carries
+    /// every value. Serial number: holding 0xFC00 (64512), 2 registers, as a Home Assistant Eastron
+    /// integration reads it (SDM230); Oppleo's SDM630v2 map reads 40043/40045 instead and mbmd none:
+    /// check it on a device before relying on `expect_serial`.
     static func eastron(_ name: String) -> MeterProfile {
         MeterProfile(
             name: name,
