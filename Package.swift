@@ -43,6 +43,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),  // headers only: loaded with dlopen (shim.h)
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
 
         // Libraries.
         // What several modules need once: civil time and ISO 8601 text, the wall clock and injected
@@ -63,6 +64,8 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Basics", "JSONSchema", "JosevContract", "Modbus"], swiftSettings: strict),
         // The phyVERSO safety-MCU link (EVerest's phyverso.proto): protobuf, CRC-32, COBS framing (pure).
         .target(name: "PhyVerso", swiftSettings: strict),
+        // Energy meters over Modbus RTU (libmodbus, a thread per bus) and TCP: profiles, polling, quality.
+        .target(name: "MeterDriver", dependencies: ["CModbus", "Basics", "JosevContract", "Station", logging], swiftSettings: strict),
         // A tty opened with termios, read on a thread of its own.
         .target(name: "SerialLine", dependencies: ["Basics"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
@@ -78,7 +81,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                logging, unixSignals, serviceLifecycle,
+                "MeterDriver", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),
@@ -126,6 +129,7 @@ let package = Package(
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "PhyVersoTests", dependencies: ["PhyVerso"], swiftSettings: strict),
+        .testTarget(name: "MeterDriverTests", dependencies: ["MeterDriver", "Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "BoardSimTests", dependencies: ["PhyVerso", "SerialLine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),

@@ -181,4 +181,6 @@ for line in sys.stdin:
     m=json.loads(line); print("  ", ", ".join("%s %.1f A" % (e["evse_id"], e["ac"]["max_current"]["l1"]) for e in m["data"]["evses"]))'
 echo "== cs-companiond (twin) log, Modbus lines:"
 grep -E "Modbus" "$work/twin.log" | sed 's/^/   /'
+echo
+scripts/demo-meters.sh "$BIN" "$port" "$work"
 echo "== demo finished"

@@ -30,6 +30,7 @@ PACKAGES=(
   python3-jsonschema    # make bench: the peer validates against the project's schemas
   valgrind              # make bench / docs/PERFORMANCE.md: callgrind instruction counts per message
   socat                 # pty pairs for the serial-line tests (board-sim, the phyVERSO link)
+  libmodbus-dev         # Modbus RTU to the energy meters (MeterDriver, CModbus)
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -174,11 +174,12 @@ public enum CompanionDaemon {
         policy.localTokens = Set(configuration.localTokens)
         policy.reservationTimeout =
             configuration.reservationTimeout > 0 ? .milliseconds(Int64(configuration.reservationTimeout * 1000)) : nil
-        let hardware: any StationHardware =
+        let board: any StationHardware =
             switch configuration.hardware {
             case .simulated: SimulatedHardware(configuration: configuration.station)
             case .none: NullHardware()
             }
+        let hardware = MeterWiring.hardware(board: board, meters: configuration.meters, logger: Logger(label: "cs-companiond.meters"))
         return Station(configuration: configuration.station, hardware: hardware, policy: policy)
     }
 

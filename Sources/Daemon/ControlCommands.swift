@@ -108,8 +108,17 @@ struct ControlCommands: Sendable {
             }
             if let meter = await station.meterValues(evseID: entry.evseID) {
                 object["energy_wh"] = .double((meter.energyImportedWh * 10).rounded() / 10)
-                object["power_w"] = .double((meter.activePower * 10).rounded() / 10)
-                line += ", \((meter.activePower / 100).rounded() / 10) kW, \((meter.energyImportedWh / 100).rounded() / 10) kWh"
+                object["meter_quality"] = .string(meter.quality.rawValue)
+                if meter.quality.isKnown {
+                    object["power_w"] = .double((meter.activePower * 10).rounded() / 10)
+                    line += ", \((meter.activePower / 100).rounded() / 10) kW, \((meter.energyImportedWh / 100).rounded() / 10) kWh"
+                } else {
+                    line += ", power unknown (meter \(meter.quality.rawValue)), \((meter.energyImportedWh / 100).rounded() / 10) kWh"
+                }
+            }
+            if let meter = MeterStatus.entry(of: station, evseID: entry.evseID) {
+                object["meter"] = meter.json
+                line += "\n  " + meter.line
             }
             if let dc = entry.dc {
                 object["present_voltage"] = .double(dc.presentVoltage)

@@ -65,6 +65,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         didSet { applyModbusToStation() }
     }
     public var hardware: HardwareDriver = .simulated
+    /// Real energy meters beside the board (`hardware.buses`, `meters`, `meter_profiles`).
+    public var meters = MeterSetup()
     /// Every session authorized without a token.
     public var freeVend = false
     /// RFID UIDs the station accepts by itself.
@@ -108,6 +110,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware { keys.append("hardware") }
+        if meters != other.meters { keys.append("hardware (meters)") }
         if modbus != other.modbus || safeCurrents != other.safeCurrents { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {
             keys.append("authorization")

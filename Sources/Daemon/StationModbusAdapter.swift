@@ -68,8 +68,10 @@ final class StationModbusAdapter: RegisterMapBackend {
         let snapshot = view.meter, state = view.state, setpoint = view.setpoint
         var info = ModbusSocketInfo()
         var meter = ModbusMeterReading()
-        meter.state = [.initialised, .updated]
-        meter.ageMilliseconds = 0
+        // Unknown values are NaN in the snapshot and read as NaN (0xFFFF…) registers; the energy
+        // registers are the meter's last counted values.
+        meter.state = snapshot.quality.isKnown ? [.initialised, .updated] : (snapshot.quality == .absent ? [] : [.initialised, .error])
+        meter.ageMilliseconds = snapshot.age.map { UInt64(max(0, $0.components.seconds)) * 1000 + UInt64(max(0, $0.components.attoseconds) / 1_000_000_000_000_000) } ?? 0
         meter.type = .other
         meter.voltageLN = ModbusPhases(Float(snapshot.voltage.l1), Float(snapshot.voltage.l2), Float(snapshot.voltage.l3))
         meter.current = ModbusPhases(Float(snapshot.current.l1), Float(snapshot.current.l2), Float(snapshot.current.l3))

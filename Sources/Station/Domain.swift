@@ -108,6 +108,9 @@ public enum HardwareFaultKind: String, Sendable, Equatable, Hashable, CaseIterab
     case pilotError = "pilot_error"
     case lockFailure = "lock_failure"
     case isolationFault = "isolation_fault"
+    /// The EVSE's meter does not answer, answers nonsense, or is not the meter configured
+    /// (`expect_serial`): nothing it measures is known, and no session may be billed from it.
+    case meterCommunication = "meter_communication"
     case other
 
     /// The `hardware_fault.fault_name` value to report.
@@ -118,7 +121,7 @@ public enum HardwareFaultKind: String, Sendable, Equatable, Hashable, CaseIterab
         case .rcdTripped, .groundFault, .isolationFault: "ground_fault"
         case .overcurrent: "overcurrent_fault"
         case .powerQuality: "power_quality"
-        case .overTemperature, .contactorWelded, .pilotError, .lockFailure, .other: "other"
+        case .overTemperature, .contactorWelded, .pilotError, .lockFailure, .meterCommunication, .other: "other"
         }
     }
 
@@ -386,6 +389,11 @@ public struct MeterSnapshot: Sendable, Equatable {
     public var maxCurrentOffered: Double
     /// Energy of the active transaction so far, Wh.
     public var transactionEnergyWh: Double?
+    /// Whether voltage, current, power and frequency were measured (unknown values are NaN; the
+    /// energy registers are the meter's last counted values either way).
+    public var quality: MeterQuality = .measured
+    /// Age of the reading (nil: no reading at all).
+    public var age: Duration? = .zero
 }
 
 // MARK: Policy
@@ -412,6 +420,8 @@ public struct StationPolicy: Sendable, Equatable {
     /// A reservation Josev never ends is dropped after this long (nil: never). Josev ends
     /// reservations itself (`connector_and_charging` available); this is a safety net.
     public var reservationTimeout: Duration? = .seconds(86400)
+    /// A meter reading older than this is stale: its voltage, current and power are unknown.
+    public var meterMaxAge: Duration = .seconds(10)
 
     public init(
         freeVend: Bool = false, localTokens: Set<String> = [], trustJosevAuthorization: Bool = true,

@@ -28,6 +28,8 @@ public struct MeterReading: Sendable, Equatable {
     /// The meter's own import register, Wh. When nil the station integrates the power over time.
     public var energyImportedWh: Double?
     public var energyExportedWh: Double?
+    /// Total active power as the meter measured it, W (nil: V · I · power factor).
+    public var measuredActivePower: Double?
 
     public init(
         voltage: PhaseValues = PhaseValues(all: 0), current: PhaseValues = PhaseValues(all: 0), frequency: Double = 50,
@@ -51,8 +53,10 @@ public struct MeterReading: Sendable, Equatable {
             l3: voltage.l3 * current.l3 * powerFactor)
     }
 
-    /// Active power, W: V · I for DC, Σ V·I·pf over the phases for AC (positive = import).
+    /// Active power, W: the meter's own when it has one, else V · I for DC, Σ V·I·pf over the
+    /// phases for AC (positive = import).
     public var activePower: Double {
+        if let measuredActivePower { return measuredActivePower }
         if let dcVoltage, let dcCurrent { return dcVoltage * dcCurrent }
         let phases = phasePower
         return phases.l1 + phases.l2 + phases.l3
@@ -84,6 +88,9 @@ public protocol StationHardware: AnyObject, Sendable {
     func stopDCOutput(evseID: String)
     /// The meter of an EVSE; nil when the hardware has none.
     func readMeter(evseID: String) -> MeterReading?
+    /// The meter of an EVSE with its quality and age (a polled meter answers from its cache). The
+    /// default takes `readMeter` as measured now, and its nil as no meter.
+    func sampleMeter(evseID: String) -> MeterSample
     /// Time moved on (simulations advance with it; drivers may ignore it).
     func advance(to now: StationInstant)
     /// What happened since the last call, in order.
@@ -94,6 +101,7 @@ public protocol StationHardware: AnyObject, Sendable {
 
 extension StationHardware {
     public func setPhases(evseID: String, phases: Int) {}
+    public func sampleMeter(evseID: String) -> MeterSample { readMeter(evseID: evseID).map { MeterSample.measured($0) } ?? .absent }
     public func advance(to now: StationInstant) {}
     public func reconfigure(_ configuration: StationConfiguration) {}
 }

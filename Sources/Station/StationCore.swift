@@ -122,6 +122,7 @@ struct StationCore: Sendable {
     mutating func meterValues(evseID: String) -> MeterSnapshot? {
         let before = beginOperation()
         defer { endOperation(since: before) }
+        refreshMeters()  // a polled meter's cache may be newer than the last operation
         guard let evse = evseConfiguration(evseID), let state = states[evseID], let meter = meters[evseID] else { return nil }
         return snapshot(evse, state: state, meter: meter)
     }

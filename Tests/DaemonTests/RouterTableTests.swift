@@ -30,7 +30,7 @@ final class Box<Value: Sendable>: Sendable {
     }
 }
 
-/// The router in-process, in front of a station with one AC EVSE and no hardware.
+/// The router in-process, in front of a station with one AC EVSE, no board and a meter.
 final class RouterFixture: Sendable {
     static let evseID = "DE*PNX*E12345*1"
 
@@ -52,7 +52,7 @@ final class RouterFixture: Sendable {
                 evseID: Self.evseID, networkInterface: "eth1", ac: ACSupply(nominalVoltage: 230, maxCurrent: 16),
                 connectors: [ConnectorConfiguration(id: 1, connectorType: .acThreePhaseCore)])])
         let logger = Logger(label: "test")
-        station = Station(configuration: configuration)
+        station = Station(configuration: configuration, hardware: MeteredTestHardware())
         outbox = Outbox(schemas: schemas, publisher: publisher, logger: logger)
         let connected = ocppConnected
         router = ContractRouter(

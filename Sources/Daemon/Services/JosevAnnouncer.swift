@@ -64,7 +64,8 @@ final class JosevAnnouncer: Sendable {
             outbox.sendUpdate(
                 AuthorizationUpdate(evseID: evseID, tokenType: TokenType(rawValue: token.type.rawValue) ?? .local, status: status, idToken: token.id))
         case .meterValues(let evseID):
-            if let values = await MeterValues.reading(of: station, evseID: evseID) { outbox.sendUpdate(values) }
+            // An unknown meter sends nothing: the schema has no way to say "unknown", and zeros would be a lie.
+            if case .known(let values) = await MeterValues.reading(of: station, evseID: evseID) { outbox.sendUpdate(values) }
         case .hardwareFault(let evseID, let kind):
             logger.warning("hardware fault \(kind.rawValue) on \(evseID)", metadata: ["evse_id": "\(evseID)"])
             outbox.sendUpdate(

@@ -1,0 +1,106 @@
+import Basics
+import Logging
+import MeterDriver
+import Modbus
+import Station
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Builds the meter buses of `hardware.meters` beside the board driver and starts their threads.
+enum MeterWiring {
+    /// The board itself when no meter is configured; else the board with its meters beside it.
+    static func hardware(board: any StationHardware, meters setup: MeterSetup, logger: Logger) -> any StationHardware {
+        guard !setup.meters.isEmpty else { return board }
+        var buses: [MeterBus] = []
+        for bus in setup.buses {
+            let channels = setup.meters.filter { $0.bus == bus.name }.compactMap { channel($0, setup: setup) }
+            guard !channels.isEmpty else { continue }
+            let settings = RTUBus.Settings(
+                port: bus.port, baud: bus.baud, parity: bus.parity, stopBits: bus.stopBits,
+                responseTimeout: .milliseconds(Int64(bus.responseTimeout * 1000)), rs485: bus.rs485,
+                rtsDelayMicroseconds: bus.rtsDelayMicroseconds)
+            buses.append(
+                MeterBus(name: bus.name, meters: channels, gap: .milliseconds(Int64(bus.gap * 1000)), logger: logger) { try RTUBus(settings) })
+        }
+        for meter in setup.meters {
+            guard let tcp = meter.tcp, let address = MeterSetup.tcpAddress(tcp), let channel = channel(meter, setup: setup) else { continue }
+            buses.append(
+                MeterBus(name: tcp, meters: [channel], gap: .zero, logger: logger) { try ModbusTCPLine(host: address.host, port: address.port) })
+        }
+        let hardware = MeteredHardware(board: board, buses: buses)
+        hardware.start()
+        return hardware
+    }
+
+    static func channel(_ meter: MeterSetup.Meter, setup: MeterSetup) -> MeterChannel? {
+        guard let profile = setup.profile(named: meter.profile) else { return nil }
+        return MeterChannel(
+            evseID: meter.evseID, unitID: UInt8(clamping: meter.unitID), profile: profile, expectSerial: meter.expectSerial,
+            pollInterval: .milliseconds(Int64(meter.pollInterval * 1000)), offlineAfterFailedCycles: meter.offlineAfterFailedCycles)
+    }
+}
+
+/// A Modbus TCP meter through the project's own client (`Modbus.ModbusClient`), used from its
+/// bus thread: each read waits for the async answer. The client reads holding registers (FC3)
+/// only; an FC4 register over TCP answers "illegal function".
+final class ModbusTCPLine: RegisterTransport {
+    private let client: ModbusClient
+
+    init(host: String, port: Int) throws(ModbusError) {
+        let result = Self.wait { () async -> Result<ModbusClient, ModbusError> in
+            do throws(ModbusError) {
+                return .success(try await ModbusClient.connect(host: host, port: port, requestTimeout: .seconds(1)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let result else { throw .connectionClosed }
+        client = try result.get()
+    }
+
+    func read(unit: UInt8, function: RegisterSpec.FunctionCode, address: UInt16, count: UInt16) -> Result<[UInt16], RegisterReadError> {
+        guard function == .holding else { return .failure(.exception(1)) }
+        let client = client
+        let answer = Self.wait { () async -> Result<[UInt16], RegisterReadError> in
+            do throws(ModbusError) {
+                return .success(try await client.readHoldingRegisters(unit: unit, address: address, count: count))
+            } catch {
+                switch error {
+                case .timeout: return .failure(.timeout)
+                case .exception(let code): return .failure(.exception(code.rawValue))
+                default: return .failure(.badData)
+                }
+            }
+        }
+        return answer ?? .failure(.timeout)
+    }
+
+    /// TCP answers carry their transaction id: a late one is dropped by the client itself.
+    func recover(after error: RegisterReadError) -> Int { 0 }
+
+    /// Runs `body` as a task and blocks this (bus) thread until it is done.
+    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T? {
+        let box = Locked<T?>(nil)
+        var semaphore = sem_t()
+        sem_init(&semaphore, 0, 0)
+        defer { sem_destroy(&semaphore) }
+        withUnsafeMutablePointer(to: &semaphore) { pointer in
+            let signal = SemaphorePointer(pointer)
+            Task {
+                let value = await body()
+                box.withLock { $0 = value }
+                sem_post(signal.pointer)
+            }
+            while sem_wait(pointer) != 0, errno == EINTR {}
+        }
+        return box.withLock { $0 }
+    }
+}
+
+/// A semaphore handed to the task that posts it (it outlives the task: `wait` blocks until then).
+private struct SemaphorePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<sem_t>
+    init(_ pointer: UnsafeMutablePointer<sem_t>) { self.pointer = pointer }
+}
