@@ -27,7 +27,7 @@ enum MeterWiring {
         for meter in setup.meters {
             guard let tcp = meter.tcp, let address = MeterSetup.tcpAddress(tcp), let channel = channel(meter, setup: setup) else { continue }
             buses.append(
-                MeterBus(name: tcp, meters: [channel], gap: .zero, logger: logger) { try ModbusTCPLine(host: address.host, port: address.port) })
+                MeterBus(name: tcp, meters: [channel], gap: .zero, logger: logger) { ModbusTCPLine(host: address.host, port: address.port) })
         }
         let hardware = MeteredHardware(board: board, buses: buses)
         hardware.start()
@@ -43,33 +43,47 @@ enum MeterWiring {
 }
 
 /// A Modbus TCP meter through the project's own client (`Modbus.ModbusClient`), used from its
-/// bus thread: each read waits for the async answer. The client reads holding registers (FC3)
-/// only; an FC4 register over TCP answers "illegal function".
+/// bus thread: each read waits for the async answer. Holding (FC03) and input (FC04) registers; a
+/// connection that breaks is opened again at the next read (a meter or gateway that restarts comes
+/// back by itself), and a meter that cannot be reached reads as a timeout.
 final class ModbusTCPLine: RegisterTransport {
-    private let client: ModbusClient
+    private let host: String
+    private let port: Int
+    /// Nil until connected, and again after the connection broke.
+    private let client = Locked<ModbusClient?>(nil)
 
-    init(host: String, port: Int) throws(ModbusError) {
-        let result = Self.wait { () async -> Result<ModbusClient, ModbusError> in
-            do throws(ModbusError) {
-                return .success(try await ModbusClient.connect(host: host, port: port, requestTimeout: .seconds(1)))
-            } catch {
-                return .failure(error)
-            }
-        }
-        guard let result else { throw .connectionClosed }
-        client = try result.get()
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
     }
 
     func read(unit: UInt8, function: RegisterSpec.FunctionCode, address: UInt16, count: UInt16) -> Result<[UInt16], RegisterReadError> {
-        guard function == .holding else { return .failure(.exception(1)) }
-        let client = client
+        let (host, port, line) = (host, port, client)
         let answer = Self.wait { () async -> Result<[UInt16], RegisterReadError> in
+            let connected: ModbusClient
+            if let client = line.withLock({ $0 }) {
+                connected = client
+            } else {
+                do throws(ModbusError) {
+                    connected = try await ModbusClient.connect(host: host, port: port, requestTimeout: .seconds(1))
+                } catch {
+                    return .failure(.timeout)
+                }
+                line.withLock { $0 = connected }
+            }
             do throws(ModbusError) {
-                return .success(try await client.readHoldingRegisters(unit: unit, address: address, count: count))
+                switch function {
+                case .holding: return .success(try await connected.readHoldingRegisters(unit: unit, address: address, count: count))
+                case .input: return .success(try await connected.readInputRegisters(unit: unit, address: address, count: count))
+                }
             } catch {
                 switch error {
                 case .timeout: return .failure(.timeout)
                 case .exception(let code): return .failure(.exception(code.rawValue))
+                case .connectionClosed:
+                    line.withLock { $0 = nil }
+                    await connected.close()
+                    return .failure(.timeout)
                 default: return .failure(.badData)
                 }
             }

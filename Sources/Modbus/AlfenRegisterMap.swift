@@ -207,6 +207,8 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
         switch request {
         case .readHoldingRegisters:
             return .exception(.serverDeviceFailure)  // answered above
+        case .readInputRegisters:
+            return .exception(.illegalFunction)  // never decoded by the server; holding registers only
         case .writeSingleRegister(let address, let value):
             return await write(unit: unit, isStation: isStation, address: address, values: [value], request: request, context: context)
         case .writeMultipleRegisters(let address, let values):

@@ -70,6 +70,15 @@ public final class ModbusClient: Sendable {
         }
     }
 
+    /// FC04 (energy meters keep their measurements in input registers).
+    public func readInputRegisters(unit: UInt8, address: UInt16, count: UInt16) async throws(ModbusError) -> [UInt16] {
+        switch try await send(.readInputRegisters(address: address, count: count), unit: unit) {
+        case .readInputRegisters(let registers): return registers
+        case .exception(let code): throw .exception(code)
+        default: throw .invalidResponse("not a read answer")
+        }
+    }
+
     public func writeSingleRegister(unit: UInt8, address: UInt16, value: UInt16) async throws(ModbusError) {
         let response = try await send(.writeSingleRegister(address: address, value: value), unit: unit)
         if case .exception(let code) = response { throw .exception(code) }

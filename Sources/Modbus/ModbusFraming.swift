@@ -118,6 +118,9 @@ public enum ModbusPDU {
         let invalid = Result<ModbusRequest, ModbusPDUFault>.failure(
             ModbusPDUFault(function: function, code: .illegalDataValue))
         switch known {
+        case .readInputRegisters:
+            // The station's map has holding registers only.
+            return .failure(ModbusPDUFault(function: function, code: .illegalFunction))
         case .readHoldingRegisters:
             guard pdu.count == 5 else { return invalid }
             let count = word(pdu, 3)
@@ -142,7 +145,7 @@ public enum ModbusPDU {
     public static func encodeRequest(_ request: ModbusRequest) throws(ModbusError) -> [UInt8] {
         var bytes: [UInt8] = [request.functionCode.rawValue]
         switch request {
-        case .readHoldingRegisters(let address, let count):
+        case .readHoldingRegisters(let address, let count), .readInputRegisters(let address, let count):
             guard count >= 1, count <= ModbusRequest.maxReadCount else {
                 throw .invalidRequest("read count \(count) not in 1...\(ModbusRequest.maxReadCount)")
             }
@@ -170,7 +173,7 @@ public enum ModbusPDU {
     public static func encodeResponse(_ response: ModbusResponse, function: UInt8) -> [UInt8] {
         var bytes: [UInt8] = [function]
         switch response {
-        case .readHoldingRegisters(let registers):
+        case .readHoldingRegisters(let registers), .readInputRegisters(let registers):
             let registers = registers.prefix(Int(ModbusRequest.maxReadCount))
             bytes.append(UInt8(registers.count * 2))
             for register in registers { append(register, to: &bytes) }
@@ -197,11 +200,13 @@ public enum ModbusPDU {
         }
         guard first == function else { throw .invalidResponse("function code \(first), expected \(function)") }
         switch request {
-        case .readHoldingRegisters(_, let count):
+        case .readHoldingRegisters(_, let count), .readInputRegisters(_, let count):
             guard pdu.count >= 2, Int(pdu[1]) == 2 * Int(count), pdu.count == 2 + Int(pdu[1]) else {
                 throw .invalidResponse("read answer of \(pdu.count) bytes for \(count) registers")
             }
-            return .readHoldingRegisters((0..<Int(count)).map { word(pdu, 2 + 2 * $0) })
+            let registers = (0..<Int(count)).map { word(pdu, 2 + 2 * $0) }
+            if case .readInputRegisters = request { return .readInputRegisters(registers) }
+            return .readHoldingRegisters(registers)
         case .writeSingleRegister(let address, let value):
             guard pdu.count == 5, word(pdu, 1) == address, word(pdu, 3) == value else {
                 throw .invalidResponse("FC06 echo does not match")

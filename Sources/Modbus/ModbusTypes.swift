@@ -1,9 +1,12 @@
 // The Modbus value model: function codes, exception codes, requests, responses and errors.
 // Pure values; nothing here does I/O.
 
-/// The function codes this module speaks (holding registers only, as the Alfen profile).
+/// The function codes this module speaks: the Alfen profile's (holding registers only; the server
+/// answers everything else with exception 01), and input registers for the client (energy meters).
 public enum ModbusFunctionCode: UInt8, Sendable, CaseIterable {
     case readHoldingRegisters = 0x03
+    /// Client only: energy meters keep their measurements in input registers.
+    case readInputRegisters = 0x04
     case writeSingleRegister = 0x06
     case writeMultipleRegisters = 0x10
 }
@@ -50,6 +53,8 @@ public struct ModbusExceptionCode: RawRepresentable, Hashable, Sendable, CustomS
 public enum ModbusRequest: Sendable, Hashable {
     /// FC 0x03: `count` (1...125) registers from `address`.
     case readHoldingRegisters(address: UInt16, count: UInt16)
+    /// FC 0x04: `count` (1...125) input registers from `address` (client only).
+    case readInputRegisters(address: UInt16, count: UInt16)
     /// FC 0x06: one register.
     case writeSingleRegister(address: UInt16, value: UInt16)
     /// FC 0x10: 1...123 registers from `address`.
@@ -58,12 +63,13 @@ public enum ModbusRequest: Sendable, Hashable {
     public var functionCode: ModbusFunctionCode {
         switch self {
         case .readHoldingRegisters: .readHoldingRegisters
+        case .readInputRegisters: .readInputRegisters
         case .writeSingleRegister: .writeSingleRegister
         case .writeMultipleRegisters: .writeMultipleRegisters
         }
     }
 
-    public var isWrite: Bool { functionCode != .readHoldingRegisters }
+    public var isWrite: Bool { functionCode == .writeSingleRegister || functionCode == .writeMultipleRegisters }
 
     /// Maximum register counts the specification allows in one request.
     public static let maxReadCount: UInt16 = 125
@@ -74,6 +80,7 @@ public enum ModbusRequest: Sendable, Hashable {
 /// wire form is the request's (exceptions: the request's | 0x80).
 public enum ModbusResponse: Sendable, Hashable {
     case readHoldingRegisters([UInt16])
+    case readInputRegisters([UInt16])
     /// Echo of FC 0x06.
     case writeSingleRegister(address: UInt16, value: UInt16)
     /// Echo of FC 0x10: start address and count.
@@ -84,6 +91,7 @@ public enum ModbusResponse: Sendable, Hashable {
     public static func success(for request: ModbusRequest, registers: [UInt16] = []) -> ModbusResponse {
         switch request {
         case .readHoldingRegisters: .readHoldingRegisters(registers)
+        case .readInputRegisters: .readInputRegisters(registers)
         case .writeSingleRegister(let address, let value): .writeSingleRegister(address: address, value: value)
         case .writeMultipleRegisters(let address, let values):
             .writeMultipleRegisters(address: address, count: UInt16(truncatingIfNeeded: values.count))

@@ -7,15 +7,14 @@ import TestSupport
 /// user profile from the YAML.
 @Suite("an energy meter over Modbus TCP with a user profile", .timeLimit(.minutes(1)))
 struct MeterTCPTests {
-    @Test("tcp: host:port and meter_profiles: the meter's values reach meter_values; a silent meter raises meter_communication")
+    @Test("tcp: host:port and meter_profiles (FC4 as the issue's example, FC3): values reach meter_values; a silent meter raises meter_communication; a restarted meter is reconnected")
     func tcpMeter() async throws {
         let port = try freeLoopbackPort()
         let directory = try TemporaryDirectory(prefix: "cs-meter-tcp")
         let control = directory.file("control.json")
         try #"{"static_energy": true}"#.write(toFile: control, atomically: true, encoding: .utf8)
-        let simulator = try ChildProcess(
-            executable: "python3",
-            arguments: [Repository.root + "/scripts/meter-sim.py", "--tcp", "\(port)", "--unit", "3", "--import-kwh", "42", "--amps", "8", "--control", control])
+        let arguments = [Repository.root + "/scripts/meter-sim.py", "--tcp", "\(port)", "--unit", "3", "--import-kwh", "42", "--amps", "8", "--control", control]
+        var simulator = try ChildProcess(executable: "python3", arguments: arguments)
         #expect(await waitUntil(timeout: .seconds(10)) { loopbackPortAcceptsConnections(port) })
         let broker = try await TestBroker()
         let evse = MeterBench.evse
@@ -27,12 +26,12 @@ struct MeterTCPTests {
                 - { evse_id: "\(evse)", tcp: "127.0.0.1:\(port)", unit_id: 3, profile: tcp_meter, poll_interval: 0.5 }
               meter_profiles:
                 tcp_meter:
-                  voltage_l1: { fc: 3, address: 0x0000, type: float32, word_order: big, scale: 1 }
-                  voltage_l2: { fc: 3, address: 0x0002, type: float32 }
-                  voltage_l3: { fc: 3, address: 0x0004, type: float32 }
-                  current_l1: { fc: 3, address: 0x0006, type: float32 }
-                  current_l2: { fc: 3, address: 0x0008, type: float32 }
-                  current_l3: { fc: 3, address: 0x000A, type: float32 }
+                  voltage_l1: { fc: 4, address: 0x0000, type: float32, word_order: big, scale: 1 }
+                  voltage_l2: { fc: 4, address: 0x0002, type: float32 }
+                  voltage_l3: { fc: 4, address: 0x0004, type: float32 }
+                  current_l1: { fc: 4, address: 0x0006, type: float32 }
+                  current_l2: { fc: 4, address: 0x0008, type: float32 }
+                  current_l3: { fc: 4, address: 0x000A, type: float32 }
                   frequency: { fc: 3, address: 0x0046, type: float32 }
                   energy_import_wh: { fc: 3, address: 0x0048, type: float32, word_order: big, scale: 1000 }
             """
@@ -48,6 +47,13 @@ struct MeterTCPTests {
         try #"{"static_energy": true, "fault": "silent"}"#.write(toFile: control, atomically: true, encoding: .utf8)
         #expect(await waitUntil(timeout: .seconds(10)) { !josev.messages(name: "hardware_fault", type: "update").isEmpty }, "\(daemon.log)")
         #expect(try await MeterBench.value(daemon, "energy_import_wh") == 42_000)
+
+        // The meter (or its gateway) restarts: the connection broke, the next poll connects again.
+        try #"{"static_energy": true}"#.write(toFile: control, atomically: true, encoding: .utf8)
+        await simulator.terminate()
+        simulator = try ChildProcess(executable: "python3", arguments: arguments)
+        #expect(await waitUntil(timeout: .seconds(10)) { loopbackPortAcceptsConnections(port) })
+        #expect(await waitUntil(timeout: .seconds(15)) { (try? await MeterBench.communication(daemon)) == "ok" }, "\(daemon.log)")
         await josev.close()
         #expect(await daemon.stop() == 0)
         await simulator.terminate()
