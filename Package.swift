@@ -65,6 +65,8 @@ let package = Package(
         .target(name: "PhyVerso", swiftSettings: strict),
         // A tty opened with termios, read on a thread of its own.
         .target(name: "SerialLine", dependencies: ["Basics"], swiftSettings: strict),
+        // `hardware.driver: board`: StationHardware over the phyVERSO link to the safety MCU.
+        .target(name: "BoardDriver", dependencies: ["Basics", "JosevContract", "Station", "PhyVerso", "SerialLine"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
         // The back office reaching the station: firmware updates and log uploads (libcurl,
@@ -78,7 +80,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                logging, unixSignals, serviceLifecycle,
+                "BoardDriver", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),
