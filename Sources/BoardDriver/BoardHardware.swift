@@ -9,6 +9,8 @@ import Station
 public struct BoardStartError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public var description: String { reason }
+
+    public init(reason: String) { self.reason = reason }
 }
 
 /// What the link and the MCU look like (`cs-companion hardware check`).

@@ -1,3 +1,4 @@
+import BoardDriver
 import JSONSchema
 import JosevContract
 import Logging
@@ -33,6 +34,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         case simulated
         /// No hardware: the pilot and the contactor stay idle.
         case none
+        /// The safety controller over a UART (`board`, BoardConfiguration.swift).
+        case board
     }
 
     /// The Modbus TCP server for the gridBox (nil: none).
@@ -55,6 +58,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var mqtt: MQTT
     public var modbus: Modbus?
     public var hardware: HardwareDriver = .simulated
+    /// `hardware.board` (nil: none configured).
+    public var board: BoardSettings?
     /// Every session authorized without a token.
     public var freeVend = false
     /// RFID UIDs the station accepts by itself.
@@ -79,7 +84,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if mqtt != other.mqtt { keys.append("mqtt") }
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
-        if hardware != other.hardware { keys.append("hardware") }
+        if hardware != other.hardware || board != other.board { keys.append("hardware") }
         if modbus != other.modbus { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {
             keys.append("authorization")
