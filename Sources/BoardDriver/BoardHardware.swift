@@ -51,6 +51,7 @@ public final class BoardHardware: StationHardware {
         /// The MCU speaks something this host does not know.
         var unknownProtocol: String?
         var configResponses = 0
+        var resetSent = false
         var reportedConnectors: Set<Int32> = []
         var selfTestFailures: [String: String] = [:]
     }
@@ -238,6 +239,13 @@ public final class BoardHardware: StationHardware {
                 if state.keepAlive?.swVersion != keepAlive.swVersion { notes.append("board MCU firmware '\(keepAlive.swVersion)', hw revision \(keepAlive.hwRevision)") }
                 state.keepAlive = keepAlive
                 state.lastKeepAlive = now
+                // Configured by an earlier run of the host: reset it, so that the handshake (and
+                // every port's report) comes again, as EVerest's driver does with its reset line.
+                if keepAlive.configurationDone, state.configResponses == 0, !state.resetSent {
+                    state.resetSent = true
+                    notes.append("board MCU was configured by an earlier run; resetting it for the boot handshake")
+                    replies.append(EverestToMcu(.reset(true)))
+                }
                 if !state.linkUp {
                     state.linkUp = true
                     if state.linkFaultRaised {
