@@ -80,7 +80,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                "BoardDriver", logging, unixSignals, serviceLifecycle,
+                "BoardDriver", "PhyVerso", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),

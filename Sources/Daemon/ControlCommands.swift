@@ -13,6 +13,7 @@ struct ControlCommands: Sendable {
     func handle(_ request: JSONObject) async -> JSONObject {
         guard let command = request["command"]?.stringValue else { return Self.failure("missing \"command\"") }
         if command == "status" { return await status(evseID: request["evse_id"]?.stringValue) }
+        if command == "hardware-check" { return await hardwareCheck() }
         if command.hasPrefix("config-") { return configuration(command, request) }
         let configuration = await station.configuration
         guard let evseID = request["evse_id"]?.stringValue ?? configuration.evses.first?.evseID else {

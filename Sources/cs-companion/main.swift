@@ -16,7 +16,7 @@ struct CompanionCommand: ParsableCommand {
         version: companionVersion,
         subcommands: [
             Validate.self, Sessions.self, Status.self, Plug.self, Unplug.self, RFID.self, Fault.self, ClearFault.self, EV.self,
-            Config.self,
+            Config.self, Hardware.self,
         ]
     )
 }

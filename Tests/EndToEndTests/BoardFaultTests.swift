@@ -1,0 +1,186 @@
+import Foundation
+import JSONSchema
+import Testing
+import TestSupport
+
+/// Issue 14's fault table over a real serial line: board-sim on one end of a socat pty pair, the
+/// daemon with `hardware.driver: board` on the other. Every wait is on a message with a deadline.
+@Suite("board driver: faults over the pty link", .serialized, .timeLimit(.minutes(3)))
+struct BoardFaultTests {
+    let evse = BoardRig.evse
+
+    @Test("a board-driven AC session: plug, authorization, PWM, coil confirmed, charging, stop, coil open")
+    func session() async throws {
+        let rig = try await BoardRig(simArguments: ["--actuation-delay", "150"])
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        let asked = ContinuousClock.now
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed"] }, "\(daemon.log)\n\(rig.simLog)")
+        let closedAfter = asked.duration(to: .now)
+        #expect(await waitUntil { josev.messages(name: "cp_status", type: "update").last?["data"]?["state"] == "C2" })
+        let status = try #require(try await josev.ask("cs_contactor_status", data: ["evse_id": .string(evse)]))
+        #expect(status["data"]?["status"] == "closed")
+
+        let stop = try #require(try await josev.ask("stop_charging", data: ["evse_id": .string(evse)]))
+        #expect(stop["data"]?["status"] == "accepted", "\(stop)")
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed", "opened"] }, "\(daemon.log)\n\(rig.simLog)")
+        #expect(josev.faultNames().isEmpty, "\(daemon.log)")
+        print("BOARD: EV ready → contactor confirmed closed at Josev (actuation 150 ms): \(closedAfter)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("MCU silent: board_link within link_timeout, EVSE inoperative, hardware_fault; back when it talks again")
+    func silentMCU() async throws {
+        let rig = try await BoardRig()
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        rig.sim("fault silence on")
+        let silent = ContinuousClock.now
+        #expect(await waitUntil(timeout: .seconds(10)) { josev.faultNames() == ["other"] }, "\(daemon.log)")
+        let detected = silent.duration(to: .now)
+        #expect(detected >= .seconds(4), "not before link_timeout (5 s) after the last keep-alive: \(detected)")
+        #expect(await waitUntil { josev.lastStatusCode() == "evse_malfunction" })
+        rig.sim("fault silence off")
+        #expect(await waitUntil(timeout: .seconds(5)) { josev.lastStatusCode() == "evse_ready" }, "\(daemon.log)")
+        print("BOARD: MCU falls silent → hardware_fault at Josev: \(detected)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("only bad frames (corrupt-all) count as a lost link")
+    func onlyBadFrames() async throws {
+        let rig = try await BoardRig()
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        rig.sim("fault corrupt-all on")
+        #expect(await waitUntil(timeout: .seconds(10)) { josev.faultNames() == ["other"] }, "\(daemon.log)")
+        #expect(await waitUntil { josev.lastStatusCode() == "evse_malfunction" })
+        let check = try await daemon.companion(["hardware", "check"])
+        #expect(check.status != 0, "\(check.output)")
+        #expect(check.output.contains("link: down"), "\(check.output)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("bad CRC, truncated and oversized frames are dropped and counted; the link stays up and a session runs")
+    func badFramesDropped() async throws {
+        let rig = try await BoardRig(simArguments: ["--fault", "bad-crc", "--fault", "truncated", "--fault", "oversized"])
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed"] }, "\(daemon.log)\n\(rig.simLog)")
+        let check = try await daemon.companion(["hardware", "check"])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("link: up"), "\(check.output)")
+        let counts = try #require(check.output.split(separator: "\n").first { $0.contains("crc errors") }, "\(check.output)")
+        #expect(!counts.contains("crc errors 0,"), "\(counts)")
+        #expect(!counts.contains("truncated 0,"), "\(counts)")
+        #expect(!counts.contains("oversized 0"), "\(counts)")
+        #expect(josev.faultNames().isEmpty)
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("welded contactor: latched contactor_welded, inoperative, lock kept, survives a daemon restart")
+    func welded() async throws {
+        let rig = try await BoardRig(simArguments: ["--fault", "welded"])
+        let state = try TemporaryDirectory(prefix: "board-state")
+        let daemon = try rig.daemon(rig.config(lock: "motor"), stateDirectory: state.path)
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed"] }, "\(daemon.log)\n\(rig.simLog)")
+        _ = try await josev.ask("stop_charging", data: ["evse_id": .string(evse)])
+        #expect(await waitUntil(timeout: .seconds(6)) { josev.faultNames() == ["other"] }, "\(daemon.log)")
+        #expect(await waitUntil { josev.lastStatusCode() == "evse_malfunction" })
+        let unlock = try #require(try await josev.ask("cs_connector", data: ["evse_id": .string(evse), "connector_id": 1, "action": "unlock"]))
+        #expect(unlock["data"]?["status"] == "locked", "\(unlock)")
+        let check = try await daemon.companion(["hardware", "check"])
+        #expect(check.status != 0, "\(check.output)")
+        #expect(check.output.contains("lock locked"), "\(check.output)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+
+        // The next run of the daemon starts faulted.
+        let again = try rig.daemon(rig.config(lock: "motor"), stateDirectory: state.path)
+        #expect(await again.waitUntilReady(), "\(again.log)")
+        let status = try await again.companion(["status"])
+        #expect(status.output.contains("evse_malfunction"), "\(status.output)\n\(again.log)")
+        #expect(await again.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("a contactor that does not close: not charging, fault reported, no energy")
+    func stuckOpen() async throws {
+        let rig = try await BoardRig(simArguments: ["--fault", "stuck-open"])
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        #expect(await waitUntil(timeout: .seconds(6)) { josev.faultNames() == ["other"] }, "\(daemon.log)\n\(rig.simLog)")
+        #expect(josev.contactorUpdates().isEmpty, "never announced closed: \(josev.contactorUpdates())")
+        let status = try #require(try await josev.ask("cs_contactor_status", data: ["evse_id": .string(evse)]))
+        #expect(status["data"]?["status"] == "opened")
+        let meter = try #require(try await josev.ask("meter_values", data: ["evse_id": .string(evse), "timestamp": "2026-11-21T10:00:00.000Z"]))
+        #expect(meter["data"]?["total_active_energy_imported"]?.numberValue == 0, "\(meter)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("RCD trip: the MCU opens the contactor, ground_fault to Josev, still faulted after unplugging")
+    func rcdTrip() async throws {
+        let rig = try await BoardRig()
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed"] }, "\(daemon.log)\n\(rig.simLog)")
+        rig.sim("rcd-trip")
+        #expect(await waitUntil { josev.faultNames().contains("ground_fault") }, "\(daemon.log)")
+        #expect(await waitUntil { josev.contactorUpdates() == ["closed", "opened"] }, "\(daemon.log)")
+        rig.sim("unplug")
+        #expect(await waitUntil { josev.messages(name: "cp_status", type: "update").last?["data"]?["state"]?.stringValue?.hasPrefix("A") == true })
+        #expect(josev.lastStatusCode() == "evse_malfunction", "only an RCD reset clears it")
+        let check = try await daemon.companion(["hardware", "check"])
+        #expect(check.output.contains("RCD tripped"), "\(check.output)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("a lock that fails to engage: no start, lock_failure reported")
+    func lockFailure() async throws {
+        let rig = try await BoardRig(simArguments: ["--fault", "lock-failure"])
+        let daemon = try rig.daemon(rig.config(lock: "motor"))
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: rig.broker)
+        try await rig.requestCharging(josev, daemon: daemon)
+        #expect(await waitUntil { josev.faultNames() == ["other"] }, "\(daemon.log)\n\(rig.simLog)")
+        #expect(josev.contactorUpdates().isEmpty, "the coil waits for the lock: \(josev.contactorUpdates())")
+        #expect(await waitUntil { josev.lastStatusCode() == "evse_malfunction" })
+        #expect(daemon.log.contains("lock_failure"), "the journal names the fault kind")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
+    @Test("boot configuration different from the YAML, or an unknown protocol version: refused at start, exit 78", arguments: [false, true])
+    func refusedAtStart(unknownVersion: Bool) async throws {
+        let rig = try await BoardRig(simArguments: unknownVersion ? ["--fault", "unknown-version"] : [])
+        let daemon = try rig.daemon(rig.config(mcuConnector: unknownVersion ? 1 : 2))
+        #expect(await daemon.waitForExit(timeout: .seconds(15)) == 78, "\(daemon.log)")
+        #expect(daemon.notify.count("READY=1") == 0)
+        await rig.stop()
+    }
+}
