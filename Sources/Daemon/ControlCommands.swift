@@ -117,6 +117,10 @@ struct ControlCommands: Sendable {
                 object["present_current"] = .double(dc.presentCurrent)
                 line += ", DC \(dc.presentVoltage) V \(dc.presentCurrent) A (max \(dc.maxCurrent) A, \(dc.maxPower) W)"
             }
+            if let counters = runtime.sessions?.hardwareCounters(evseID: entry.evseID), counters.values.contains(where: { $0 > 0 }) {
+                for (counter, count) in counters { object[counter.rawValue] = .int(Int64(count)) }
+                line += ", \(counters[.contactorCycles] ?? 0) contactor cycle(s), \(counters[.openingsUnderLoad] ?? 0) opening(s) under load, \(counters[.rcdTrips] ?? 0) RCD trip(s)"
+            }
             evses.append(.object(object))
             lines.append(line)
         }

@@ -41,6 +41,8 @@ public struct EVSEState: Sendable, Equatable {
     public var contactorConfirmed: Bool?
     /// Since when the command waits for its confirmation (nil: none pending).
     public var contactorCommandedAt: StationInstant?
+    /// The last opening of the contactor came while the EV still asked for energy (CP C/D): under load.
+    public var lastOpeningUnderLoad = false
     /// `hlc_charging` status: an ISO 15118 session is in PowerDelivery.
     public var hlcCharging = false
     public var authorization: EVSEAuthorization = .none

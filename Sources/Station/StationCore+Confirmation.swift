@@ -16,7 +16,7 @@ extension StationCore {
             states[evseID]?.contactorCommandedAt = lastTime
         }
         if previous != closed, previous != nil || closed {
-            emit(.contactorChanged(evseID: evseID, closed: closed))
+            announceContactor(evseID, closed: closed)
         }
     }
 

@@ -228,8 +228,17 @@ extension StationCore {
             let confirmed = states[evseID]?.contactorConfirmed
             states[evseID]?.contactorCommandedAt = confirmed == closed ? nil : lastTime
         } else {
-            emit(.contactorChanged(evseID: evseID, closed: closed))
+            announceContactor(evseID, closed: closed)
         }
+    }
+
+    /// `.contactorChanged`, remembering whether an opening came under load.
+    mutating func announceContactor(_ evseID: String, closed: Bool) {
+        if !closed, let state = states[evseID] {
+            let level = state.activeConnectorID.flatMap { state.connector($0)?.level }
+            states[evseID]?.lastOpeningUnderLoad = level == .c || level == .d
+        }
+        emit(.contactorChanged(evseID: evseID, closed: closed))
     }
 
     mutating func reportPilot(_ evseID: String, connectorID: Int) {
