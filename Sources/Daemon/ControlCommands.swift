@@ -50,6 +50,10 @@ struct ControlCommands: Sendable {
                 return Self.failure("fault needs \"kind\": one of rcd, isolation, overtemperature, cp_short, \(known)")
             }
             return await outcome(simulator.fault(kind, evseID: evseID), "fault \(kind.rawValue) raised on \(evseID)")
+        case "rcd-reset":
+            return await rcdReset(evseID: evseID)
+        case "clear-latched-fault":
+            return await clearLatched(evseID: evseID)
         case "clear-fault":
             var cleared = false
             for kind in HardwareFaultKind.allCases where await simulator.clearFault(kind, evseID: evseID) { cleared = true }

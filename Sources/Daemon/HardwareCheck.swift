@@ -59,6 +59,31 @@ extension ControlCommands {
         ]
     }
 
+    /// `rcd-reset`: the RCD reset rule (no EV connected, contactor open), then the hardware's reset.
+    func rcdReset(evseID: String) async -> JSONObject {
+        let result = await station.resetRCD(evseID: evseID)
+        let message: String
+        switch result {
+        case .requested: return ["ok": true, "message": .string("RCD reset sent to \(evseID); the fault clears when the controller reports the RCD armed")]
+        case .notTripped: message = "the RCD of \(evseID) is not tripped"
+        case .refusedWhilePlugged: message = "an EV is connected to \(evseID): unplug it first"
+        case .refusedWhileEnergized: message = "the contactor of \(evseID) is (or may be) closed"
+        case .notSupported: message = "the hardware of \(evseID) has no remote RCD reset: reset it at the device"
+        case .unknownEVSE: message = "no EVSE '\(evseID)'"
+        }
+        return Self.failure(message)
+    }
+
+    /// `clear-latched-fault`: a technician clears `contactor_welded` after the repair.
+    func clearLatched(evseID: String) async -> JSONObject {
+        var cleared: [String] = []
+        for kind in HardwareFaultKind.allCases where kind.isLatched {
+            if await station.clearLatchedFault(kind, evseID: evseID) { cleared.append(kind.rawValue) }
+        }
+        if cleared.isEmpty { return Self.failure("nothing latched cleared on \(evseID) (none latched, or the contactor still reads closed)") }
+        return ["ok": true, "message": .string("cleared \(cleared.joined(separator: ", ")) on \(evseID)")]
+    }
+
     static func text(_ duration: Duration) -> String {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         return ms < 1000 ? "\(Int(ms.rounded())) ms" : "\((ms / 10).rounded() / 100) s"

@@ -73,7 +73,9 @@ extension StationCore {
     mutating func resetRCD(evseID: String) -> RCDResetResult {
         guard let state = states[evseID] else { return .unknownEVSE }
         guard state.faults.contains(.rcdTripped) else { return .notTripped }
-        if state.activeConnectorID != nil { return .refusedWhilePlugged }
+        // While the pilot is held at F the CP cannot see an EV: the proximity pilot (cable) still can.
+        let plugged = state.connectors.contains { $0.cable.connected || ($0.level != .a && $0.level != .f) }
+        if plugged { return .refusedWhilePlugged }
         if pinsMayBeLive(evseID) { return .refusedWhileEnergized }
         let before = beginOperation()
         defer { endOperation(since: before) }

@@ -313,6 +313,10 @@ extension StationCore {
                 $0.connected = connected
                 $0.ratedCurrent = connected ? rated : nil
             }
+            // The cable left while the pilot is held at F (the CP cannot see it): the session's faults end too.
+            if !connected, states[evseID]?.connector(connectorID)?.level == .f {
+                for kind in states[evseID]?.faults.filter(\.endsWithSession).sorted() ?? [] { removeFault(kind, evseID: evseID) }
+            }
         case .fault(let evseID, let kind):
             raiseFault(kind, evseID: evseID)
         case .faultCleared(let evseID, let kind):

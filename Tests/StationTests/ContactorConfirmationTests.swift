@@ -168,6 +168,12 @@ struct ContactorConfirmationTests {
 
         #expect(await rig.station.resetRCD(evseID: rig.id) == .refusedWhilePlugged)
         #expect(rig.board.recorded.rcdResets == 0)
+        // The pilot at F hides the EV from the CP; the cable still shows it.
+        await rig.station.handle([
+            .cable(evseID: rig.id, connectorID: 1, connected: true, ratedCurrent: 32), .pilotLevel(evseID: rig.id, connectorID: 1, level: .f),
+        ])
+        #expect(await rig.station.resetRCD(evseID: rig.id) == .refusedWhilePlugged)
+        await rig.station.handle(.cable(evseID: rig.id, connectorID: 1, connected: false, ratedCurrent: nil))
         await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .a))
         #expect(await rig.station.state(of: rig.id)?.faults == [.rcdTripped], "unplugging does not clear it")
         #expect(await rig.station.resetRCD(evseID: rig.id) == .requested)
@@ -189,6 +195,16 @@ struct ContactorConfirmationTests {
         #expect(rig.board.recorded.contactor.isEmpty, "never commanded closed")
         await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .a))
         #expect(await rig.station.state(of: rig.id)?.faults.isEmpty == true)
+
+        // With the pilot at F the CP cannot see the EV leave; the cable can.
+        await rig.station.handle([
+            .pilotLevel(evseID: rig.id, connectorID: 1, level: .b), .lock(evseID: rig.id, connectorID: 1, state: .error),
+            .cable(evseID: rig.id, connectorID: 1, connected: true, ratedCurrent: 32), .pilotLevel(evseID: rig.id, connectorID: 1, level: .f),
+        ])
+        #expect(rig.faults == [.lockFailure])
+        await rig.station.handle(.cable(evseID: rig.id, connectorID: 1, connected: false, ratedCurrent: nil))
+        #expect(await rig.station.state(of: rig.id)?.faults.isEmpty == true)
+        await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .a))
 
         // Reported by the hardware on its own (the controller's lock_failed flag).
         await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .b))
