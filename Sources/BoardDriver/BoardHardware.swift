@@ -164,6 +164,50 @@ public final class BoardHardware: StationHardware {
         wake.yield()
     }
 
+    /// Power-on RCD self-test (`rcd_self_test: true`): every port's RCD is tripped with the test
+    /// current and reset; a port whose RCD does not trip (or reports `rcd_selftest_failed`, or does
+    /// not re-arm) keeps its EVSE faulted (`rcd_tripped`) with the reason. A passed test's own
+    /// trip and reset are not reported to the station.
+    public func rcdSelfTest(within: Duration = .seconds(1)) async {
+        let ports = state.withLock { $0.ports.reports.map { ($0.evseID, Int32($0.mcuConnector)) } }
+        for (evseID, number) in ports {
+            Self.send([EverestToMcu(.rcdCommand(RcdCommand(test: true, reset: false)), connector: number)], on: line, state: state)
+            let tripped = await waitFor(within) { $0.rcdTriggered || $0.rcdSelftestFailed }(evseID)
+            let failedFlag = state.withLock { $0.ports.reports.first { $0.evseID == evseID }?.flags.rcdSelftestFailed == true }
+            Self.send([EverestToMcu(.rcdCommand(RcdCommand(test: false, reset: true)), connector: number)], on: line, state: state)
+            let armed = await waitFor(within) { !$0.rcdTriggered && !$0.rcdSelftestFailed }(evseID)
+            let reason: String? =
+                !tripped ? "RCD self-test: the RCD did not trip" : failedFlag ? "RCD self-test failed (rcd_selftest_failed)"
+                : !armed ? "RCD self-test: the RCD did not re-arm after the reset" : nil
+            state.withLock { state in
+                state.pending.removeAll { event in
+                    switch event {
+                    case .fault(evseID, .rcdTripped), .faultCleared(evseID, .rcdTripped): true
+                    default: false
+                    }
+                }
+                if let reason {
+                    state.selfTestFailures[evseID] = reason
+                    state.pending.append(.fault(evseID: evseID, kind: .rcdTripped))
+                }
+            }
+            if let reason { log("self-test on \(evseID): \(reason)") }
+        }
+        wake.yield()
+    }
+
+    /// Waits until a port's MCU flags satisfy `condition`, at most `within`; whether they did.
+    private func waitFor(_ within: Duration, _ condition: @escaping (ErrorFlags) -> Bool) -> (String) async -> Bool {
+        { [state, clock] evseID in
+            let deadline = clock.now + within
+            while clock.now < deadline {
+                if state.withLock({ $0.ports.reports.first { $0.evseID == evseID }.map { condition($0.flags) } ?? false }) { return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+    }
+
     // MARK: The link
 
     /// Sends the keep-alives and supervises the link and the ports until cancelled.

@@ -32,6 +32,8 @@ public struct BoardSettings: Sendable, Equatable {
     public var keepaliveInterval: Double = 1
     /// Seconds without the MCU's keep-alive before the link counts as lost (`board_link`).
     public var linkTimeout: Double = 5
+    /// Test every port's RCD at power-on (trip with the test current, then reset).
+    public var rcdSelfTest = false
     public var connectors: [Connector]
 
     public init(port: String, connectors: [Connector]) {

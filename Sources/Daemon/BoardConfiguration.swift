@@ -44,6 +44,7 @@ enum BoardConfiguration {
         if let name = board["protocol"]?.stringValue { settings.protocolName = name }
         if let interval = board["keepalive_interval"]?.numberValue { settings.keepaliveInterval = interval }
         if let timeout = board["link_timeout"]?.numberValue { settings.linkTimeout = timeout }
+        settings.rcdSelfTest = board["rcd_self_test"]?.boolValue ?? false
         if settings.linkTimeout <= settings.keepaliveInterval {
             problems.append(located("/hardware/board/link_timeout", "link_timeout must be longer than keepalive_interval"))
         }

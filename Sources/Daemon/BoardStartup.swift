@@ -21,6 +21,8 @@ enum BoardStartup {
             board.close()
             throw error
         }
+        // Before the station sees any event: a passed test's own trip and reset are not reported.
+        if settings.rcdSelfTest { await board.rcdSelfTest() }
         keepAlive.cancel()
         logger.info("board on \(settings.port): \(settings.connectors.count) connector(s), MCU '\(board.report().firmware ?? "silent")'")
         return board

@@ -190,6 +190,29 @@ struct BoardFaultTests {
         await rig.stop()
     }
 
+    @Test("power-on RCD self-test: a passing RCD is not reported; a failing one keeps the EVSE unavailable", arguments: [false, true])
+    func rcdSelfTest(failing: Bool) async throws {
+        let rig = try await BoardRig(simArguments: failing ? ["--fault", "rcd-selftest-fail"] : [])
+        let josev = try await JosevTestClient(broker: rig.broker)
+        let daemon = try rig.daemon(rig.config(rcdSelfTest: true))
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let check = try await daemon.companion(["hardware", "check"])
+        let status = try await daemon.companion(["status"])
+        if failing {
+            #expect(check.status != 0, "\(check.output)")
+            #expect(check.output.contains("power-on self-test: failed"), "\(check.output)")
+            #expect(status.output.contains("evse_malfunction"), "\(status.output)")
+        } else {
+            #expect(check.status == 0, "\(check.output)\n\(rig.simLog)")
+            #expect(check.output.contains("power-on self-test: passed"), "\(check.output)")
+            #expect(status.output.contains("evse_ready"), "\(status.output)")
+            #expect(status.output.contains("RCD trip(s)") == false, "the test's own trip is not counted: \(status.output)")
+        }
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
     @Test("boot configuration different from the YAML, or an unknown protocol version: refused at start, exit 78", arguments: [false, true])
     func refusedAtStart(unknownVersion: Bool) async throws {
         let rig = try await BoardRig(simArguments: unknownVersion ? ["--fault", "unknown-version"] : [])

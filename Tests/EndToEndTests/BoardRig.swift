@@ -39,7 +39,7 @@ final class BoardRig: Sendable {
     }
 
     /// The daemon's configuration: one AC EVSE on MCU connector `mcuConnector`.
-    func config(mcuConnector: Int = 1, lock: String = "none", linkTimeout: Double = 5) -> String {
+    func config(mcuConnector: Int = 1, lock: String = "none", linkTimeout: Double = 5, rcdSelfTest: Bool = false) -> String {
         """
         station:
           serial_number: "TEST-0001"
@@ -75,6 +75,7 @@ final class BoardRig: Sendable {
             protocol: phyverso
             keepalive_interval: 1
             link_timeout: \(linkTimeout)
+            rcd_self_test: \(rcdSelfTest)
             connectors:
               - { evse_id: "\(Self.evse)", mcu_connector: \(mcuConnector), contactor_feedback: nc, lock: \(lock) }
         authorization:
