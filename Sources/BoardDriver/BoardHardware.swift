@@ -214,8 +214,12 @@ public final class BoardHardware: StationHardware {
     public func run() async {
         let interval = Duration.milliseconds(Int64(settings.keepaliveInterval * 1000))
         var nextCompare = clock.now
+        var nextKeepAlive = clock.now
         while !Task.isCancelled {
-            Self.send([EverestToMcu(.keepAlive(KeepAlive(timeStamp: 0, hwType: 0, hwRevision: 0, swVersion: "cs-companiond")))], on: line, state: state)
+            if clock.now >= nextKeepAlive {
+                nextKeepAlive = clock.now + interval
+                Self.send([EverestToMcu(.keepAlive(KeepAlive(timeStamp: 0, hwType: 0, hwRevision: 0, swVersion: "cs-companiond")))], on: line, state: state)
+            }
             superviseLink()
             if clock.now >= nextCompare {
                 nextCompare = clock.now + .seconds(1)
@@ -294,8 +298,13 @@ public final class BoardHardware: StationHardware {
                     state.linkUp = true
                     if state.linkFaultRaised {
                         state.linkFaultRaised = false
-                        notes.append("board link up again")
+                        notes.append("board link up again; asking every open contactor's state")
                         for id in state.ports.evseIDs { state.pending.append(.faultCleared(evseID: id, kind: .boardLink)) }
+                        // What the MCU did while we could not hear it (its own safety rule opens the
+                        // contactors): an open request is answered with the contactor's state.
+                        for report in state.ports.reports where !report.coilCommanded {
+                            replies.append(EverestToMcu(.setCoilStateRequest(CoilState(coilType: .ac, closed: false)), connector: Int32(report.mcuConnector)))
+                        }
                     }
                 }
             case .configRequest:

@@ -26,7 +26,7 @@ extension StationCore {
     mutating func superviseContactors() {
         guard hardware.confirmsContactor else { return }
         for id in evseIDs {
-            guard let state = states[id], let since = state.contactorCommandedAt,
+            guard let state = states[id], let since = state.contactorCommandedAt, !state.faults.contains(.boardLink),
                   lastTime - since >= policy.contactorConfirmationTimeout else { continue }
             states[id]?.contactorCommandedAt = nil
             if state.contactorClosed {
@@ -40,6 +40,11 @@ extension StationCore {
     mutating func raiseFault(_ kind: HardwareFaultKind, evseID: String) {
         guard states[evseID] != nil, states[evseID]?.faults.contains(kind) == false else { return }
         states[evseID]?.faults.insert(kind)
+        if kind == .boardLink {
+            // Nothing the controller reported holds any more; no confirmation can come to supervise.
+            states[evseID]?.contactorConfirmed = nil
+            states[evseID]?.contactorCommandedAt = nil
+        }
         emit(.hardwareFault(evseID: evseID, kind: kind))
     }
 

@@ -212,6 +212,23 @@ struct ContactorConfirmationTests {
         #expect(rig.faults == [.lockFailure])
     }
 
+    @Test("a lost link forgets the confirmation instead of calling the contactor welded")
+    func linkLost() async {
+        let rig = ConfirmingRig()
+        await rig.requestCharging()
+        await rig.station.handle(.contactor(evseID: rig.id, closed: true))
+        _ = rig.recorder.take()
+        await rig.station.handle(.fault(evseID: rig.id, kind: .boardLink))
+        #expect(rig.board.recorded.contactor.last == false)
+        #expect(rig.board.recorded.pilot.last == .fault)
+        await rig.advance(.seconds(10))
+        #expect(await rig.station.state(of: rig.id)?.faults == [.boardLink])
+        #expect(await rig.station.state(of: rig.id)?.contactorConfirmed == nil)
+        await rig.station.handle([.faultCleared(evseID: rig.id, kind: .boardLink), .contactor(evseID: rig.id, closed: false)])
+        await rig.advance(.seconds(10))
+        #expect(await rig.station.state(of: rig.id)?.faults.isEmpty == true)
+    }
+
     @Test("board fault kinds map to hardware_fault names the schema allows")
     func faultNames() {
         let allowed: Set<String> = [
