@@ -39,6 +39,25 @@ struct BoardFaultTests {
         await rig.stop()
     }
 
+    @Test("josev-sim's ac-eim scenario end to end over the pty link (the EV is board-sim's)")
+    func acEIMScenario() async throws {
+        let rig = try await BoardRig()
+        let daemon = try rig.daemon(rig.config())
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let control = try BoardEVControl(path: rig.directory.file("ev.sock"), daemonSocket: daemon.controlSocket, rig: rig)
+        let (status, output) = try await Repository.run("josev-sim", [
+            "session", "--scenario", "ac-eim", "--evse-id", evse, "--host", rig.broker.host, "--port", String(rig.broker.port),
+            "--schema-dir", Repository.schemas, "--control-socket", control.path, "--timeout", "10",
+        ])
+        #expect(status == 0, "josev-sim ac-eim:\n\(output)\n--- daemon log:\n\(daemon.log)\n--- board-sim:\n\(rig.simLog)")
+        #expect(output.contains("PASS ac-eim"), "\(output)")
+        #expect(output.contains(" 0 failed, 0 skipped"), "every EV step ran: \(output)")
+        #expect(output.contains("cs_contactor_status update closed"), "\(output)")
+        control.close()
+        #expect(await daemon.stop() == 0)
+        await rig.stop()
+    }
+
     @Test("MCU silent: board_link within link_timeout, EVSE inoperative, hardware_fault; back when it talks again")
     func silentMCU() async throws {
         let rig = try await BoardRig()
