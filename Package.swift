@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "PhyVersoTests", dependencies: ["PhyVerso"], swiftSettings: strict),
+        .testTarget(name: "BoardDriverTests", dependencies: ["BoardDriver", "PhyVerso", "Station"], swiftSettings: strict),
         .testTarget(name: "BoardSimTests", dependencies: ["PhyVerso", "SerialLine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
