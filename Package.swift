@@ -68,6 +68,8 @@ let package = Package(
         .target(name: "MeterDriver", dependencies: ["CModbus", "Basics", "JosevContract", "Station", logging], swiftSettings: strict),
         // A tty opened with termios, read on a thread of its own.
         .target(name: "SerialLine", dependencies: ["Basics"], swiftSettings: strict),
+        // `hardware.driver: board`: StationHardware over the phyVERSO link to the safety MCU.
+        .target(name: "BoardDriver", dependencies: ["Basics", "JosevContract", "Station", "PhyVerso", "SerialLine"], swiftSettings: strict),
         // gridbox-sim's load management: sharing a site limit among connectors by priority (pure).
         .target(name: "LoadManagement", swiftSettings: strict),
         // The back office reaching the station: firmware updates and log uploads (libcurl,
@@ -81,7 +83,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                "MeterDriver", logging, unixSignals, serviceLifecycle,
+                "MeterDriver", "BoardDriver", "PhyVerso", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),
@@ -130,6 +132,7 @@ let package = Package(
         .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "PhyVersoTests", dependencies: ["PhyVerso"], swiftSettings: strict),
         .testTarget(name: "MeterDriverTests", dependencies: ["MeterDriver", "Station", "JosevContract"], swiftSettings: strict),
+        .testTarget(name: "BoardDriverTests", dependencies: ["BoardDriver", "PhyVerso", "Station"], swiftSettings: strict),
         .testTarget(name: "BoardSimTests", dependencies: ["PhyVerso", "SerialLine", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LoadManagementTests", dependencies: ["LoadManagement"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),

@@ -5,7 +5,8 @@
 # (SIGHUP reload) that reaches Josev as a cs_status_and_limits update; then the back office
 # (josev-sim --scenario back-office: configuration change, reservation, a signed firmware update
 # from a local HTTP server, a log upload to a local upload server); then load management with
-# gridbox-sim. Stops everything at the end.
+# gridbox-sim; then the board act (scripts/demo-board.sh: the safety controller over a pty).
+# Stops everything at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -183,4 +184,6 @@ echo "== cs-companiond (twin) log, Modbus lines:"
 grep -E "Modbus" "$work/twin.log" | sed 's/^/   /'
 echo
 scripts/demo-meters.sh "$BIN" "$port" "$work"
+echo
+scripts/demo-board.sh
 echo "== demo finished"

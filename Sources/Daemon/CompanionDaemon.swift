@@ -1,3 +1,4 @@
+import BoardDriver
 import JSONSchema
 import JosevContract
 import Logging
@@ -134,10 +135,19 @@ public enum CompanionDaemon {
 
         // Built in dependency order: whatever sends to Josev gets the outbox; the router gets the
         // handlers. The station's subscribers subscribe before anything changes it (restored state).
-        let station = makeStation(configuration)
+        let board: BoardHardware?
+        do {
+            board = try await BoardStartup.start(configuration, logger: logger)
+        } catch {
+            logger.critical("hardware.board: \(error.reason)", metadata: MessageID.configInvalid.metadata)
+            _ = notifier.status("board refused: \(error.reason)")
+            return .configuration
+        }
+        let station = makeStation(configuration, hardware: board)
         let subscriptions = StationSubscriptions(
             announcer: await station.subscribe(), sessions: await station.subscribe(),
             registerImage: configuration.modbus == nil ? nil : await station.subscribe())
+        if let board { await BoardStartup.attach(board, to: station) }
         let outbox = Outbox(schemas: schemas, publisher: MosquittoPublisher(client: client), logger: logger)
         let identity = OCPPIdentityBox(configuration.ocpp)
         let modbusAdapter = StationModbusAdapter(station: station, logger: logger)
@@ -168,7 +178,7 @@ public enum CompanionDaemon {
     }
 
     /// The station with its hardware driver and authorization policy.
-    static func makeStation(_ configuration: DaemonConfiguration) -> Station {
+    static func makeStation(_ configuration: DaemonConfiguration, hardware board: (any StationHardware)? = nil) -> Station {
         var policy = StationPolicy()
         policy.freeVend = configuration.freeVend
         policy.localTokens = Set(configuration.localTokens)
@@ -178,6 +188,7 @@ public enum CompanionDaemon {
             switch configuration.hardware {
             case .simulated: SimulatedHardware(configuration: configuration.station)
             case .none: NullHardware()
+            case .board: board ?? NullHardware()
             }
         let hardware = MeterWiring.hardware(board: board, meters: configuration.meters, logger: Logger(label: "cs-companiond.meters"))
         return Station(configuration: configuration.station, hardware: hardware, policy: policy)

@@ -192,11 +192,8 @@ public struct ConfigLoader: Sendable {
         var configuration = DaemonConfiguration(station: StationConfiguration(identity: identity, evses: evses), mqtt: mqtt)
         if let directory = root["state_directory"]?.stringValue { configuration.stateDirectory = directory }
         if let socket = root["control_socket"]?.stringValue { configuration.controlSocket = socket }
-        if let driver = (root["hardware"]?.stringValue ?? root["hardware"]?["driver"]?.stringValue)
-            .flatMap(DaemonConfiguration.HardwareDriver.init(rawValue:))
-        {
-            configuration.hardware = driver
-        }
+        BoardConfiguration.decode(
+            root["hardware"], evseIDs: evses.map(\.evseID), into: &configuration, problems: &problems, located: located)
         configuration.meters = MeterSetup.decode(root["hardware"], evseIDs: evses.map(\.evseID), problems: &problems, located: located)
         configuration.freeVend = root["authorization"]?["free_vend"]?.boolValue ?? false
         configuration.localTokens = root["authorization"]?["local_tokens"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -13,6 +13,7 @@ struct ControlCommands: Sendable {
     func handle(_ request: JSONObject) async -> JSONObject {
         guard let command = request["command"]?.stringValue else { return Self.failure("missing \"command\"") }
         if command == "status" { return await status(evseID: request["evse_id"]?.stringValue) }
+        if command == "hardware-check" { return await hardwareCheck() }
         if command.hasPrefix("config-") { return configuration(command, request) }
         let configuration = await station.configuration
         guard let evseID = request["evse_id"]?.stringValue ?? configuration.evses.first?.evseID else {
@@ -49,6 +50,10 @@ struct ControlCommands: Sendable {
                 return Self.failure("fault needs \"kind\": one of rcd, isolation, overtemperature, cp_short, \(known)")
             }
             return await outcome(simulator.fault(kind, evseID: evseID), "fault \(kind.rawValue) raised on \(evseID)")
+        case "rcd-reset":
+            return await rcdReset(evseID: evseID)
+        case "clear-latched-fault":
+            return await clearLatched(evseID: evseID)
         case "clear-fault":
             var cleared = false
             for kind in HardwareFaultKind.allCases where await simulator.clearFault(kind, evseID: evseID) { cleared = true }
@@ -124,6 +129,10 @@ struct ControlCommands: Sendable {
                 object["present_voltage"] = .double(dc.presentVoltage)
                 object["present_current"] = .double(dc.presentCurrent)
                 line += ", DC \(dc.presentVoltage) V \(dc.presentCurrent) A (max \(dc.maxCurrent) A, \(dc.maxPower) W)"
+            }
+            if let counters = runtime.sessions?.hardwareCounters(evseID: entry.evseID), counters.values.contains(where: { $0 > 0 }) {
+                for (counter, count) in counters { object[counter.rawValue] = .int(Int64(count)) }
+                line += ", \(counters[.contactorCycles] ?? 0) contactor cycle(s), \(counters[.openingsUnderLoad] ?? 0) opening(s) under load, \(counters[.rcdTrips] ?? 0) RCD trip(s)"
             }
             evses.append(.object(object))
             lines.append(line)

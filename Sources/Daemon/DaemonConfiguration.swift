@@ -1,3 +1,4 @@
+import BoardDriver
 import JSONSchema
 import JosevContract
 import Logging
@@ -33,6 +34,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         case simulated
         /// No hardware: the pilot and the contactor stay idle.
         case none
+        /// The safety controller over a UART (`board`, BoardConfiguration.swift).
+        case board
     }
 
     /// The Modbus TCP server for the gridBox (nil: none).
@@ -67,6 +70,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var hardware: HardwareDriver = .simulated
     /// Real energy meters beside the board (`hardware.buses`, `meters`, `meter_profiles`).
     public var meters = MeterSetup()
+    /// `hardware.board` (nil: none configured).
+    public var board: BoardSettings?
     /// Every session authorized without a token.
     public var freeVend = false
     /// RFID UIDs the station accepts by itself.
@@ -109,7 +114,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if mqtt != other.mqtt { keys.append("mqtt") }
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
-        if hardware != other.hardware { keys.append("hardware") }
+        if hardware != other.hardware || board != other.board { keys.append("hardware") }
         if meters != other.meters { keys.append("hardware (meters)") }
         if modbus != other.modbus || safeCurrents != other.safeCurrents { keys.append("modbus") }
         if freeVend != other.freeVend || localTokens != other.localTokens || reservationTimeout != other.reservationTimeout {

@@ -248,6 +248,7 @@ final class DaemonRuntime: Sendable {
             applied.stateDirectory = old.stateDirectory
             applied.controlSocket = old.controlSocket
             applied.hardware = old.hardware
+            applied.board = old.board
             applied.freeVend = old.freeVend
             applied.localTokens = old.localTokens
             if restart.contains(where: { $0.hasPrefix("evses") }) {

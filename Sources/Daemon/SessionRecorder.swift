@@ -203,6 +203,7 @@ public final class SessionRecorder: Sendable {
     /// Contactor changes and periodic meter values: periods and the running energy; availability
     /// and limits: the persistent state.
     func observe(_ notification: StationNotification) async {
+        await countHardware(notification)
         switch notification {
         case .contactorChanged(let evseID, let closed):
             await newPeriod(evseID: evseID, charging: closed, force: true)

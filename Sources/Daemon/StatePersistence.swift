@@ -17,6 +17,9 @@ import Store
 ///   when the reservation ends. A restored reservation still ends `reservation_timeout` after the
 ///   original report.
 ///
+/// - the latched faults of each EVSE (`latched_fault/<EVSE id>/<kind>`: "true" while latched; a
+///   welded contactor stays a fault across restarts until a person clears it).
+///
 /// Restored at start, before READY=1. The configuration file wins over a stored safe current: the
 /// stored one applies only to an EVSE whose configuration names none. The external setpoint and
 /// its valid time are never stored (PROFILE §4.1): after a restart the station runs at the safe
@@ -27,6 +30,7 @@ enum PersistentKey {
     static func safeCurrent(_ evseID: String) -> String { "safe_current/\(evseID)" }
     static func phases(_ evseID: String) -> String { "phases/\(evseID)" }
     static func reservation(_ evseID: String, _ connectorID: Int) -> String { "reservation/\(evseID)/\(connectorID)" }
+    static func latchedFault(_ evseID: String, _ kind: HardwareFaultKind) -> String { "latched_fault/\(evseID)/\(kind.rawValue)" }
 
     static let station = "station"
     static func evse(_ evseID: String) -> String { "evse:\(evseID)" }
@@ -105,6 +109,12 @@ extension SessionRecorder {
                 restored.append("\(phases) phase(s) on \(evse.evseID)")
             case .refused(let reason):
                 logger.info("stored \(phases) phase(s) on \(evse.evseID) not restored: \(reason)", metadata: ["evse_id": "\(evse.evseID)"])
+            }
+        }
+        for evse in configuration.evses {
+            for kind in HardwareFaultKind.allCases where kind.isLatched && settings[PersistentKey.latchedFault(evse.evseID, kind)] == "true" {
+                await station.fault(kind, evseID: evse.evseID)
+                restored.append("latched \(kind.rawValue) on \(evse.evseID)")
             }
         }
         let now = time.unixMilliseconds()
@@ -201,6 +211,11 @@ extension SessionRecorder {
             values[PersistentKey.cacheKey(setting: PersistentKey.safeCurrent(evse.evseID))] = String(evse.effectiveSafeCurrent)
             if evse.ac != nil { values[PersistentKey.cacheKey(setting: PersistentKey.phases(evse.evseID))] = String(state.phases) }
             stationOperative = stationOperative && state.stationOperative
+            for kind in HardwareFaultKind.allCases where kind.isLatched {
+                // Written once latched; "false" only over a stored "true".
+                let key = PersistentKey.cacheKey(setting: PersistentKey.latchedFault(evse.evseID, kind))
+                if state.faults.contains(kind) || persisted.withLock({ $0[key] != nil }) { values[key] = String(state.faults.contains(kind)) }
+            }
             values[PersistentKey.cacheKey(availability: PersistentKey.evse(evse.evseID))] = String(state.operative)
             for connector in state.connectors {
                 values[PersistentKey.cacheKey(availability: PersistentKey.connector(evse.evseID, connector.id))] = String(connector.operative)

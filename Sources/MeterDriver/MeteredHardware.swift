@@ -37,6 +37,9 @@ public final class MeteredHardware: StationHardware {
     public func setDCOutput(evseID: String, voltage: Double, current: Double) { board.setDCOutput(evseID: evseID, voltage: voltage, current: current) }
     public func stopDCOutput(evseID: String) { board.stopDCOutput(evseID: evseID) }
     public func advance(to now: StationInstant) { board.advance(to: now) }
+    public var confirmsContactor: Bool { board.confirmsContactor }
+    public func resetRCD(evseID: String) -> Bool { board.resetRCD(evseID: evseID) }
+    public var boardDriver: any StationHardware { board.boardDriver }
     public func reconfigure(_ configuration: StationConfiguration) { board.reconfigure(configuration) }
 
     public func readMeter(evseID: String) -> MeterReading? {

@@ -111,6 +111,12 @@ public enum HardwareFaultKind: String, Sendable, Equatable, Hashable, CaseIterab
     /// The EVSE's meter does not answer, answers nonsense, or is not the meter configured
     /// (`expect_serial`): nothing it measures is known, and no session may be billed from it.
     case meterCommunication = "meter_communication"
+    /// The safety controller's link is lost (no keep-alive within the link timeout, or only bad frames).
+    case boardLink = "board_link"
+    /// The EV's diode is missing (the pilot's negative half-wave is not at −12 V).
+    case diodeFault = "diode_fault"
+    /// The contactor was commanded closed and its feedback did not confirm it in time.
+    case contactorStuckOpen = "contactor_stuck_open"
     case other
 
     /// The `hardware_fault.fault_name` value to report.
@@ -121,9 +127,18 @@ public enum HardwareFaultKind: String, Sendable, Equatable, Hashable, CaseIterab
         case .rcdTripped, .groundFault, .isolationFault: "ground_fault"
         case .overcurrent: "overcurrent_fault"
         case .powerQuality: "power_quality"
-        case .overTemperature, .contactorWelded, .pilotError, .lockFailure, .meterCommunication, .other: "other"
+        case .overTemperature, .contactorWelded, .pilotError, .lockFailure, .meterCommunication, .boardLink, .diodeFault,
+            .contactorStuckOpen, .other:
+            "other"
         }
     }
+
+    /// Latched: never cleared by the hardware or by time, only by a person (the control socket)
+    /// once the cause was repaired. It survives a restart of the daemon.
+    public var isLatched: Bool { self == .contactorWelded }
+
+    /// Belongs to the session it happened in: cleared when the EV leaves (state A).
+    public var endsWithSession: Bool { self == .lockFailure || self == .contactorStuckOpen }
 
     /// The EVSE status a fault of this kind causes.
     public var statusCode: EVSEStatusCode {
@@ -422,6 +437,10 @@ public struct StationPolicy: Sendable, Equatable {
     public var reservationTimeout: Duration? = .seconds(86400)
     /// A meter reading older than this is stale: its voltage, current and power are unknown.
     public var meterMaxAge: Duration = .seconds(10)
+    /// Hardware that confirms its contactor (`StationHardware.confirmsContactor`): the feedback
+    /// must follow a command within this time, else `contactor_stuck_open` (close) or the latched
+    /// `contactor_welded` (open).
+    public var contactorConfirmationTimeout: Duration = .seconds(2)
 
     public init(
         freeVend: Bool = false, localTokens: Set<String> = [], trustJosevAuthorization: Bool = true,

@@ -35,7 +35,14 @@ public struct EVSEState: Sendable, Equatable {
     public var connectors: [ConnectorState] = []
     /// What `cp_pwm` asked for.
     public var pilotRequest: PilotRequest = .off
+    /// The contactor as commanded.
     public var contactorClosed = false
+    /// The contactor as the hardware confirmed it (nil: the hardware reports nothing, or nothing yet).
+    public var contactorConfirmed: Bool?
+    /// Since when the command waits for its confirmation (nil: none pending).
+    public var contactorCommandedAt: StationInstant?
+    /// The last opening of the contactor came while the EV still asked for energy (CP C/D): under load.
+    public var lastOpeningUnderLoad = false
     /// `hlc_charging` status: an ISO 15118 session is in PowerDelivery.
     public var hlcCharging = false
     public var authorization: EVSEAuthorization = .none

@@ -13,7 +13,7 @@ public struct EVSimulator: Sendable {
     /// Drives the station's own `SimulatedHardware`, if it has one.
     public init(station: Station) {
         self.station = station
-        board = station.hardware as? SimulatedHardware
+        board = station.hardware.boardDriver as? SimulatedHardware
     }
 
     /// An EV plugs into a connector (the simulated EV, or a level-B report on other hardware).

@@ -10,8 +10,11 @@ public enum HardwareEvent: Sendable, Equatable {
     case faultCleared(evseID: String, kind: HardwareFaultKind)
     /// An RFID card was read (evseID nil: a reader shared by the station).
     case card(uid: String, evseID: String?)
-    /// The lock of a connector changed by itself (or failed).
+    /// The lock of a connector changed by itself (or failed: `.error` is a `lock_failure`).
     case lock(evseID: String, connectorID: Int, state: ConnectorLockState)
+    /// The contactor as the hardware sees it (mirror contact, the safety controller's
+    /// confirmation), from drivers that `confirmsContactor`.
+    case contactor(evseID: String, closed: Bool)
     /// The driver queued observations for `drainEvents()` outside a station operation (an
     /// interrupt, the simulated EV): the station collects them now instead of at its next tick.
     case eventsQueued
@@ -97,9 +100,21 @@ public protocol StationHardware: AnyObject, Sendable {
     func drainEvents() -> [HardwareEvent]
     /// The configuration changed.
     func reconfigure(_ configuration: StationConfiguration)
+    /// The hardware reports the contactor's real state (`HardwareEvent.contactor`): the station
+    /// then announces a contactor closed or open only once it is confirmed, and supervises the
+    /// confirmation (`StationPolicy.contactorConfirmationTimeout`).
+    var confirmsContactor: Bool { get }
+    /// Resets a tripped residual-current device; false when the hardware cannot.
+    func resetRCD(evseID: String) -> Bool
+    /// The board driver itself, under whatever wraps it (energy meters beside it): what the
+    /// simulator's entry points and `hardware check` look for.
+    var boardDriver: any StationHardware { get }
 }
 
 extension StationHardware {
+    public var boardDriver: any StationHardware { self }
+    public var confirmsContactor: Bool { false }
+    public func resetRCD(evseID: String) -> Bool { false }
     public func setPhases(evseID: String, phases: Int) {}
     public func sampleMeter(evseID: String) -> MeterSample { readMeter(evseID: evseID).map { MeterSample.measured($0) } ?? .absent }
     public func advance(to now: StationInstant) {}
@@ -108,16 +123,18 @@ extension StationHardware {
 
 /// No board attached: every command is accepted and ignored, nothing is ever measured. What
 /// happens comes in through `Station.handle(_:)` (`EVSimulator` reports what a board would measure).
+/// It claims nothing it cannot know: a lock it does not have is `unknown`, an insulation test that
+/// never ran is `no_imd` (no isolation monitor), never a pass.
 public final class NullHardware: StationHardware {
     public init() {}
     public func setPilot(evseID: String, connectorID: Int, signal: PilotSignal) {}
     public func setCurrentLimit(evseID: String, current: Double) {}
     public func setContactor(evseID: String, closed: Bool) {}
     public func setConnectorLock(evseID: String, connectorID: Int, locked: Bool) -> ConnectorLockState {
-        locked ? .locked : .unlocked
+        .unknown
     }
     public func startIsolationTest(evseID: String) {}
-    public func isolationTestResult(evseID: String) -> IsolationStatus? { .valid }
+    public func isolationTestResult(evseID: String) -> IsolationStatus? { .noIMD }
     public func setDCOutput(evseID: String, voltage: Double, current: Double) {}
     public func stopDCOutput(evseID: String) {}
     public func readMeter(evseID: String) -> MeterReading? { nil }

@@ -91,7 +91,11 @@ public actor Station {
     }
 
     /// Whether the contactor is closed (`cs_contactor_status`); nil for an unknown EVSE.
-    public func contactorClosed(evseID: String) -> Bool? { core.states[evseID]?.contactorClosed }
+    /// With hardware that confirms its contactor: the confirmed state.
+    public func contactorClosed(evseID: String) -> Bool? {
+        let confirms = core.hardware.confirmsContactor
+        return core.states[evseID].map { confirms ? $0.contactorConfirmed ?? false : $0.contactorClosed }
+    }
 
     /// The current the EVSE offers now (A per phase for AC, A for DC); nil for an unknown EVSE.
     public func offeredCurrent(evseID: String) -> Double? { core.offeredCurrent(evseID: evseID) }
@@ -318,4 +322,14 @@ public actor Station {
     /// A fault is gone. The pilot stays off until Josev asks for a PWM again.
     @discardableResult
     public func clearFault(_ kind: HardwareFaultKind, evseID: String) -> Bool { run { $0.clearFault(kind, evseID: evseID) } }
+
+    /// A person cleared a latched fault (`contactor_welded`) after the repair; false when it is not
+    /// active or the hardware still reports the contactor closed against an open command.
+    @discardableResult
+    public func clearLatchedFault(_ kind: HardwareFaultKind, evseID: String) -> Bool {
+        run { $0.clearLatchedFault(kind, evseID: evseID) }
+    }
+
+    /// Resets a tripped RCD (no EV connected, contactor open); see `RCDResetResult`.
+    public func resetRCD(evseID: String) -> RCDResetResult { run { $0.resetRCD(evseID: evseID) } }
 }

@@ -6,11 +6,12 @@ extension StationCore {
     mutating func connectorLock(evseID: String, connectorID: Int, action: ConnectorLockAction) -> ConnectorLockResult {
         guard let connector = states[evseID]?.connector(connectorID) else { return .unknownConnector }
         if action == .status { return .done(connector.cable.lock) }
-        if action == .unlock, states[evseID]?.contactorClosed == true { return .refusedWhileEnergized(connector.cable.lock) }
+        if action == .unlock, pinsMayBeLive(evseID) { return .refusedWhileEnergized(connector.cable.lock) }
         let before = beginOperation()
         defer { endOperation(since: before) }
         let reached = hardware.setConnectorLock(evseID: evseID, connectorID: connectorID, locked: action == .lock)
         updateCable(evseID, connectorID: connectorID) { $0.lock = reached }
+        if reached == .error, action == .lock { raiseFault(.lockFailure, evseID: evseID) }
         return .done(reached)
     }
 

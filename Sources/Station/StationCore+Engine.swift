@@ -223,6 +223,21 @@ extension StationCore {
             hardware.stopDCOutput(evseID: evseID)
         }
         if closed, meters[evseID]?.lastNotification == nil { meters[evseID]?.lastNotification = lastTime }
+        if hardware.confirmsContactor {
+            // Announced once the hardware confirms it (`contactorReported`), supervised until then.
+            let confirmed = states[evseID]?.contactorConfirmed
+            states[evseID]?.contactorCommandedAt = confirmed == closed ? nil : lastTime
+        } else {
+            announceContactor(evseID, closed: closed)
+        }
+    }
+
+    /// `.contactorChanged`, remembering whether an opening came under load.
+    mutating func announceContactor(_ evseID: String, closed: Bool) {
+        if !closed, let state = states[evseID] {
+            let level = state.activeConnectorID.flatMap { state.connector($0)?.level }
+            states[evseID]?.lastOpeningUnderLoad = level == .c || level == .d
+        }
         emit(.contactorChanged(evseID: evseID, closed: closed))
     }
 
@@ -277,6 +292,7 @@ extension StationCore {
             if wasPlugged, level == .a, previousActive == connectorID {
                 // The EV left: the pilot goes off with it (A1, never an A2 blip).
                 states[evseID]?.endSession()
+                for kind in states[evseID]?.faults.filter(\.endsWithSession).sorted() ?? [] { removeFault(kind, evseID: evseID) }
                 if states[evseID]?.connectors[index].signal.oscillating == true {
                     states[evseID]?.connectors[index].signal = .off
                     hardware.setPilot(evseID: evseID, connectorID: connectorID, signal: .off)
@@ -297,19 +313,23 @@ extension StationCore {
                 $0.connected = connected
                 $0.ratedCurrent = connected ? rated : nil
             }
+            // The cable left while the pilot is held at F (the CP cannot see it): the session's faults end too.
+            if !connected, states[evseID]?.connector(connectorID)?.level == .f {
+                for kind in states[evseID]?.faults.filter(\.endsWithSession).sorted() ?? [] { removeFault(kind, evseID: evseID) }
+            }
         case .fault(let evseID, let kind):
-            guard states[evseID] != nil, states[evseID]?.faults.contains(kind) == false else { return }
-            states[evseID]?.faults.insert(kind)
-            emit(.hardwareFault(evseID: evseID, kind: kind))
+            raiseFault(kind, evseID: evseID)
         case .faultCleared(let evseID, let kind):
-            guard states[evseID]?.faults.contains(kind) == true else { return }
-            states[evseID]?.faults.remove(kind)
-            if states[evseID]?.faults.isEmpty == true { states[evseID]?.pilotRequest = .off }
-            emit(.hardwareFaultCleared(evseID: evseID, kind: kind))
+            // A latched fault is never cleared by the hardware (only by a person: `clearLatchedFault`).
+            guard !kind.isLatched else { return }
+            removeFault(kind, evseID: evseID)
         case .card(let uid, let evseID):
             if let target = cardTarget(evseID) { _ = presentToken(.rfid(uid), evseID: target) }
         case .lock(let evseID, let connectorID, let lock):
             updateCable(evseID, connectorID: connectorID) { $0.lock = lock }
+            if lock == .error { raiseFault(.lockFailure, evseID: evseID) }
+        case .contactor(let evseID, let closed):
+            contactorReported(evseID, closed: closed)
         case .eventsQueued:
             break  // `settle` drains them
         }

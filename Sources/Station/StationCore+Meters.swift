@@ -10,6 +10,8 @@ extension StationCore {
         advanceTime(to: instant ?? now())
         expireReservations()
         settle()
+        superviseContactors()
+        settle()
         if let interval = policy.meterValuesInterval {
             for id in evseIDs {
                 guard let state = states[id] else { continue }

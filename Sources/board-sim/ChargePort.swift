@@ -162,11 +162,14 @@ struct ChargePort {
         if let due = coilDueAt, now >= due {
             coilDueAt = nil
             let welded = !coilTarget && coilFeedback && options.faults.contains(.welded)
-            coilFeedback = welded ? true : coilTarget
+            let stuckOpen = coilTarget && !coilFeedback && options.faults.contains(.stuckOpen)
+            coilFeedback = welded ? true : stuckOpen ? false : coilTarget
             effects.log.append(
                 welded
                     ? "mcu: connector \(number) contactor commanded open but its feedback stays closed (welded)"
-                    : "mcu: connector \(number) contactor \(coilFeedback ? "closed" : "open")")
+                    : stuckOpen
+                        ? "mcu: connector \(number) contactor commanded closed but its feedback stays open"
+                        : "mcu: connector \(number) contactor \(coilFeedback ? "closed" : "open")")
             effects.send(.setCoilStateResponse(CoilState(coilType: .ac, closed: coilFeedback)), connector: number)
             var flags = errors
             flags.coilFeedbackDiverges = coilFeedback != coilTarget

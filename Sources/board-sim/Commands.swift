@@ -14,6 +14,8 @@ enum Fault: String, CaseIterable {
     case oversized
     /// The contactor's feedback stays closed after it is commanded open.
     case welded
+    /// The contactor's feedback stays open after it is commanded closed (a coil or supply failure).
+    case stuckOpen = "stuck-open"
     /// The lock motor never reports locked.
     case lockFailure = "lock-failure"
     /// An RCD self-test in which the RCD does not trip.

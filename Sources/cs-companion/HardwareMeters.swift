@@ -2,38 +2,16 @@ import ArgumentParser
 import Daemon
 import JSONSchema
 
-/// `cs-companion hardware check`: commissioning. The meters part lives here (the board part is
-/// its own file): per meter its serial number, V/A per phase, frequency, import/export registers
-/// and the bus statistics; exit 1 when something is wrong.
-struct Hardware: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Commissioning of the station's hardware.", subcommands: [HardwareCheck.self])
-}
-
-struct HardwareCheck: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Check the hardware the running daemon sees (meters: values and bus statistics); exit 1 when wrong.")
-
-    @OptionGroup var control: ControlOptions
-
-    func run() throws {
+/// The meters part of `cs-companion hardware check` (the board part is the daemon's
+/// `hardware-check` answer, `Hardware.swift`): per meter its serial number, V/A per phase,
+/// frequency, import/export registers and the bus statistics, from the daemon's `status`.
+enum MeterSection {
+    /// The lines, the problems and the JSON of the meters the daemon reports.
+    static func check(_ control: ControlOptions) throws -> (lines: [String], problems: [String], json: [JSONValue]) {
         var request: JSONObject = ["command": "status"]
         if let evse = control.evse { request["evse_id"] = .string(evse) }
-        let answer: JSONObject
-        do {
-            answer = try ControlClient.request(request, path: control.socket)
-        } catch {
-            print("cs-companion: \(error)")
-            throw ExitCode(1)
-        }
-        let report = MeterCheck.report(answer["evses"]?.arrayValue ?? [])
-        if control.json {
-            print(JSONValue.object(["ok": .bool(report.problems.isEmpty), "meters": .array(report.json), "problems": .array(report.problems.map { .string($0) })]).serialized(pretty: true))
-        } else {
-            for line in report.lines { print(line) }
-            for problem in report.problems { print("PROBLEM: \(problem)") }
-            if report.problems.isEmpty { print("meters: OK") }
-        }
-        if !report.problems.isEmpty { throw ExitCode(1) }
+        let answer = try ControlClient.request(request, path: control.socket)
+        return MeterCheck.report(answer["evses"]?.arrayValue ?? [])
     }
 }
 

@@ -87,7 +87,7 @@ struct EdgeCaseTests {
         await station.handle(.pilotLevel(evseID: id, connectorID: 1, level: .b))
         _ = await station.applyPWM(evseID: id, hlc: true)
         await station.handle(.pilotLevel(evseID: id, connectorID: 1, level: .c))
-        #expect(await station.cableCheck(evseID: id, action: .start) == .finished(.valid), "NullHardware pretends")
+        #expect(await station.cableCheck(evseID: id, action: .start) == .finished(.noIMD), "NullHardware never reports a test that did not run as passed")
         await station.hlcCharging(evseID: id, active: true)
         #expect(await station.contactorClosed(evseID: id) == true)
         await station.setDCMeasurement(voltage: 500, current: 60, evseID: id)
