@@ -45,10 +45,6 @@ public final class DaemonProcess: Sendable {
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
     public var pid: Int32 { process.pid }
 
-    public func logLines(containing text: String) -> [String] {
-        log.split(separator: "\n").map(String.init).filter { $0.contains(text) }
-    }
-
     /// The daemon's log lines read by their structure, not their words: StderrLogHandler writes
     /// `<level> <label>: <message> key=value …`, so the level is the first word and a MESSAGE_ID
     /// (journald's field) is the `message_id=` value.
@@ -70,13 +66,6 @@ public final class DaemonProcess: Sendable {
     @discardableResult
     public func waitForStatus(count: Int = 1, timeout: Duration = .seconds(10), _ predicate: @escaping (String) -> Bool) async -> Bool {
         await waitUntil(timeout: timeout) { self.notify.statuses.filter(predicate).count >= count }
-    }
-
-    /// Waits until the log has `count` lines containing `text`. Only for facts the daemon shows
-    /// nowhere else (see the callers); prefer `waitUntilReady`, a message, a file or `status`.
-    @discardableResult
-    public func waitForLog(_ text: String, count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
-        await waitUntil(timeout: timeout) { self.logLines(containing: text).count >= count }
     }
 
     public func signal(_ number: Int32) { process.send(number) }
