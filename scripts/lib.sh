@@ -4,6 +4,7 @@
 # each with pids+=($!)); on exit every process is killed and the folder removed.
 start_workdir() {
   work=$(mktemp -d "/tmp/cs-companion-$1.XXXXXX")
+  chmod 1777 "$work"  # like /tmp: the broker drops root for its own user and writes its log here
   pids=()
   trap stop_workdir EXIT
 }
