@@ -37,10 +37,12 @@ struct MessageFacts {
     }
 }
 
-/// The gate every message from `josev/cs` passes: size, JSON, envelope, the message's own schema,
-/// the owner check of its `evse_id` (once); then the handler its registration names, and the
-/// answer through the outbox (validated, published on `cs/josev` with the same `id` and `name`).
-/// Bad input is logged and survived, never answered with a crash.
+/// The gate every message from `josev/cs` passes: not retained (stale), size, JSON, envelope, the
+/// message's own schema, the owner check of its `evse_id` (once), for a request an `id` its answer
+/// can carry (a UUID), and not an envelope id handled lately (a repeated request gets its answer
+/// again); then the handler its registration names, and the answer through the outbox (validated,
+/// published on `cs/josev` with the same `id` and `name`). Bad input is logged and survived, never
+/// answered with a crash.
 ///
 /// The dispatch table is derived from `MessageCatalog.registrations`: one route per (name, type)
 /// the CS receives, with its compiled schema and the handler its payload type implements.
