@@ -181,11 +181,15 @@ public final class SessionRecorder: Sendable {
         let now = time.unixMilliseconds()
         let id = UUIDText.random()
         let startedAt = time.monotonic()
-        state.withLock {
-            $0[evseID] = Active(
+        let repeated = state.withLock { state -> Bool in
+            if state[evseID]?.transactionID == transactionID { return true }
+            state[evseID] = Active(
                 sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: startedAt, periodEnergyWh: energy,
                 charging: charging)
+            return false
         }
+        // The same transaction started again (a redelivered update): its session is already stored.
+        guard !repeated else { return }
         write(
             .start(
                 id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: token?.id ?? "",
@@ -193,7 +197,12 @@ public final class SessionRecorder: Sendable {
     }
 
     func transactionEnded(evseID: String, transactionID: String) async {
-        guard let active = state.withLock({ $0.removeValue(forKey: evseID) }) else { return }
+        // Only the session of that transaction ends: an `ended` for another id leaves the running one.
+        let active = state.withLock { state -> Active? in
+            guard state[evseID]?.transactionID == transactionID else { return nil }
+            return state.removeValue(forKey: evseID)
+        }
+        guard let active else { return }
         let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? active.periodEnergyWh
         let now = time.unixMilliseconds()
         closePeriod(active, energyWh: energy)

@@ -266,7 +266,8 @@ func isEmail(_ s: String, international: Bool) -> Bool {
     return isHostname(String(domain), international: international)
 }
 
-func isUUID(_ s: String) -> Bool {
+/// The `uuid` format: 8-4-4-4-12 hex digits (the router checks incoming request ids with it).
+public func isUUID(_ s: String) -> Bool {
     let b = s.utf8
     guard b.count == 36 else { return false }
     var i = 0

@@ -44,7 +44,10 @@ final class RouterFixture: Sendable {
     /// Compiled once for all the tests of the suite.
     static let schemas = Result { try SchemaCatalog(directory: Repository.schemas) }
 
-    init() throws {
+    /// The session recorder, when the fixture was given a state directory.
+    let sessions: SessionRecorder?
+
+    init(stateDirectory: String? = nil) throws {
         let schemas = try Self.schemas.get()
         let configuration = StationConfiguration(
             identity: StationIdentity(serialNumber: "S", vendor: "V", model: "M", firmwareVersion: "1", hardwareVersion: "A"),
@@ -52,22 +55,26 @@ final class RouterFixture: Sendable {
                 evseID: Self.evseID, networkInterface: "eth1", ac: ACSupply(nominalVoltage: 230, maxCurrent: 16),
                 connectors: [ConnectorConfiguration(id: 1, connectorType: .acThreePhaseCore)])])
         let logger = Logger(label: "test")
-        station = Station(configuration: configuration, hardware: MeteredTestHardware())
+        let station = Station(configuration: configuration, hardware: MeteredTestHardware())
+        self.station = station
         outbox = Outbox(schemas: schemas, publisher: publisher, logger: logger)
         let connected = ocppConnected
+        let sessions = stateDirectory.map { SessionRecorder.open(stateDirectory: $0, station: station, logger: logger) }
+        self.sessions = sessions
         router = ContractRouter(
             schemas: schemas,
-            context: HandlerContext(station: station, outbox: outbox, ocppConnected: { value in connected.value = value }, logger: logger))
+            context: HandlerContext(
+                station: station, outbox: outbox, ocppConnected: { value in connected.value = value }, sessions: sessions, logger: logger))
     }
 
     /// Sends one message from Josev; the outcome and the answer published for it, if any.
-    func send(_ name: String, _ type: MessageType, _ data: String, id: String = EnvelopeID.random()) async throws
+    func send(_ name: String, _ type: MessageType, _ data: String, id: String = EnvelopeID.random(), retained: Bool = false) async throws
         -> (RouteOutcome, JSONValue?)
     {
         guard case .object(let object) = try JSONValue.parse(data) else { throw FixtureError.notAnObject(data) }
         let before = publisher.count
         let envelope = Envelope(id: id, name: name, type: type, data: object)
-        let outcome = await router.handle(topic: Topic.josevToCS, payload: envelope.json.serializedBytes())
+        let outcome = await router.handle(topic: Topic.josevToCS, payload: envelope.json.serializedBytes(), retained: retained)
         let answers = publisher.messages.dropFirst(before).filter { $0["id"] == .string(id) }
         return (outcome, answers.first)
     }

@@ -44,21 +44,38 @@ extension TransactionStatusUpdate: UpdateHandling {
         } else {
             return
         }
+        // Matched by transaction id: an update about a transaction that is not the EVSE's running
+        // one changes nothing (a foreign or stale id must not end the running session).
+        let running = await station.state(of: evse)?.transaction?.id
         switch status {
         case .started:
+            guard running != transactionID else {
+                context.logger.info("transaction \(transactionID) already running on \(evse): repeated start ignored", metadata: ["evse_id": "\(evse)"])
+                return
+            }
             let token = idToken.map { ChargingToken(josevID: $0, josevType: tokenType?.rawValue) }
             await station.startTransaction(evseID: evse, transactionID: transactionID, token: token)
             await context.sessions?.transactionStarted(evseID: evse, transactionID: transactionID, token: token)
             context.logger.info("transaction \(transactionID) started on \(evse)", metadata: ["evse_id": "\(evse)"])
         case .inProgress:
-            break
+            if running != transactionID { logUnknown(transactionID, evse, running, in: context) }
         case .ended:
+            guard running == transactionID else {
+                logUnknown(transactionID, evse, running, in: context)
+                return
+            }
             await context.sessions?.transactionEnded(evseID: evse, transactionID: transactionID)
-            let ended = await station.endTransaction(transactionID: transactionID, evseID: evseID)
+            let ended = await station.endTransaction(transactionID: transactionID, evseID: evse)
             let energy = ended.flatMap { t in t.energyAtEndWh.map { $0 - t.energyAtStartWh } }
             let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""
             context.logger.info("transaction \(transactionID) ended on \(evse)\(delivered)", metadata: ["evse_id": "\(evse)"])
         }
+    }
+
+    private func logUnknown(_ transactionID: String, _ evse: String, _ running: String?, in context: HandlerContext) {
+        let current = running.map { "the running one is \($0)" } ?? "none is running"
+        context.logger.notice(
+            "ignored transaction_status \(status.rawValue) for transaction \(transactionID) on \(evse): \(current)", metadata: ["evse_id": "\(evse)"])
     }
 }
 

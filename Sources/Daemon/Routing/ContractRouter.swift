@@ -37,10 +37,12 @@ struct MessageFacts {
     }
 }
 
-/// The gate every message from `josev/cs` passes: size, JSON, envelope, the message's own schema,
-/// the owner check of its `evse_id` (once); then the handler its registration names, and the
-/// answer through the outbox (validated, published on `cs/josev` with the same `id` and `name`).
-/// Bad input is logged and survived, never answered with a crash.
+/// The gate every message from `josev/cs` passes: not retained (stale), size, JSON, envelope, the
+/// message's own schema, the owner check of its `evse_id` (once), for a request an `id` its answer
+/// can carry (a UUID), and not an envelope id handled lately (a repeated request gets its answer
+/// again); then the handler its registration names, and the answer through the outbox (validated,
+/// published on `cs/josev` with the same `id` and `name`). Bad input is logged and survived, never
+/// answered with a crash.
 ///
 /// The dispatch table is derived from `MessageCatalog.registrations`: one route per (name, type)
 /// the CS receives, with its compiled schema and the handler its payload type implements.
@@ -57,6 +59,12 @@ public final class ContractRouter: Sendable {
     /// Keys a newer Josev may add where its schemas leave objects open: logged once at debug.
     private let unknownKeys: UnknownKeyLog
     private let routes: [String: [MessageType: Route]]
+    /// Requests and updates handled lately, by envelope id: a redelivery is not acted on twice.
+    private let recent: RecentMessages
+    /// Retained messages (stale: left on the broker, delivered at every subscribe), logged per interval.
+    private let retainedLog: IntervalLog
+    /// Requests whose id the answer could not carry (not a UUID), logged per interval.
+    private let badIDLog: IntervalLog
 
     /// One (name, type) the CS receives.
     struct Route: Sendable {
@@ -66,8 +74,14 @@ public final class ContractRouter: Sendable {
         let handler: MessageHandler?
     }
 
-    init(schemas: SchemaCatalog, context: HandlerContext, maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes) {
+    init(
+        schemas: SchemaCatalog, context: HandlerContext, maxPayloadBytes: Int = ContractRouter.defaultMaxPayloadBytes,
+        recentCapacity: Int = RecentMessages.defaultCapacity, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
         self.schemas = schemas
+        recent = RecentMessages(capacity: recentCapacity)
+        retainedLog = IntervalLog(now: now)
+        badIDLog = IntervalLog(now: now)
         self.context = context
         logger = context.logger
         self.maxPayloadBytes = maxPayloadBytes
@@ -90,10 +104,20 @@ public final class ContractRouter: Sendable {
         return statistics
     }
 
-    /// Handles one MQTT message from `josev/cs`.
+    /// Handles one MQTT message from `josev/cs`. `retained`: the broker delivered it with the retain
+    /// flag, so it is stale (left on the broker, delivered again at every subscribe): ignored, never answered.
     @discardableResult
-    public func handle(topic: String, payload: [UInt8]) async -> RouteOutcome {
-        let outcome = await route(topic: topic, payload: payload)
+    public func handle(topic: String, payload: [UInt8], retained: Bool = false) async -> RouteOutcome {
+        let outcome: RouteOutcome
+        if retained {
+            if let unwritten = retainedLog.due() {
+                let more = unwritten > 0 ? " (\(unwritten) more since the last line)" : ""
+                logger.notice("ignored a retained message on \(topic): stale, neither acted on nor answered\(more)", metadata: ["topic": "\(topic)"])
+            }
+            outcome = .ignored(reason: "retained")
+        } else {
+            outcome = await route(topic: topic, payload: payload)
+        }
         counters.withLock { $0.count(outcome) }
         return outcome
     }
@@ -148,15 +172,36 @@ public final class ContractRouter: Sendable {
 
         switch route.handler {
         case .request(let handler):
+            // Decide before acting: a request whose answer could not carry its id (the outgoing
+            // envelope's `id` must be a UUID) is refused here, not acted on and left unanswered.
+            guard isUUID(envelope.id) else {
+                if let unwritten = badIDLog.due() {
+                    let more = unwritten > 0 ? " (\(unwritten) more since the last line)" : ""
+                    log(.notice, facts, "refused \(name) request: its id '\(envelope.id)' is not a UUID, an answer could not carry it\(more)",
+                        metadata: MessageID.payloadInvalid.metadata)
+                }
+                return .rejected(reason: "id not a UUID")
+            }
+            if case .request(let answer) = recent.handled(envelope.id) {
+                guard let answer else {
+                    log(.info, facts, "ignored repeated \(name) request \(envelope.id): left unanswered the first time")
+                    return .ignored(reason: "duplicate id")
+                }
+                log(.info, facts, "repeated \(name) request \(envelope.id): the same answer published again")
+                return context.outbox.send(answer, facts: facts) ? .answered(name: name) : .failed(reason: "not sent")
+            }
             // A request for a foreign EVSE still goes to its handler: it answers with the rejecting
             // status the schema offers, or with nothing where there is none.
             if foreign { log(.info, facts, "\(name) request for foreign EVSE '\(evseID ?? "")'") }
             guard let request = decode(handler, envelope, facts) else { return .failed(reason: "no answer") }
             switch await request.answer(in: context, message) {
             case .respond(let data):
-                let sent = context.outbox.send(envelope.response(data: data), facts: facts)
+                let response = envelope.response(data: data)
+                recent.remember(envelope.id, .request(answer: response))
+                let sent = context.outbox.send(response, facts: facts)
                 return sent ? .answered(name: name) : .failed(reason: "not sent")
             case .none:
+                recent.remember(envelope.id, .request(answer: nil))
                 if foreign { return .ignored(reason: "foreign evse_id") }
                 log(.notice, facts, "\(name) request left unanswered")
                 return .failed(reason: "no answer")
@@ -166,6 +211,11 @@ public final class ContractRouter: Sendable {
                 log(.info, facts, "ignored \(name) update for foreign EVSE '\(evseID ?? "")'")
                 return .ignored(reason: "foreign evse_id")
             }
+            guard recent.handled(envelope.id) == nil else {
+                log(.info, facts, "ignored repeated \(name) update \(envelope.id)")
+                return .ignored(reason: "duplicate id")
+            }
+            recent.remember(envelope.id, .update)
             if let update = decode(handler, envelope, facts) { await update.consume(in: context, message) }
             return .consumed(name: name)
         case .response(let handler):

@@ -8,7 +8,7 @@ struct MessageIntake: Service {
 
     func run() async {
         for await message in client.messages.cancelOnGracefulShutdown() {
-            await router.handle(topic: message.topic, payload: message.payload)
+            await router.handle(topic: message.topic, payload: message.payload, retained: message.retain)
         }
     }
 }
