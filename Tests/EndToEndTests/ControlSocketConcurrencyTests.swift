@@ -45,10 +45,12 @@ struct ControlSocketConcurrencyTests {
         #expect(await daemon.stop() == 0)
     }
 
-    @Test("50 parallel status requests are all answered")
+    @Test("50 parallel status requests, beside a forgotten idle connection, are all answered")
     func fiftyParallelStatusCalls() async throws {
         let (daemon, _) = try await startDaemon()
         let path = daemon.controlSocket
+        let idle = try RawControlConnection(path: path)
+        defer { idle.close() }
         let outcomes = await onThreads(50) { () -> String in
             do {
                 let answer = try ControlClient.request(["command": "status"], path: path, timeoutSeconds: 20)
@@ -59,6 +61,19 @@ struct ControlSocketConcurrencyTests {
         }
         #expect(outcomes.count == 50)
         #expect(outcomes.filter { $0 != "ok" }.isEmpty, "\(outcomes.filter { $0 != "ok" })")
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test("beyond 16 open connections one more is refused with an answer, and served once a slot is free")
+    func connectionCap() async throws {
+        let (daemon, _) = try await startDaemon()
+        let idle = try (0..<16).map { _ in try RawControlConnection(path: daemon.controlSocket) }
+        let refused = try ControlClient.request(["command": "status"], path: daemon.controlSocket, timeoutSeconds: 10)
+        #expect(refused["ok"] == false, "\(refused)")
+        idle[0].close()
+        let served = try ControlClient.request(["command": "status"], path: daemon.controlSocket, timeoutSeconds: 10)
+        #expect(served["ok"] == true, "\(served)")
+        for connection in idle.dropFirst() { connection.close() }
         #expect(await daemon.stop() == 0)
     }
 
