@@ -14,8 +14,11 @@ import Synchronization
 ///
 /// Only root, the daemon's own user and members of the daemon's group may use it: the socket file
 /// is mode 0660, and every connection's peer credentials (SO_PEERCRED) are checked as well.
-/// Connections are served on one dedicated thread (technicians, not traffic): a request is at
-/// most 64 KiB, a connection idle for 30 s is closed.
+/// Connections are served concurrently, each on its own short-lived thread, at most
+/// `maxConnections` at a time (one more waits up to `slotWait` for a free slot, then is told so in one
+/// line and closed): an idle or slow client cannot delay another's `status`. A request is at most 64 KiB and must arrive whole within
+/// `requestDeadline` of the connection's accept (or of the previous answer): a client dribbling one
+/// byte at a time is closed at that deadline, not at a per-recv timeout.
 public final class ControlServer: Sendable {
     public typealias Handler = @Sendable (JSONObject) async -> JSONObject
 
@@ -24,13 +27,29 @@ public final class ControlServer: Sendable {
     private let handler: Handler
     private let logger: Logger
     private let stopped = Atomic<Bool>(false)
+    private let maxConnections: Int
+    private let requestDeadline: Duration
+    /// Free connection slots: taken at accept, given back when the connection's thread ends.
+    private let slots: Semaphore
+    /// How long the accept loop waits for a free slot before refusing a connection: a burst of short
+    /// calls beyond the cap is served, a cap's worth of idle connections does not queue anyone for long.
+    static let slotWait: Duration = .seconds(1)
+
+    /// Pending connections the kernel holds before `accept` (50 parallel callers must not see EAGAIN).
+    static let listenBacklog: Int32 = 128
 
     public struct SetupError: Error, CustomStringConvertible, Sendable {
         public let description: String
     }
 
-    public init(path: String, logger: Logger, handler: @escaping Handler) throws(SetupError) {
+    public init(
+        path: String, logger: Logger, maxConnections: Int = 16, requestDeadline: Duration = .seconds(5),
+        handler: @escaping Handler
+    ) throws(SetupError) {
         self.path = path
+        self.maxConnections = max(1, maxConnections)
+        self.requestDeadline = requestDeadline
+        slots = Semaphore(value: UInt32(max(1, min(maxConnections, 1024))))
         self.handler = handler
         self.logger = logger
         var address = sockaddr_un()
@@ -48,7 +67,7 @@ public final class ControlServer: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, 8) == 0 else {
+        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, Self.listenBacklog) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw SetupError(description: "cannot listen on \(path): \(reason)")
@@ -85,12 +104,49 @@ public final class ControlServer: Sendable {
         while !stopped.load(ordering: .acquiring) {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == ECONNABORTED { continue }
                 return
             }
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            serve(connection)
-            close(connection)
+            guard slots.wait(timeout: Self.slotWait) else {
+                reply(connection, ["ok": false, "error": .string("busy: \(maxConnections) control connections already open")])
+                close(connection)
+                continue
+            }
+            if !serveOnOwnThread(connection) {
+                slots.signal()
+                reply(connection, ["ok": false, "error": "busy: cannot start a thread"])
+                close(connection)
+            }
+        }
+    }
+
+    /// One detached thread per connection (at most `maxConnections`): it serves, closes, and counts down.
+    private func serveOnOwnThread(_ connection: Int32) -> Bool {
+        let job = Unmanaged.passRetained(ConnectionJob(server: self, connection: connection))
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            let job = Unmanaged<ConnectionJob>.fromOpaque(context).takeRetainedValue()
+            job.server.serve(job.connection)
+            close(job.connection)
+            job.server.slots.signal()
+            return nil
+        }, job.toOpaque())
+        guard created == 0 else {
+            job.release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+
+    private final class ConnectionJob: Sendable {
+        let server: ControlServer
+        let connection: Int32
+        init(server: ControlServer, connection: Int32) {
+            self.server = server
+            self.connection = connection
         }
     }
 
@@ -110,12 +166,16 @@ public final class ControlServer: Sendable {
             reply(connection, ["ok": false, "error": "permission denied"])
             return
         }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var deadline = ContinuousClock.now + requestDeadline
         while !stopped.load(ordering: .acquiring) {
+            guard waitReadable(connection, until: deadline) else {
+                reply(connection, ["ok": false, "error": .string("no complete request within \(requestDeadline)")])
+                return
+            }
             let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
             pending.append(contentsOf: chunk[0..<count])
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -123,11 +183,26 @@ public final class ControlServer: Sendable {
                 pending.removeSubrange(...newline)
                 guard !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) else { continue }
                 guard reply(connection, answer(line, peer: who)) else { return }
+                deadline = ContinuousClock.now + requestDeadline  // the next request gets its own deadline
             }
             if pending.count > 64 * 1024 {
                 reply(connection, ["ok": false, "error": "request longer than 64 KiB"])
                 return
             }
+        }
+    }
+
+    /// Waits until `connection` has something to read (or was closed); false at `deadline`.
+    private func waitReadable(_ connection: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return false }
+            let (seconds, attoseconds) = left.components
+            let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+            var descriptor = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return true }  // let recv report the error
         }
     }
 
@@ -186,7 +261,7 @@ final class Semaphore: @unchecked Sendable {
     // @unchecked: the sem_t is only touched through sem_* calls, which are thread-safe.
     private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
-    init() { sem_init(semaphore, 0, 0) }
+    init(value: UInt32 = 0) { sem_init(semaphore, 0, value) }
 
     deinit {
         sem_destroy(semaphore)
@@ -197,6 +272,19 @@ final class Semaphore: @unchecked Sendable {
 
     func wait() {
         while sem_wait(semaphore) != 0 && errno == EINTR {}
+    }
+
+    /// Waits at most `timeout`; false if the semaphore was not signalled in time.
+    func wait(timeout: Duration) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)  // sem_timedwait takes an absolute CLOCK_REALTIME time
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = Int(now.tv_nsec) + Int(attoseconds / 1_000_000_000)
+        var deadline = timespec(tv_sec: now.tv_sec + Int(seconds) + nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+        while true {
+            if sem_timedwait(semaphore, &deadline) == 0 { return true }
+            if errno != EINTR { return false }
+        }
     }
 }
 

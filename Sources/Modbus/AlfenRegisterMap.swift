@@ -115,6 +115,8 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     private let source: any RegisterMapBackend
     private let clock: @Sendable () -> ModbusDateTime
     private let logger: Logger
+    /// Open write-log windows per "unit/register" (a storm of writes is one line per window).
+    private var writeLogWindows: [String: WriteLogWindow] = [:]
     /// The last value written per "unit/register", to log changes only.
     private var lastWritten: [String: String] = [:]
     /// The image reads are answered from (see the type's documentation).
@@ -267,18 +269,58 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
         case .accepted:
             let key = "\(unit)/\(address)"
             let previous = lastWritten.updateValue(value, forKey: key)
-            if previous != value {
+            if previous == value {
+                logger.debug("Modbus write repeated value", metadata: ["unit": "\(unit)", "register": "\(address)", "value": "\(value)"])
+            } else if logsWriteChange(key: key, unit: unit, address: address, value: value) {
                 logger.info(
                     "Modbus write changed value",
                     metadata: [
                         "unit": "\(unit)", "register": "\(address)", "value": "\(value)",
                         "previous": "\(previous ?? "none")", "client": "\(context.remoteAddress)",
                     ])
-            } else {
-                logger.debug("Modbus write repeated value", metadata: ["unit": "\(unit)", "register": "\(address)", "value": "\(value)"])
-            }
+            }  // else counted: the window's summary line says how many changes and the last value
             return .success(for: request)
         }
+    }
+
+    /// The changes of one register within `writeLogWindow` of its first logged change: the first
+    /// `writeLogBurst` are logged each, the rest only counted.
+    private struct WriteLogWindow {
+        var logged = 1
+        var changes = 0
+        var last: String
+    }
+
+    /// How long a window lasts, and how many changes in it are logged one line each.
+    static let writeLogWindow: Duration = .seconds(5)
+    static let writeLogBurst = 5
+
+    /// Whether this change gets its own line; opens a window (closed with one summary line of the
+    /// changes not logged, if any, at its end) at the first change.
+    private func logsWriteChange(key: String, unit: UInt8, address: UInt16, value: String) -> Bool {
+        guard var window = writeLogWindows[key] else {
+            writeLogWindows[key] = WriteLogWindow(last: value)
+            Task {
+                try? await Task.sleep(for: Self.writeLogWindow)
+                closeWriteLogWindow(key: key, unit: unit, address: address)
+            }
+            return true
+        }
+        defer { writeLogWindows[key] = window }
+        window.last = value
+        guard window.logged < Self.writeLogBurst else {
+            window.changes += 1
+            return false
+        }
+        window.logged += 1
+        return true
+    }
+
+    private func closeWriteLogWindow(key: String, unit: UInt8, address: UInt16) {
+        guard let window = writeLogWindows.removeValue(forKey: key), window.changes > 0 else { return }
+        logger.info(
+            "Modbus write changed value \(window.changes) more times in \(Self.writeLogWindow), not logged each",
+            metadata: ["unit": "\(unit)", "register": "\(address)", "changes": "\(window.changes)", "last": "\(window.last)"])
     }
 
     private func refused(

@@ -7,20 +7,32 @@ import Synchronization
 /// From the station's notifications to what Josev must hear (the CS's updates and requests on
 /// `cs/josev`). It keeps the one copy of what was last published: the `cs_status_and_limits`
 /// snapshot (an unchanged one is not sent again) and the CP state per connector.
+///
+/// Changes of the snapshot reach Josev at most once per `statusInterval` (issue 18: two Modbus
+/// masters racing 10 A / 20 A writes made ~886 updates a second): a change inside the interval is
+/// published at its end, with whatever the station says then, so the last value always goes out.
 final class JosevAnnouncer: Sendable {
     let station: Station
     let outbox: Outbox
     let deviceModel: DeviceModelStore?
     let logger: Logger
+    let statusInterval: Duration
     private let state = Mutex(Published())
 
     private struct Published {
         var statusAndLimits: CsStatusAndLimits?
         /// The last CP state and duty cycle published per EVSE and connector.
         var pilots: [String: [Int: (ControlPilotState, Double)]] = [:]
+        /// When the last `cs_status_and_limits` went out, and whether a deferred one is on its way.
+        var statusSentAt: ContinuousClock.Instant?
+        var statusDeferred = false
     }
 
-    init(station: Station, outbox: Outbox, deviceModel: DeviceModelStore?, logger: Logger) {
+    init(
+        station: Station, outbox: Outbox, deviceModel: DeviceModelStore?, logger: Logger,
+        statusInterval: Duration = .milliseconds(250)
+    ) {
+        self.statusInterval = statusInterval
         self.station = station
         self.outbox = outbox
         self.deviceModel = deviceModel
@@ -109,19 +121,46 @@ final class JosevAnnouncer: Sendable {
     }
 
     /// Publishes a `cs_status_and_limits` update when the station's answer differs from the last
-    /// one published, or always with `force` (after every reconnect: nothing is retained).
+    /// one published, or always with `force` (after every reconnect: nothing is retained). Within
+    /// `statusInterval` of the previous one, an unforced update is deferred to the interval's end.
     @discardableResult
     func publishStatusAndLimits(force: Bool = false, reason: String) async -> Bool {
+        if !force, let wait = deferral() {
+            if let wait {
+                Task {
+                    try? await Task.sleep(for: wait)
+                    state.withLock { $0.statusDeferred = false }
+                    await publishStatusAndLimits(reason: reason)
+                }
+            }
+            return false
+        }
         let snapshot = await station.statusAndLimits()
         let changed = state.withLock { $0.statusAndLimits != snapshot }
         guard force || changed else { return false }
         guard let data = outbox.encode(snapshot) else { return false }
         let sent = outbox.send(.update(name: CsStatusAndLimits.messageName, data: data))
         if sent {
-            state.withLock { $0.statusAndLimits = snapshot }
+            state.withLock {
+                $0.statusAndLimits = snapshot
+                $0.statusSentAt = .now
+            }
             logger.info("published cs_status_and_limits update (\(reason))")
         }
         return sent
+    }
+
+    /// nil: publish now. Otherwise the update waits: `.some(wait)` schedules the deferred publish,
+    /// `.some(nil)` means one is already scheduled (it will read the station's latest state).
+    private func deferral() -> Duration?? {
+        state.withLock { state in
+            guard let sentAt = state.statusSentAt else { return nil }
+            let wait = ContinuousClock.now.duration(to: sentAt + statusInterval)
+            guard wait > .zero else { return nil }
+            if state.statusDeferred { return .some(nil) }
+            state.statusDeferred = true
+            return .some(wait)
+        }
     }
 
     /// After every (re)connect: nothing is retained, so Josev hears the whole state again.
