@@ -181,19 +181,20 @@ public final class SessionRecorder: Sendable {
         let now = time.unixMilliseconds()
         let id = UUIDText.random()
         let startedAt = time.monotonic()
-        let repeated = state.withLock { state -> Bool in
-            if state[evseID]?.transactionID == transactionID { return true }
-            state[evseID] = Active(
-                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: startedAt, periodEnergyWh: energy,
-                charging: charging)
-            return false
-        }
         // The same transaction started again (a redelivered update): its session is already stored.
-        guard !repeated else { return }
+        guard state.withLock({ $0[evseID]?.transactionID }) != transactionID else { return }
+        // The session's row is written (or queued, in order) before the session becomes active:
+        // the station's notifications reach `observe` on another task, and a period written for a
+        // session whose row is not there yet would be refused.
         write(
             .start(
                 id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: token?.id ?? "",
                 tokenType: SessionTokenType(token?.type.rawValue ?? "no_authorization"), start: now, energyWh: energy))
+        state.withLock {
+            $0[evseID] = Active(
+                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: startedAt, periodEnergyWh: energy,
+                charging: charging)
+        }
     }
 
     func transactionEnded(evseID: String, transactionID: String) async {
