@@ -38,14 +38,10 @@ struct HandlerContext: Sendable {
         self.logger = logger
     }
 
-    /// The answer carrying a payload; an encoding failure is a bug, logged, and nothing is sent.
+    /// The answer carrying a payload; an encoding failure is a bug, logged by the outbox, and
+    /// nothing is sent.
     func respond(_ payload: some ContractPayload) -> Answer {
-        do {
-            return .respond(try payload.encodedData())
-        } catch {
-            logger.error("cannot encode \(type(of: payload)): \(error)")
-            return .none
-        }
+        outbox.encode(payload).map(Answer.respond) ?? .none
     }
 }
 
