@@ -1,5 +1,6 @@
-/// A station configuration for tests: one three-phase AC EVSE and one DC EVSE (with BPT).
-public func stationConfigYAML(port: Int, acMaxCurrent: Int = 32, extraMQTT: String = "", logLevel: String = "debug") -> String {
+/// The test station's identity and its broker on loopback (`port`), the start of every test
+/// configuration; `extraMQTT` goes on inside the `mqtt` block.
+public func stationAndBrokerYAML(port: Int, extraMQTT: String = "") -> String {
     """
     station:
       serial_number: "TEST-0001"
@@ -16,6 +17,13 @@ public func stationConfigYAML(port: Int, acMaxCurrent: Int = 32, extraMQTT: Stri
         initial_delay: 0.2
         max_delay: 1
     \(extraMQTT)
+
+    """
+}
+
+/// A station configuration for tests: one three-phase AC EVSE and one DC EVSE (with BPT).
+public func stationConfigYAML(port: Int, acMaxCurrent: Int = 32, extraMQTT: String = "", logLevel: String = "debug") -> String {
+    stationAndBrokerYAML(port: port, extraMQTT: extraMQTT) + """
     evses:
       - evse_id: "DE*TST*E0001*1"
         network_interface: eth1

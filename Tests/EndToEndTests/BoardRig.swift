@@ -53,21 +53,7 @@ final class BoardRig: Sendable {
                     - { evse_id: "\(Self.evse)", bus: rs485-1, unit_id: 11, profile: eastron_sdm630, poll_interval: 0.5 }
                 """
             } ?? ""
-        return """
-        station:
-          serial_number: "TEST-0001"
-          vendor: "Test Vendor"
-          model: "Test Model"
-          firmware_version: "9.8.7"
-          hardware_version: "R2"
-        mqtt:
-          host: 127.0.0.1
-          port: \(broker.port)
-          client_id: cs-under-test
-          keepalive: 10
-          reconnect:
-            initial_delay: 0.2
-            max_delay: 1
+        return stationAndBrokerYAML(port: broker.port) + """
         evses:
           - evse_id: "\(Self.evse)"
             network_interface: eth1
