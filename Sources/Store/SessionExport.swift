@@ -43,7 +43,7 @@ public struct OCPIParameters: Sendable, Equatable {
 }
 
 /// The `cs-companion sessions` outputs: a table for people, the records as JSON, and OCPI 2.2.1
-/// Session objects (see /work/shared/ocpi/SESSIONS.md and docs of `ocpiSession`).
+/// Session objects (see Tests/Fixtures/ocpi/SESSIONS.md and docs of `ocpiSession`).
 public enum SessionExport {
     // MARK: Table
 
