@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>: mallopt for the daemon's MemoryPolicy
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),  // headers only: loaded with dlopen (shim.h)
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -83,7 +84,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                "MeterDriver", "BoardDriver", "PhyVerso", logging, unixSignals, serviceLifecycle,
+                "MeterDriver", "BoardDriver", "PhyVerso", "CMalloc", logging, unixSignals, serviceLifecycle,
             ],
             swiftSettings: strict
         ),

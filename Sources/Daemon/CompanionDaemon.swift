@@ -85,6 +85,7 @@ public enum CompanionDaemon {
 
     /// Runs the daemon until SIGTERM/SIGINT. Returns the exit code.
     public static func run(_ options: DaemonOptions) async -> DaemonExitCode {
+        MemoryPolicy.apply()
         signal(SIGPIPE, SIG_IGN)
         // A parent may have started us with signals blocked (Foundation's Process does, from a
         // worker thread): SIGHUP/SIGTERM must reach the daemon whatever its parent did.
@@ -123,8 +124,10 @@ public enum CompanionDaemon {
             metadata: MessageID.started.metadata)
 
         let client: MosquittoClient
+        let (shedReporter, onIncomingShed) = IntakeShedReporter.make(logger: logger)
         do {
-            client = try MosquittoClient(configuration: try mosquittoConfiguration(configuration, logger: logger))
+            client = try MosquittoClient(
+                configuration: try mosquittoConfiguration(configuration, logger: logger, onIncomingShed: onIncomingShed))
         } catch let error as ConfigError {
             for line in error.lines { logger.critical("\(line)", metadata: MessageID.configInvalid.metadata) }
             return .configuration
@@ -173,7 +176,8 @@ public enum CompanionDaemon {
         let runtime = DaemonRuntime(
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, announcer: announcer, subscriptions: subscriptions, ocppIdentity: identity, registerMap: registerMap,
-            notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice)
+            notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice,
+            shedReporter: shedReporter)
         return await runtime.run()
     }
 
@@ -206,7 +210,12 @@ public enum CompanionDaemon {
             announce: { outbox.sendUpdate($0) })
     }
 
-    static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {
+    /// Room in an MQTT packet besides the payload: fixed header, topic, packet id, MQTT 5 properties.
+    static let mqttPacketOverhead = 4096
+
+    static func mosquittoConfiguration(
+        _ configuration: DaemonConfiguration, logger: Logger, onIncomingShed: (@Sendable (ShedCount) -> Void)? = nil
+    ) throws -> MosquittoConfiguration {
         let mqtt = configuration.mqtt
         var username = mqtt.username
         var password = mqtt.password
@@ -227,6 +236,11 @@ public enum CompanionDaemon {
                 maximumDelay: .milliseconds(Int(mqtt.reconnectMaxDelay * 1000)),
                 jitter: 0.1)
         )
+        // Hostile input (issue 18): the broker never sends us a packet over the payload limit, and
+        // what waits for the router is bounded, large messages in a lane of their own.
+        settings.maximumIncomingPacketSize = UInt32(ContractRouter.defaultMaxPayloadBytes + Self.mqttPacketOverhead)
+        settings.incoming = IncomingLimits()
+        settings.onIncomingShed = onIncomingShed
         let mqttLogger = logger
         settings.logHandler = { level, line in
             switch level {

@@ -144,6 +144,8 @@ struct ControlCommands: Sendable {
             "answered": .int(Int64(messages.answered)), "consumed": .int(Int64(messages.consumed)),
             "ignored": .int(Int64(messages.ignored)), "rejected": .int(Int64(messages.rejected)),
             "failed": .int(Int64(messages.failed)), "updates_sent": .int(Int64(messages.updatesSent)),
+            "shed": .int(Int64(runtime.client.messages.shed.messages)),
+            "shed_bytes": .int(Int64(runtime.client.messages.shed.bytes)),
         ]
         if let storage = runtime.sessions?.storageState {
             result["storage"] = [

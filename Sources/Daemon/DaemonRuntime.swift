@@ -92,12 +92,13 @@ final class DaemonRuntime: Sendable {
     let backOffice: BackOfficeServices
     let status: DaemonStatus
     let heartbeat = Heartbeat()
+    let shedReporter: IntakeShedReporter
 
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
         router: ContractRouter, announcer: JosevAnnouncer, subscriptions: StationSubscriptions, ocppIdentity: OCPPIdentityBox,
         registerMap: AlfenRegisterMap?, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder?, deviceModel: DeviceModelStore?,
-        backOffice: BackOfficeServices
+        backOffice: BackOfficeServices, shedReporter: IntakeShedReporter
     ) {
         self.options = options
         self.schemaDirectory = schemaDirectory
@@ -114,6 +115,7 @@ final class DaemonRuntime: Sendable {
         self.sessions = sessions
         self.deviceModel = deviceModel
         self.backOffice = backOffice
+        self.shedReporter = shedReporter
         status = DaemonStatus(configuration: configuration)
     }
 
@@ -162,6 +164,7 @@ final class DaemonRuntime: Sendable {
         let backOffice = self.backOffice
         services += [
             .init(service: MessageIntake(client: client, router: router)),
+            .init(service: shedReporter),
             .init(
                 service: StationTicker(
                     station: station, heartbeat: heartbeat, registerMap: registerMap, sessions: sessions, logger: logger,
@@ -268,6 +271,8 @@ final class DaemonRuntime: Sendable {
         let (connected, host, port, lastError) = status.broker
         let stats = router.statistics
         let broker = connected ? "connected to \(host):\(port)" : "broker \(host):\(port) unreachable\(lastError.map { " (\($0))" } ?? "")"
+        let shed = client.messages.shed.messages
         return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)"
+            + (shed > 0 ? ", shed \(shed)" : "")
     }
 }

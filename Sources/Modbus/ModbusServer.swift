@@ -55,11 +55,18 @@ public struct ModbusServerConfiguration: Sendable {
     public var readOnly: Bool
     /// Requests a client may queue (pipelined) before it is considered abusive and disconnected.
     public var maxQueuedRequests: Int
+    /// Answers written but not yet taken by the client's socket, in bytes, above which the server
+    /// stops reading that connection (back-pressure: a master that pipelines reads and never reads
+    /// the answers costs at most this much); reading resumes below half of it.
+    public var maxUnsentAnswerBytes: Int
+    /// A connection that stays unable to take its answers this long is closed.
+    public var unwritableTimeout: Duration
 
     public init(
         host: String = "0.0.0.0", port: Int = 502, maxConnections: Int = 4, idleTimeout: Duration = .seconds(60),
         frameTimeout: Duration = .seconds(5), allowList: [ModbusAddressRange] = [], readOnly: Bool = false,
-        maxQueuedRequests: Int = 32
+        maxQueuedRequests: Int = 32, maxUnsentAnswerBytes: Int = 4 * ModbusFraming.maxADULength,
+        unwritableTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -69,6 +76,8 @@ public struct ModbusServerConfiguration: Sendable {
         self.allowList = allowList
         self.readOnly = readOnly
         self.maxQueuedRequests = maxQueuedRequests
+        self.maxUnsentAnswerBytes = maxUnsentAnswerBytes
+        self.unwritableTimeout = unwritableTimeout
     }
 }
 
@@ -127,6 +136,10 @@ public final class ModbusServer: Sendable {
             .serverChannelOption(.backlog, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(
+                    low: max(1, configuration.maxUnsentAnswerBytes / 2), high: max(1, configuration.maxUnsentAnswerBytes)))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.initialize(channel) }
             }
@@ -201,8 +214,9 @@ public final class ModbusServer: Sendable {
             of: ModbusFrame.self, bufferingPolicy: .bufferingOldest(max(1, configuration.maxQueuedRequests)))
         let fastReader = handler.fastReader
         let connection = ModbusServerConnectionHandler(
-            frameTimeout: TimeAmount(configuration.frameTimeout), requests: continuation, fastReader: fastReader,
-            logger: logger)
+            frameTimeout: TimeAmount(configuration.frameTimeout),
+            unwritableTimeout: TimeAmount(configuration.unwritableTimeout), requests: continuation,
+            fastReader: fastReader, logger: logger)
         try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)), connection,
         ])
@@ -339,24 +353,33 @@ private final class CloseOnActiveHandler: ChannelInboundHandler, Sendable {
 /// earlier request of the connection is still being answered by the request task; queues
 /// everything else for that task. Closes the connection on a corrupt stream, on a frame left
 /// incomplete, when idle, and when the client queues too many requests.
+///
+/// Back-pressure: while the channel is not writable (its unsent answers are above the high water
+/// mark) no further frame is taken from the buffer and the channel stops reading; both resume when
+/// it becomes writable again. A connection that stays unwritable for `unwritableTimeout` is closed.
 private final class ModbusServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let frameTimeout: TimeAmount
+    private let unwritableTimeout: TimeAmount
     private let requests: AsyncStream<ModbusFrame>.Continuation
     private let fastReader: (any ModbusFastReader)?
     private let logger: Logger
     private var buffer = ByteBuffer()
     private var frameTimer: Scheduled<Void>?
+    private var unwritableTimer: Scheduled<Void>?
     /// Requests queued for the request task whose answers are not written yet.
     private var slowRequests = 0
+    /// Reading is stopped because the client does not take its answers.
+    private var paused = false
 
     init(
-        frameTimeout: TimeAmount, requests: AsyncStream<ModbusFrame>.Continuation, fastReader: (any ModbusFastReader)?,
-        logger: Logger
+        frameTimeout: TimeAmount, unwritableTimeout: TimeAmount, requests: AsyncStream<ModbusFrame>.Continuation,
+        fastReader: (any ModbusFastReader)?, logger: Logger
     ) {
         self.frameTimeout = frameTimeout
+        self.unwritableTimeout = unwritableTimeout
         self.requests = requests
         self.fastReader = fastReader
         self.logger = logger
@@ -368,12 +391,25 @@ private final class ModbusServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        takeFrames(context)
+    }
+
+    /// Answers or queues the complete frames in `buffer` while the channel is writable.
+    private func takeFrames(_ context: ChannelHandlerContext) {
         var answers: ByteBuffer?
         defer {
             if let answers, answers.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(answers), promise: nil) }
         }
         do {
-            while true {
+            while !closedByUs {
+                if let pending = answers, pending.readableBytes >= ModbusFraming.maxADULength {
+                    context.writeAndFlush(wrapOutboundOut(pending), promise: nil)
+                    answers = nil
+                }
+                guard context.channel.isWritable else {
+                    pause(context)
+                    break
+                }
                 if slowRequests == 0, let fastReader, answerFast(fastReader, into: &answers, context: context) { continue }
                 guard let frame = try ModbusFraming.decodeFrame(from: &buffer) else { break }
                 slowRequests += 1
@@ -387,7 +423,7 @@ private final class ModbusServerConnectionHandler: ChannelInboundHandler {
             return
         }
         buffer.discardReadBytes()
-        if buffer.readableBytes == 0 {
+        if buffer.readableBytes == 0 || paused {
             frameTimer?.cancel()
             frameTimer = nil
         } else if frameTimer == nil {
@@ -397,6 +433,32 @@ private final class ModbusServerConnectionHandler: ChannelInboundHandler {
                 handler.frameTimer = nil
                 handler.close(context, reason: "incomplete frame for \(handler.frameTimeout)")
             }
+        }
+    }
+
+    /// Stops reading the connection until it can take its answers again, and arms the timer that
+    /// closes it if it never does.
+    private func pause(_ context: ChannelHandlerContext) {
+        guard !paused else { return }
+        paused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        unwritableTimer = context.eventLoop.scheduleTask(in: unwritableTimeout) {
+            let (handler, context) = bound.value
+            handler.unwritableTimer = nil
+            handler.close(context, reason: "client does not read its answers (\(handler.unwritableTimeout))")
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        defer { context.fireChannelWritabilityChanged() }
+        guard paused, context.channel.isWritable else { return }
+        paused = false
+        unwritableTimer?.cancel()
+        unwritableTimer = nil
+        takeFrames(context)
+        if !paused && !closedByUs {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
     }
 
@@ -436,6 +498,8 @@ private final class ModbusServerConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         frameTimer?.cancel()
         frameTimer = nil
+        unwritableTimer?.cancel()
+        unwritableTimer = nil
         requests.finish()
         if !closedByUs { logger.info("Modbus connection closed by the client") }
         context.fireChannelInactive()

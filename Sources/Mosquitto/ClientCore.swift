@@ -50,6 +50,8 @@ final class ClientCore: @unchecked Sendable {
         /// reported when the connection ends.
         var linkError: MosquittoError?
         var backoff: Backoff
+        /// The broker refused MQTT 5: later attempts use MQTT 3.1.1.
+        var fellBackToV311 = false
         var nextWaiterID: UInt64 = 0
         var connectWaiters: [UInt64: CheckedContinuation<Result<Void, MosquittoError>, Never>] = [:]
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -58,7 +60,7 @@ final class ClientCore: @unchecked Sendable {
     let mosq: OpaquePointer
     let configuration: MosquittoConfiguration
     let state: Locked<State>
-    let messageContinuation: AsyncStream<MQTTMessage>.Continuation
+    let messages: IncomingMessages
     let stateContinuation: AsyncStream<ConnectionState>.Continuation
 
     /// How long one `mosquitto_loop` call may block; bounds the latency of `disconnect()` and of the
@@ -67,13 +69,13 @@ final class ClientCore: @unchecked Sendable {
 
     init(
         configuration: MosquittoConfiguration,
-        messages: AsyncStream<MQTTMessage>.Continuation,
+        messages: IncomingMessages,
         states: AsyncStream<ConnectionState>.Continuation
     ) throws(MosquittoError) {
         try MosquittoLibrary.ensureInitialised()
         try ClientCore.validate(configuration)
         self.configuration = configuration
-        self.messageContinuation = messages
+        self.messages = messages
         self.stateContinuation = states
         self.state = Locked(State(backoff: Backoff(policy: configuration.reconnect)))
 
@@ -122,7 +124,8 @@ final class ClientCore: @unchecked Sendable {
     private func configure() throws(MosquittoError) {
         let c = configuration
         mosquitto_threaded_set(mosq, true)
-        try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311), "MOSQ_OPT_PROTOCOL_VERSION")
+        let version = c.maximumIncomingPacketSize == nil ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5
+        try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, version), "MOSQ_OPT_PROTOCOL_VERSION")
         if c.tcpNoDelay {
             try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "MOSQ_OPT_TCP_NODELAY")
         }
@@ -213,7 +216,7 @@ final class ClientCore: @unchecked Sendable {
         s.lifecycle = .stopped
         report(.stopped)
         stateContinuation.finish()
-        messageContinuation.finish()
+        messages.finish()
         for (_, waiter) in s.connectWaiters {
             waiter.resume(returning: .failure(.notConnected("client stopped")))
         }
@@ -236,8 +239,17 @@ final class ClientCore: @unchecked Sendable {
 
     private func handleConnack(_ rc: Int32) {
         guard rc == 0 else {
-            state.withLock { s in
+            // 1 (MQTT 3.1.1 "unacceptable protocol version") or 132 (MQTT 5 "unsupported protocol version").
+            let refusedV5 = configuration.maximumIncomingPacketSize != nil && (rc == 1 || rc == 132)
+            let first = state.withLock { s in
                 if s.linkError == nil { s.linkError = .connack(rc) }
+                defer { if refusedV5 { s.fellBackToV311 = true } }
+                return refusedV5 && !s.fellBackToV311
+            }
+            if first {
+                configuration.logHandler?(
+                    .warning,
+                    "the broker refused MQTT 5 (CONNACK \(rc)); using MQTT 3.1.1, so the broker may send messages larger than \(configuration.maximumIncomingPacketSize ?? 0) bytes: set its max_packet_size")
             }
             return
         }
@@ -284,15 +296,18 @@ final class ClientCore: @unchecked Sendable {
 
     private func handleMessage(_ message: mosquitto_message) {
         guard let topicPointer = message.topic else { return }
-        let topic = String(cString: topicPointer)
-        let payload: [UInt8]
-        if let bytes = message.payload, message.payloadlen > 0 {
-            payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
-        } else {
-            payload = []
+        let size = message.payload != nil ? Int(max(message.payloadlen, 0)) : 0
+        // The payload is copied only if the bounded intake takes it.
+        messages.offer(size: size) {
+            let payload: [UInt8]
+            if let bytes = message.payload, size > 0 {
+                payload = Array(UnsafeRawBufferPointer(start: bytes, count: size))
+            } else {
+                payload = []
+            }
+            let qos = MQTTQoS(rawValue: message.qos) ?? .atLeastOnce
+            return MQTTMessage(topic: String(cString: topicPointer), payload: payload, qos: qos, retain: message.retain)
         }
-        let qos = MQTTQoS(rawValue: message.qos) ?? .atLeastOnce
-        messageContinuation.yield(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: message.retain))
     }
 
     private func handleLog(_ level: Int32, _ text: String) {
@@ -545,7 +560,7 @@ final class ClientCore: @unchecked Sendable {
                     report(.connecting)
                 }
                 errno = 0
-                let rc = mosquitto_connect_async(mosq, c.host, Int32(c.port), Int32(c.keepAlive))
+                let rc = startAttempt()
                 let saved = errno
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
                     let error = MosquittoError.library(rc, errno: saved, context: "connect to \(c.host):\(c.port)")
@@ -604,6 +619,34 @@ final class ClientCore: @unchecked Sendable {
                 if stillWaiting { shutdown(socket, Int32(SHUT_RDWR)) }
             }
         }
+    }
+
+    /// Starts one connection attempt: asynchronous in MQTT 3.1.1; in MQTT 5 with the Maximum Packet
+    /// Size property, through libmosquitto's blocking connect after a bounded reachability probe
+    /// (skipped for loopback, which answers at once).
+    private func startAttempt() -> Int32 {
+        let c = configuration
+        guard let maximumPacketSize = c.maximumIncomingPacketSize, !state.withLock({ $0.fellBackToV311 }) else {
+            if c.maximumIncomingPacketSize != nil {
+                _ = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
+            }
+            return mosquitto_connect_async(mosq, c.host, Int32(c.port), Int32(c.keepAlive))
+        }
+        let loopback = c.host == "localhost" || c.host == "::1" || c.host.hasPrefix("127.")
+        if !loopback, let failure = ReachabilityProbe.connect(host: c.host, port: c.port, timeout: c.connectTimeout) {
+            errno = failure
+            return MOSQ_ERR_ERRNO.rawValue
+        }
+        var properties: OpaquePointer?
+        defer { mosquitto_property_free_all(&properties) }
+        var rc = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), maximumPacketSize)
+        if rc == MOSQ_ERR_SUCCESS.rawValue && !c.cleanSession {
+            // MQTT 3.1.1's persistent session: it never expires.
+            rc = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), UInt32.max)
+        }
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return rc }
+        errno = 0
+        return mosquitto_connect_bind_v5(mosq, c.host, Int32(c.port), Int32(c.keepAlive), nil, properties)
     }
 
     /// Sends DISCONNECT (bounded wait), then reports and finishes. Returns false if the thread

@@ -120,6 +120,17 @@ public struct MosquittoConfiguration: Sendable {
     /// lines only while no session is up (connecting, the TLS handshake, CONNACK: where its lines
     /// explain a failure); once connected, errors still surface as return codes.
     public var packetLogging: Bool = false
+    /// When set, the client speaks MQTT 5 and sends this in CONNECT's Maximum Packet Size property:
+    /// the broker then never sends it a larger packet (it drops the message), so an oversized
+    /// publish is refused before any of it reaches this process. libmosquitto 2.0 takes CONNECT
+    /// properties only in its blocking connect, so each attempt first probes the broker's address
+    /// without blocking (bounded by `connectTimeout`). A broker that refuses MQTT 5 is retried with
+    /// MQTT 3.1.1 (and a warning to `logHandler`), where this bound no longer applies.
+    public var maximumIncomingPacketSize: UInt32?
+    /// Bounds on the messages waiting between the network thread and the consumer of `messages`.
+    public var incoming: IncomingLimits = .unbounded
+    /// Called on the network thread after each message shed by `incoming`, with the running total.
+    public var onIncomingShed: (@Sendable (ShedCount) -> Void)?
 
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientID: String, keepAlive: Int = 30,

@@ -10,8 +10,9 @@
 /// - SIGPIPE: the first client sets SIGPIPE to ignored if the process left it at the default.
 public final class MosquittoClient: Sendable {
     private let core: ClientCore
-    /// Incoming messages of every subscription. Single consumer; unbounded buffer.
-    public let messages: AsyncStream<MQTTMessage>
+    /// Incoming messages of every subscription. Single consumer; bounded by
+    /// `configuration.incoming` (unbounded by default).
+    public let messages: IncomingMessages
     /// Every state change: `.connecting`, `.connected` (after EVERY (re)connect), `.disconnected(reason)`,
     /// finally `.stopped`, then the stream ends. Single consumer; unbounded buffer.
     public let states: AsyncStream<ConnectionState>
@@ -21,11 +22,11 @@ public final class MosquittoClient: Sendable {
     /// Throws for an invalid configuration: bad host/port/keepalive, a client ID libmosquitto refuses,
     /// an unreadable TLS CA/certificate/key file, or a will libmosquitto refuses.
     public init(configuration: MosquittoConfiguration) throws(MosquittoError) {
-        let (messages, messageContinuation) = AsyncStream.makeStream(of: MQTTMessage.self)
+        let messages = IncomingMessages(limits: configuration.incoming, onShed: configuration.onIncomingShed ?? { _ in })
         let (states, stateContinuation) = AsyncStream.makeStream(of: ConnectionState.self)
         self.messages = messages
         self.states = states
-        self.core = try ClientCore(configuration: configuration, messages: messageContinuation, states: stateContinuation)
+        self.core = try ClientCore(configuration: configuration, messages: messages, states: stateContinuation)
     }
 
     deinit {

@@ -94,6 +94,12 @@ public enum PWMEncoding {
     public static let minimumCurrent = 6.0
     /// The largest current the PWM can offer (96 % duty cycle).
     public static let maximumCurrent = 80.0
+    /// Issue 18 (update storms): after the offered current on a running PWM changed, an increase
+    /// waits this long from that change (a decrease never waits). Two Modbus masters racing
+    /// 10 A / 20 A writes made ~2260 pilot changes a second; the EV needs seconds to follow one
+    /// anyway (IEC 61851-1 gives it 5 s). A start, a stop, 5 %, E and F are never delayed.
+    public static let adjustmentInterval: Duration = .seconds(1)
+
     /// The resolution of the offered current (the contract's `cp_pwm.current` precision).
     public static let currentResolution = 0.1
     /// Duty cycle of the digital-communication signal.

@@ -361,6 +361,8 @@ public struct ConnectorState: Sendable, Equatable {
     public var level: PilotLevel = .a
     /// The signal the EVSE applies to this connector's pilot.
     public var signal: PilotSignal = .off
+    /// When `signal` last went from one nominal current to another (see `PWMEncoding.adjustmentInterval`).
+    public var signalAdjustedAt: StationInstant?
     public var cable = CableInfo(connected: false, lock: .unlocked)
     public var operative = true
     /// Josev reported the connector `reserved` (`connector_and_charging`): only the reservation's

@@ -114,6 +114,17 @@ extension StationCore {
         refreshMeters()
     }
 
+    /// A change of the offered current on a running PWM (nominal to nominal).
+    static func isAdjustment(from old: PilotSignal, to new: PilotSignal) -> Bool {
+        if case .nominal = old, case .nominal = new { return true }
+        return false
+    }
+
+    static func isIncrease(from old: PilotSignal, to new: PilotSignal) -> Bool {
+        if case .nominal(let before) = old, case .nominal(let after) = new { return after > before }
+        return false
+    }
+
     /// Returns whether it commanded the hardware.
     mutating func applyOutputs(_ evseID: String) -> Bool {
         guard let evse = evseConfiguration(evseID), var state = states[evseID] else { return false }
@@ -148,7 +159,15 @@ extension StationCore {
         for connector in current.connectors {
             let wanted: PilotSignal = connector.id == active ? signal : (Self.isForced(signal) ? signal : .off)
             guard connector.signal != wanted, let index = current.connectors.firstIndex(where: { $0.id == connector.id }) else { continue }
+            let adjustment = Self.isAdjustment(from: connector.signal, to: wanted)
+            if adjustment, Self.isIncrease(from: connector.signal, to: wanted), let adjustedAt = connector.signalAdjustedAt,
+               lastTime - adjustedAt < PWMEncoding.adjustmentInterval
+            {
+                // Coalesced: a later tick offers the higher current, at whatever it is then.
+                continue
+            }
             states[evseID]?.connectors[index].signal = wanted
+            states[evseID]?.connectors[index].signalAdjustedAt = adjustment ? lastTime : nil
             hardware.setPilot(evseID: evseID, connectorID: connector.id, signal: wanted)
             reportPilot(evseID, connectorID: connector.id)
             commanded = true

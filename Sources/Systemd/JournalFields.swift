@@ -117,11 +117,13 @@ public struct MessageID: Sendable, Hashable, CustomStringConvertible {
     public static let brokerLost = MessageID(known: "77aebe201ed9484c830f9fbc685bd1ea")
     public static let payloadInvalid = MessageID(known: "b1b69470c93e4efe95742e1d741d0fa5")
     public static let watchdogLate = MessageID(known: "1ed8b9c1c523437e94b96ba70126fae0")
+    public static let intakeShed = MessageID(known: "192e97d206204e139d73500155301c29")
 
     /// Every id above, for documentation and the uniqueness test.
     public static let all: [(name: String, id: MessageID)] = [
         ("started", started), ("ready", ready), ("reloaded", reloaded), ("reload-rejected", reloadRejected),
         ("stopping", stopping), ("config-invalid", configInvalid), ("broker-connected", brokerConnected),
         ("broker-lost", brokerLost), ("payload-invalid", payloadInvalid), ("watchdog-late", watchdogLate),
+        ("intake-shed", intakeShed),
     ]
 }

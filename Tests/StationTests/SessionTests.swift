@@ -112,8 +112,10 @@ struct SessionTests {
         #expect(await rig.station.meterValues(evseID: id)?.current == PhaseValues(all: 10))
         #expect(await rig.station.statusAndLimits().evses[0].ac?.maxCurrent == PhaseValues(all: 10))
 
-        // Above the request: the request stays the ceiling.
+        // Above the request: the request stays the ceiling. (An increase right after a change of the
+        // offered current waits `PWMEncoding.adjustmentInterval`: issue 18, update storms.)
         await rig.station.setExternalCurrentLimit(20, evseID: id)
+        await rig.advance(PWMEncoding.adjustmentInterval)
         #expect(await rig.station.meterValues(evseID: id)?.current == PhaseValues(all: 16))
         _ = rig.recorder.take()
 

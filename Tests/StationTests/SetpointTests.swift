@@ -112,6 +112,7 @@ struct SetpointTests {
         // Josev's own request stays a ceiling: the setpoint above it does not raise the PWM.
         _ = await station.applyPWM(evseID: id, hlc: false, current: 12)
         _ = await station.setExternalSetpoint(20, evseID: id)
+        await rig.advance(PWMEncoding.adjustmentInterval)  // the increase 6 → 12 A right after the fallback waits (issue 18)
         #expect(await station.meterValues(evseID: id)?.current == PhaseValues(all: 12))
         #expect(await station.externalSetpointState(evseID: id)?.applied == 12, "1206: what the socket really offers")
     }
@@ -278,5 +279,43 @@ struct SetpointTests {
         await rig.station.reconfigure(Fixtures.configuration([safe], setpoints: Self.enabled))
         #expect(await rig.station.externalSetpointState(evseID: id)?.applied == 8)
         #expect(await rig.station.externalSetpointState(evseID: id)?.setpoint == nil)
+    }
+}
+
+/// Issue 18, finding 8: racing setpoints reach the pilot at a bounded rate.
+@Suite("pilot adjustment coalescing")
+struct PilotAdjustmentTests {
+    let id = Fixtures.ac
+
+    func duties(_ notifications: [StationNotification]) -> [Double] {
+        notifications.compactMap {
+            if case .cpStateChanged(_, _, _, let duty) = $0 { return duty }
+            return nil
+        }
+    }
+
+    @Test("100 racing 10 A / 20 A setpoints at one instant: the decrease at once, the increase once after the interval, last value wins")
+    func racingSetpoints() async throws {
+        let rig = Rig(setpoints: SetpointPolicy(enabled: true))
+        let duty8 = try #require(PWMEncoding.dutyCycle(forCurrent: 8))
+        let duty10 = try #require(PWMEncoding.dutyCycle(forCurrent: 10))
+        let duty20 = try #require(PWMEncoding.dutyCycle(forCurrent: 20))
+        try await rig.startBasicSession(current: 32)
+        _ = await rig.station.setExternalSetpoint(10, evseID: id)
+        let first = duties(rig.recorder.take())
+        #expect(first == [duty10], "a decrease reaches the pilot at once")
+
+        for round in 0..<100 { _ = await rig.station.setExternalSetpoint(round % 2 == 0 ? 20 : 10, evseID: id) }
+        _ = await rig.station.setExternalSetpoint(20, evseID: id)
+        let racing = duties(rig.recorder.take())
+        #expect(racing.isEmpty, "increases inside the interval wait: \(racing)")
+
+        await rig.advance(PWMEncoding.adjustmentInterval / 2)
+        #expect(duties(rig.recorder.take()).isEmpty)
+        await rig.advance(PWMEncoding.adjustmentInterval / 2)
+        #expect(duties(rig.recorder.take()) == [duty20], "the last value, once")
+
+        _ = await rig.station.setExternalSetpoint(8, evseID: id)
+        #expect(duties(rig.recorder.take()) == [duty8], "a decrease never waits")
     }
 }

@@ -1,0 +1,2 @@
+// glibc malloc tuning (mallopt), for the daemon's MemoryPolicy.
+#include <malloc.h>
