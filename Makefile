@@ -5,6 +5,7 @@
 #                  daemon under a real systemd: scripts/systemd-test.sh)
 #   make bench     the daemon next to a C limit and a Python peer, behind one private mosquitto
 #   make soak      daemon, broker restarts, josev-sim load and sessions, gridbox-sim; memory over time
+#   make hostile   issue 18's floods at full size against the real daemon; figures in hostile/results/
 #   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
 #
 SHELL := /bin/bash
@@ -100,6 +101,13 @@ soak: deps
 .PHONY: fuzz
 fuzz:
 	FUZZ_TIME="$(FUZZ_TIME)" FUZZ_RUNS="$(FUZZ_RUNS)" scripts/fuzz.sh
+
+# make hostile [HOSTILE_OVERSIZE_MB=255]: issue 18's floods at full size (Modbus master that never
+# reads, MQTT bursts of 800/2000 × 234 KiB, one 255 MB publish) and the other hostile cases against
+# the real daemon; figures in hostile/results/<date>.md. `make test` runs the same tests, smaller.
+.PHONY: hostile
+hostile: deps
+	scripts/hostile.sh
 
 # make bench: cs-companiond (release, static stdlib) next to the C limit and the Python peer behind
 # one private mosquitto, the validator alone, Modbus next to pymodbus; bench/results/<date>.md.

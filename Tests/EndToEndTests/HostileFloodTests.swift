@@ -159,4 +159,33 @@ struct HostileFloodTests {
         await josev.close()
         #expect(await daemon.stop() == 0)
     }
+
+    @Test("client-id takeovers and a broker restart storm: the daemon reconnects every time and keeps answering")
+    func takeoverAndRestartStorm() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port), directory: directory)
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        // Another client takes the daemon's client id (the broker drops the older connection), five times.
+        for round in 1...5 {
+            let connections = daemon.brokerConnections
+            let intruder = try MosquittoClient(configuration: MosquittoConfiguration(port: broker.port, clientID: "cs-under-test"))
+            try await intruder.connect()
+            await intruder.disconnect()
+            #expect(await waitUntil(timeout: .seconds(15)) { daemon.brokerConnections > connections }, "round \(round): \(daemon.log)")
+        }
+        // The broker killed and restarted three times in a row.
+        for _ in 1...3 { try await broker.restart() }
+        let josev = try await JosevTestClient(broker: broker)
+        // A request published before the daemon's subscription is back is lost (clean session), so ask
+        // again until one is answered.
+        let answered = try await waitUntil(timeout: .seconds(30), interval: .zero) {
+            try await josev.ask("cs_status_and_limits", timeout: .seconds(2)) != nil
+        }
+        #expect(answered, "\(daemon.log)\nbroker:\n\(broker.log())")
+        #expect(daemon.exitStatus == nil)
+        HostileReport.record("client-id takeovers (5) and broker restarts (3)", "broker connections", "\(daemon.brokerConnections)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+    }
 }
