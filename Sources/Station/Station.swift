@@ -307,6 +307,13 @@ public actor Station {
         run { $0.tick(now: instant) }
     }
 
+    /// Changes the interval of the periodic `.meterValues` (nil: none) while running: the device
+    /// model's `SampledDataCtrlr.TxUpdatedInterval`. The next one is due that long after the last.
+    public func setMeterValuesInterval(_ interval: Duration?) { core.policy.meterValuesInterval = interval }
+
+    /// The interval of the periodic `.meterValues` in force.
+    public var meterValuesInterval: Duration? { core.policy.meterValuesInterval }
+
     // MARK: What the hardware reports
 
     /// A hardware driver reports what it saw (`.eventsQueued`: collect what it queued for `drainEvents()`).
