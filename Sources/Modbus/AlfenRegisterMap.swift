@@ -64,6 +64,11 @@ public struct ModbusDateTime: Sendable, Hashable {
 /// a write sees it; and whenever the owner calls `refreshSnapshot()` (the daemon: on station
 /// notifications and on its 250 ms tick).
 public actor AlfenRegisterMap: ModbusRequestHandler {
+    /// The station serial number's field (unit 200, register 157): 11 registers, so at most
+    /// `serialNumberMaxLength` printable ASCII characters and a NUL.
+    public static let serialNumberRegisters = 11
+    public static let serialNumberMaxLength = 2 * serialNumberRegisters - 1
+
     public struct Configuration: Sendable {
         /// Unit id of the station block.
         public var stationUnit: UInt8
@@ -347,7 +352,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             r.append(1)  // table version
             r += ModbusRegisters.registers(string: station.firmwareVersion, count: 17)
             r += ModbusRegisters.registers(string: station.platformType, count: 17)
-            r += ModbusRegisters.registers(string: station.serialNumber, count: 11)
+            r += ModbusRegisters.registers(string: station.serialNumber, count: Self.serialNumberRegisters)
             for field in [now.year, now.month, now.day, now.hour, now.minute, now.second] {
                 r.append(UInt16(bitPattern: field))
             }
