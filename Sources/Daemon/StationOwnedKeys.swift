@@ -25,14 +25,12 @@ final class StationOwnedKeys: Sendable {
         continuation.yield(record)
     }
 
-    /// Hands the values to `station` until `finish()`.
+    /// Hands the values to `station`, in order, for the daemon's lifetime.
     func run(station: Station, logger: Logger) async {
         for await record in changes {
             await Self.apply(record, to: station, logger: logger)
         }
     }
-
-    func finish() { continuation.finish() }
 
     /// Makes the station follow one variable it owns.
     static func apply(_ record: DeviceVariableRecord, to station: Station, logger: Logger) async {
