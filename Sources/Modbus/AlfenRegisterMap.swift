@@ -98,6 +98,9 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     /// Register blocks: first address and length.
     public enum Block: Sendable, CaseIterable {
         case stationIdentity, stationStatus, stationSCN, socketMeter, socketStatus
+        /// Not Alfen's: cs-companion's vendor block on socket units (docs/MODBUS.md, "Vendor
+        /// registers"), outside every Alfen range.
+        case socketVendor
 
         public var range: ClosedRange<Int> {
             switch self {
@@ -106,11 +109,17 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             case .stationSCN: 1400...1431
             case .socketMeter: 300...425
             case .socketStatus: 1200...1215
+            case .socketVendor: Self.vendorPlugIns...Self.vendorPlugIns + 21
             }
         }
 
         static let station: [Block] = [.stationIdentity, .stationStatus, .stationSCN]
-        static let socket: [Block] = [.socketMeter, .socketStatus]
+        static let socket: [Block] = [.socketMeter, .socketStatus, .socketVendor]
+
+        /// Vendor block: plug-in counter (UINT32), then the EVSE id (STRING, 20 registers).
+        public static let vendorPlugIns = 3000
+        public static let vendorEVSEID = 3002
+        public static let vendorEVSEIDRegisters = 20
     }
 
     public static let setpointRegister: UInt16 = 1210
@@ -372,7 +381,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             for _ in 0..<3 { r += ModbusRegisters.registers(uint32: 0) }
             r += ModbusRegisters.registers(float32: .nan)
             r.append(0)
-        case .socketMeter, .socketStatus:
+        case .socketMeter, .socketStatus, .socketVendor:
             break
         }
         return r
@@ -421,6 +430,9 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             f32(socket.safeCurrent)
             r.append(socket.setpointActive ? 1 : 0)
             r.append(socket.phases)
+        case .socketVendor:
+            r += ModbusRegisters.registers(uint32: socket.plugIns)
+            r += ModbusRegisters.registers(string: socket.evseID, count: Block.vendorEVSEIDRegisters)
         case .stationIdentity, .stationStatus, .stationSCN:
             break
         }
