@@ -144,9 +144,23 @@ struct ConfigKeysTests {
             #expect(try schemaErrors(update, name: "device_model_update", type: .update).isEmpty)
         }
         // Several changes in a row (an OCPP SetVariables with several keys reaches the station as
-        // several set_variable_validate): each is applied in order, none answered busy.
-        #expect(try await Self.validate(josev, component: ["name": "SecurityCtrlr"], variable: "BasicAuthPassword", value: "second-secret-value-16") == "accepted")
-        #expect(try await Self.validate(josev, component: comm, variable: "HeartbeatInterval", value: "150") == "accepted")
+        // several set_variable_validate, sent without waiting for the answers): each is applied in
+        // order, none answered busy.
+        let burst = [
+            Envelope.request(name: "set_variable_validate", data: [
+                "component": ["name": "SecurityCtrlr"], "variable": ["name": "BasicAuthPassword"], "attribute_value": "second-secret-value-16",
+            ]),
+            Envelope.request(name: "set_variable_validate", data: [
+                "component": .object(comm), "variable": ["name": "HeartbeatInterval"], "attribute_value": "150",
+            ]),
+        ]
+        for request in burst { try josev.send(request) }
+        #expect(await waitUntil {
+            let answered = josev.messages(name: "set_variable_validate", type: "response").filter { answer in
+                burst.contains { $0.id == answer["id"]?.stringValue }
+            }
+            return answered.count == burst.count && answered.allSatisfy { $0["data"]?["result"] == "accepted" }
+        }, "\(josev.messages(name: "set_variable_validate", type: "response"))")
         // A technician's change takes the same path (source local) and is announced too.
         let set = try await daemon.companion(["config", "set", "EVSE@DE*TST*E0001*1.Power", "11000"])
         #expect(set.status == 0, "\(set.output)")
