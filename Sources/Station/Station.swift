@@ -21,6 +21,7 @@ public actor Station {
     private var core: StationCore
     private var subscribers = NotificationFanOut()
     private let observer: (@Sendable (StationNotification) -> Void)?
+    /// The policy given at init (the `meter_values` interval may change since: `meterValuesInterval`).
     public let policy: StationPolicy
     /// The board driver the station commands (a simulator finds its `SimulatedHardware` here).
     public nonisolated let hardware: any StationHardware
