@@ -27,6 +27,8 @@ public struct FirmwareConfiguration: Sendable, Equatable {
     public var stallTimeout = 60
     public var retries = 3
     public var retryInterval = 30
+    /// The file that names the installed version (first line); replaces `station.firmware_version`.
+    public var versionFile: String?
 
     public init(installCommand: [String]) { self.installCommand = installCommand }
 }
@@ -93,6 +95,10 @@ extension ConfigLoader {
             }
             if firmware.rebootExitCode == 0 {
                 problems.append(located("/firmware/reboot_exit_code", "0 means installed; pick another status"))
+            }
+            firmware.versionFile = readable(block["version_file"], "/firmware/version_file")
+            if let file = firmware.versionFile, let version = InstalledFirmware.read(file) {
+                configuration.station.identity.firmwareVersion = version
             }
             configuration.firmware = firmware
         }

@@ -35,7 +35,14 @@ final class BackOfficeServices: Sendable {
                     sshKnownHosts: block.sshKnownHosts),
                 defaultRetries: block.retries, defaultRetryInterval: block.retryInterval)
             firmware = FirmwareUpdater(
-                settings: settings, logger: logger, publish: { outbox.sendUpdate($0) },
+                settings: settings, logger: logger,
+                publish: { update in
+                    let sent = outbox.sendUpdate(update)
+                    if update.status == .installed, let file = block.versionFile {
+                        await InstalledFirmware.refresh(from: file, station: station, outbox: outbox, logger: logger)
+                    }
+                    return sent
+                },
                 isCharging: {
                     for evseID in await station.evseIDs where await station.state(of: evseID)?.sessionActive == true { return true }
                     return false

@@ -5,6 +5,7 @@ import Logging
 import Modbus
 import Mosquitto
 import Station
+import Store
 import Synchronization
 import Systemd
 import UnixSignals
@@ -163,7 +164,10 @@ public enum CompanionDaemon {
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
         await sessions.recover()
         await sessions.restoreState()
-        let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)
+        let stationKeys = StationOwnedKeys()
+        let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger, applied: stationKeys.follow)
+        deviceModel.applyAll()
+        Task { await stationKeys.run(station: station, logger: logger) }
         let backOffice = BackOfficeServices.make(configuration: configuration, station: station, outbox: outbox, logger: logger)
         let context = HandlerContext(
             station: station, outbox: outbox, ocpp: { identity.value },
@@ -200,14 +204,17 @@ public enum CompanionDaemon {
 
     /// The configuration keys, kept in the state directory's database (changes pending for this
     /// start are applied here).
-    static func makeDeviceModel(_ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger) -> DeviceModelStore {
+    static func makeDeviceModel(
+        _ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger,
+        applied: @escaping @Sendable (DeviceVariableRecord) -> Void = { _ in }
+    ) -> DeviceModelStore {
         let ocpp = configuration.ocpp.ocppEVSEIDs
         let ids = Dictionary(
             configuration.station.evses.enumerated().map { index, evse in (evse.evseID, ocpp[evse.evseID] ?? index + 1) },
             uniquingKeysWith: { first, _ in first })
         return DeviceModelStore.open(
             settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger, ocppEVSEIDs: ids,
-            announce: { outbox.sendUpdate($0) })
+            announce: { outbox.sendUpdate($0) }, applied: applied)
     }
 
     /// Room in an MQTT packet besides the payload: fixed header, topic, packet id, MQTT 5 properties.

@@ -57,7 +57,8 @@ extension ControlCommands {
         case "config-pending":
             var items: [JSONValue] = []
             var lines: [String] = []
-            if let change = model.inFlight, let record = model.record(change.key) {
+            for change in model.awaitingConfirmation {
+                guard let record = model.record(change.key) else { continue }
                 items.append(.object([
                     "key": .string("\(change.key)"), "value": .string(Self.shown(change.value, record)),
                     "source": .string(change.source.rawValue), "state": "awaiting_confirmation",

@@ -113,6 +113,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         var keys: [String] = []
         if mqtt != other.mqtt { keys.append("mqtt") }
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
+        if station.identity.serialNumber != other.station.identity.serialNumber { keys.append("station.serial_number") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
         if hardware != other.hardware || board != other.board { keys.append("hardware") }
         if meters != other.meters { keys.append("hardware (meters)") }

@@ -254,6 +254,10 @@ final class DaemonRuntime: Sendable {
             applied.board = old.board
             applied.freeVend = old.freeVend
             applied.localTokens = old.localTokens
+            // The serial is the hardware's identity (OCPP, Modbus 157, the gridBox): restart only.
+            let serial = old.station.identity.serialNumber
+            if applied.ocpp.identity == applied.station.identity.serialNumber { applied.ocpp.identity = old.ocpp.identity }
+            applied.station.identity.serialNumber = serial
             if restart.contains(where: { $0.hasPrefix("evses") }) {
                 applied.station.evses = old.station.evses
             }

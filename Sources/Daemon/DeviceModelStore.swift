@@ -12,8 +12,9 @@ import Synchronization
 public struct DeviceModelSettings: Sendable, Equatable {
     /// The declared variables with their default values.
     public var variables: [DeviceVariableRecord] = []
-    /// How long an applied change waits for Josev's confirming `device_model_update` before the
-    /// next change is taken anyway.
+    /// How long an applied change is remembered as awaiting Josev's confirming `device_model_update`
+    /// (an echo of it is a confirmation, not a new change), and how long a change that needs a
+    /// restart keeps the turn of restart-requiring changes (pacing).
     public var confirmTimeout: Double = 10
 
     public init(variables: [DeviceVariableRecord] = [], confirmTimeout: Double = 10) {
@@ -24,7 +25,7 @@ public struct DeviceModelSettings: Sendable, Equatable {
 
 /// What became of a proposed change.
 public enum VariableChangeOutcome: Sendable, Equatable {
-    /// Applied now and announced to Josev; the next change waits for its confirmation.
+    /// Applied now and announced to Josev (the next change is applied after it, in order).
     case applied(DeviceVariableRecord)
     /// Accepted and kept for the next start (the variable needs a restart).
     case pendingRestart(DeviceVariableRecord)
@@ -41,12 +42,22 @@ public enum VariableChangeOutcome: Sendable, Equatable {
 /// The station's device-model variables (OCPP configuration keys): declared in the configuration,
 /// kept in the store, judged by `DeviceModelRules`, changed one at a time.
 ///
-/// **Pacing.** A change (from Josev's `set_variable_validate`, a `device_model_update` of Josev's,
-/// or `cs-companion config set`) is applied at once and announced with a `device_model_update`
-/// (CS → Josev). Until Josev confirms it — a `device_model_update` from Josev naming the variable
-/// with the new value — or `confirmTimeout` passes, every other change is rejected as busy. A
-/// change of a variable that needs a restart is stored as pending (and takes no turn); it is
-/// applied, recorded and announced at the next start.
+/// **Order.** Changes (from Josev's `set_variable_validate`, a `device_model_update` of Josev's,
+/// or `cs-companion config set`) are serialized: one that arrives while another is being decided
+/// and written waits for it, then is judged and applied, so several changes in a row (an OCPP
+/// SetVariables with several keys) are applied in the order they came. Each applied change is
+/// announced with a `device_model_update` (CS → Josev) and remembered as awaiting Josev's
+/// confirmation for `confirmTimeout`: Josev's echo of it (a `device_model_update` naming the
+/// variable with that value) confirms it and is never taken for a new change, even after a later
+/// change of the same variable.
+///
+/// **Pacing** protects only changes that need a restart: such a change is stored as pending,
+/// applied, recorded and announced at the next start; a change of another variable that needs a
+/// restart is rejected as busy for `confirmTimeout` after it (one restart-requiring change at a
+/// time; a station restarted with several new network settings at once may not come back).
+///
+/// A change Josev pushes in its `device_model_update` that the station refuses is announced back
+/// with the value in force, so the two device models never silently disagree.
 ///
 /// Every change is recorded in the store's history (old value, new value, source, time); the
 /// values of WriteOnly variables are never stored in the history, logged or shown.
@@ -61,10 +72,13 @@ public final class DeviceModelStore: Sendable {
 
     struct State {
         var records: [DeviceVariableKey: DeviceVariableRecord]
-        var inFlight: InFlight?
+        /// Applied and announced, not yet confirmed by Josev (oldest first).
+        var awaiting: [InFlight] = []
+        /// The last change that needs a restart, holding the turn of such changes until its deadline.
+        var restartTurn: InFlight?
         /// Applied at start, not yet announced (the broker was not connected yet).
         var unannounced: [DeviceVariableKey] = []
-        /// A change being written to the store (outside the lock); every other change is busy meanwhile.
+        /// A change being written to the store (outside the lock); the next change waits for it.
         var writing: DeviceVariableKey?
     }
 
@@ -77,6 +91,12 @@ public final class DeviceModelStore: Sendable {
     let time: any TimeSource
     let logger: Logger
     private let state: Mutex<State>
+    /// Held by one change from its decision to its commit (across the store's write): changes are
+    /// taken one after the other, in the order they came. Readers never take it.
+    private let turn = Locked(())
+    /// Told of every change in force now (applied, or applied at start): the station follows the
+    /// variables it owns (`StationOwnedKeys`).
+    private let applied: @Sendable (DeviceVariableRecord) -> Void
     /// Where announcements go (the outbox's `sendUpdate`); false when not sent.
     private let announcer: @Sendable (DeviceModelUpdate) -> Bool
     /// OCPP EVSE ids by ISO 15118 EVSE id (device-model components carry the OCPP integer).
@@ -87,10 +107,12 @@ public final class DeviceModelStore: Sendable {
     public init(
         settings: DeviceModelSettings, store: Store?, path: String? = nil, logger: Logger,
         time: any TimeSource = SystemTime(), ocppEVSEIDs: [String: Int] = [:],
-        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool = { _ in false }
+        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool = { _ in false },
+        applied: @escaping @Sendable (DeviceVariableRecord) -> Void = { _ in }
     ) {
         self.ocppEVSEIDs = ocppEVSEIDs
         announcer = announce
+        self.applied = applied
         let path = store == nil ? path : nil
         self.store = store
         self.path = path
@@ -163,19 +185,22 @@ public final class DeviceModelStore: Sendable {
     /// Opens the store in `stateDirectory` (its own connection; sessions use another one).
     public static func open(
         settings: DeviceModelSettings, stateDirectory: String, logger: Logger, ocppEVSEIDs: [String: Int],
-        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool
+        announce: @escaping @Sendable (DeviceModelUpdate) -> Bool,
+        applied: @escaping @Sendable (DeviceVariableRecord) -> Void = { _ in }
     ) -> DeviceModelStore {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             try Store(path: path).close()  // creates or migrates the file; each change opens it again
             let model = DeviceModelStore(
-                settings: settings, store: nil, path: path, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce)
+                settings: settings, store: nil, path: path, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce,
+                applied: applied)
             logger.info("\(settings.variables.count) device-model variable(s) kept in \(path)")
             return model
         } catch {
             logger.error("cannot open \(path) for the device-model variables: \(error); changes last until the daemon stops")
-            return DeviceModelStore(settings: settings, store: nil, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce)
+            return DeviceModelStore(
+                settings: settings, store: nil, logger: logger, ocppEVSEIDs: ocppEVSEIDs, announce: announce, applied: applied)
         }
     }
 
@@ -185,13 +210,15 @@ public final class DeviceModelStore: Sendable {
 
     public func record(_ key: DeviceVariableKey) -> DeviceVariableRecord? { state.withLock { $0.records[key] } }
 
-    /// The applied change waiting for its confirmation (nil once confirmed or timed out).
-    public var inFlight: InFlight? {
-        state.withLock { state in
-            guard let change = state.inFlight, time.monotonic() < change.deadline else { return nil }
-            return change
-        }
+    /// The applied changes awaiting Josev's confirmation, oldest first (confirmed or timed-out ones
+    /// are gone).
+    public var awaitingConfirmation: [InFlight] {
+        let instant = time.monotonic()
+        return state.withLock { state in state.awaiting.filter { instant < $0.deadline } }
     }
+
+    /// The newest applied change awaiting its confirmation.
+    public var inFlight: InFlight? { awaitingConfirmation.last }
 
     /// The variable whose change is being written to the store right now, if any.
     var writing: DeviceVariableKey? { state.withLock { $0.writing } }
@@ -225,61 +252,66 @@ public final class DeviceModelStore: Sendable {
 
     // MARK: Changing
 
-    /// Judges and, when accepted, makes a change (see the type's description for the pacing).
+    /// Judges and, when accepted, makes a change (see the type's description for the order and
+    /// the pacing).
     ///
-    /// Decided under the lock, written to the store without it (opening the file and syncing it
-    /// can take long on a slow card; readers of the records must not wait for it), then committed
-    /// in memory under the lock. While the write runs, the `writing` marker makes every other
-    /// change busy, so no change can come between the decision and its commit.
+    /// Decided under the state's lock, written to the store without it (opening the file and
+    /// syncing it can take long on a slow card; readers of the records must not wait for it), then
+    /// committed in memory under the lock. The whole runs holding the turn, so a change that comes
+    /// meanwhile waits and is judged against the committed result of this one.
     @discardableResult
     public func propose(_ key: DeviceVariableKey, value: String, source: DeviceVariableSource) -> VariableChangeOutcome {
+        let outcome = turn.withLock { _ in decideAndWrite(key, value: value, source: source) }
+        log(outcome, key: key, value: value, source: source)
+        switch outcome {
+        case .applied(let record):
+            announce(record)
+            applied(record)
+        default: break
+        }
+        return outcome
+    }
+
+    private func decideAndWrite(_ key: DeviceVariableKey, value: String, source: DeviceVariableSource) -> VariableChangeOutcome {
         let decision = state.withLock { state -> Decision in
             guard let record = state.records[key] else { return .decided(.rejected(.unknown)) }
             if record.mutability == .readOnly { return .decided(.rejected(.readOnly)) }
             if let problem = DeviceModelRules.check(value, for: record) { return .decided(.rejected(problem)) }
-            if let writing = state.writing {
-                return .decided(.rejected(.busy("\(writing) is being stored")))
-            }
             let instant = time.monotonic()
-            if let busy = state.inFlight {
-                if instant < busy.deadline {
-                    let left = busy.deadline - instant
-                    return .decided(.rejected(.busy("\(busy.key) waits for Josev's confirmation (at most \(Self.seconds(left)) s more)")))
-                }
-                logger.notice("\(busy.key): no confirmation from Josev within \(Self.seconds(confirmTimeout)) s; taking the next change")
-                state.inFlight = nil
-            }
+            state.awaiting.removeAll { $0.deadline <= instant }
             if record.value == value, record.pendingValue == nil { return .decided(.unchanged(record)) }
+            if record.requiresRestart, let turn = state.restartTurn, turn.key != key, instant < turn.deadline {
+                let left = turn.deadline - instant
+                return .decided(.rejected(.busy(
+                    "\(turn.key) needs a restart too and was changed less than \(Self.seconds(confirmTimeout)) s ago (at most \(Self.seconds(left)) s more)")))
+            }
             state.writing = key
             return .write(record)
         }
-        let outcome: VariableChangeOutcome
-        switch decision {
-        case .decided(let decided):
-            outcome = decided
-        case .write(let record):
-            let written = write(record, value: value, source: source)
-            outcome = state.withLock { state -> VariableChangeOutcome in
-                state.writing = nil
-                if let problem = written { return .rejected(problem) }
-                var changed = state.records[key] ?? record
-                if record.requiresRestart {
-                    changed.pendingValue = value
-                    changed.pendingSource = source
-                    state.records[key] = changed
-                    return .pendingRestart(changed)
-                }
-                changed.value = value
-                changed.pendingValue = nil
-                changed.pendingSource = nil
-                state.records[key] = changed
-                state.inFlight = InFlight(key: key, value: value, source: source, deadline: time.monotonic() + confirmTimeout)
-                return .applied(changed)
-            }
+        guard case .write(let record) = decision else {
+            if case .decided(let outcome) = decision { return outcome }
+            return .rejected(.unknown)
         }
-        log(outcome, key: key, value: value, source: source)
-        if case .applied(let record) = outcome { announce(record) }
-        return outcome
+        let written = write(record, value: value, source: source)
+        return state.withLock { state -> VariableChangeOutcome in
+            state.writing = nil
+            if let problem = written { return .rejected(problem) }
+            var changed = state.records[key] ?? record
+            let deadline = time.monotonic() + confirmTimeout
+            if record.requiresRestart {
+                changed.pendingValue = value
+                changed.pendingSource = source
+                state.records[key] = changed
+                state.restartTurn = InFlight(key: key, value: value, source: source, deadline: deadline)
+                return .pendingRestart(changed)
+            }
+            changed.value = value
+            changed.pendingValue = nil
+            changed.pendingSource = nil
+            state.records[key] = changed
+            state.awaiting.append(InFlight(key: key, value: value, source: source, deadline: deadline))
+            return .applied(changed)
+        }
     }
 
     /// What the lock decided: an outcome without a write, or a change to write.
@@ -334,13 +366,16 @@ public final class DeviceModelStore: Sendable {
                 let key = DeviceVariableKey(
                     component: component.name, componentInstance: component.instance ?? "", evseID: evseID,
                     connectorID: component.connectorID ?? 0, variable: variable.name, variableInstance: variable.instance ?? "")
+                let instant = time.monotonic()
                 let confirmed = state.withLock { state -> Bool in
-                    guard let change = state.inFlight, change.key == key, change.value == variable.value else { return false }
-                    state.inFlight = nil
+                    guard let index = state.awaiting.firstIndex(where: { $0.key == key && $0.value == variable.value && instant < $0.deadline })
+                    else { return false }
+                    // This change and the older ones of the same variable are confirmed.
+                    state.awaiting = state.awaiting.enumerated().filter { $0.offset > index || $0.element.key != key }.map(\.element)
                     return true
                 }
                 if confirmed {
-                    logger.info("\(key): Josev confirmed the change; the next change may come")
+                    logger.info("\(key): Josev confirmed the change")
                     continue
                 }
                 guard let record = record(key) else {
@@ -348,7 +383,10 @@ public final class DeviceModelStore: Sendable {
                     continue
                 }
                 if record.value == variable.value { continue }
-                propose(key, value: variable.value, source: .josev)
+                if case .rejected = propose(key, value: variable.value, source: .josev), let inForce = self.record(key) {
+                    // Josev's model holds a value the station refused: tell it the one in force.
+                    if announce(inForce) { logger.notice("\(key): Josev's value refused; announced the value in force back") }
+                }
             }
         }
     }
@@ -363,6 +401,11 @@ public final class DeviceModelStore: Sendable {
             guard let record = record(key) else { continue }
             if !announce(record) { state.withLock { $0.unannounced.append(key) } }
         }
+    }
+
+    /// Tells the `applied` observer the value in force of every variable (at start).
+    public func applyAll() {
+        for record in records { applied(record) }
     }
 
     /// The `device_model_update` for one variable.

@@ -101,6 +101,9 @@ final class StationModbusAdapter: RegisterMapBackend {
         info.safeCurrent = Float(setpoint.safeCurrent)
         info.setpointActive = setpoint.inEffect
         info.phases = UInt16(setpoint.phases)
+        // Vendor block (docs/MODBUS.md): the socket's plug-ins and its EVSE id.
+        info.plugIns = state.connectors.reduce(0) { $0 &+ $1.plugIns }
+        info.evseID = view.configuration.evseID
         return info
     }
 

@@ -68,6 +68,8 @@ public struct APIResponse: Sendable, Equatable {
     public var status: Int
     public var body: String
     public var allow: String?
+    /// For 401: the `WWW-Authenticate` challenge.
+    public var challenge: String?
 
     public init(status: Int, body: String = "", allow: String? = nil) {
         self.status = status
@@ -90,8 +92,12 @@ public struct APIResponse: Sendable, Equatable {
 ///   connector back to the default.
 /// * `GET /evcs-user-priorities`: 200, a JSON array of the non-default entries
 ///   `{"serial_number","connector","evse_id" (when known),"priority"}`, ordered by connector.
-/// * `DELETE /evcs-user-priorities`: every priority back to 0; 204.
-/// * The same under `/systems/{systemID}/evcs-user-priorities` (gridX API layout; the id is ignored).
+/// * `DELETE /evcs-user-priorities`: every priority back to 0; 204. With a body naming connectors
+///   (an object or an array of objects with `serial_number` and `connector`, or `evse_id`): only
+///   those, all or nothing; a body that names none (or is not valid) is an error and resets nothing.
+/// * `DELETE /evcs-user-priorities/{serial_number}/{connector}`: that connector only; 204.
+/// * The same under `/systems/{systemID}/evcs-user-priorities` (gridX API layout); who may use which
+///   system is `PriorityAccess`'s to say, checked before this.
 /// * 400 `{"error":…,"field":…}` for a bad body (field `body` when it is not a JSON object/array,
 ///   `[i].name` inside an array), 404 for an unknown connector or EVSE id or another path, 405 with
 ///   `Allow: GET, PUT, DELETE` for other methods.
@@ -103,26 +109,64 @@ public enum PriorityAPI {
     /// Socket unit ids: 1…199 (200 is the station).
     public static let connectorRange = 1...199
 
-    /// Whether a request path (query ignored) is the priority resource.
-    public static func matches(path: String) -> Bool {
+    /// What a request path (query ignored) names: the collection, or one connector of it, of this
+    /// gridBox or of a system.
+    public struct Route: Sendable, Equatable {
+        public var systemID: String?
+        /// `…/evcs-user-priorities/{serial_number}/{connector}`.
+        public var connector: ConnectorID?
+    }
+
+    public static func route(path: String) -> Route? {
         var path = String(path.prefix { $0 != "?" && $0 != "#" })
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        if path == Self.path { return true }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0].isEmpty && parts[1] == "systems" && !parts[2].isEmpty
-            && parts[3] == "evcs-user-priorities"
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map { percentDecoded(String($0)) }
+        guard parts.first == "" else { return nil }
+        parts.removeFirst()
+        var route = Route()
+        if parts.first == "systems" {
+            guard parts.count >= 3, !parts[1].isEmpty else { return nil }
+            route.systemID = parts[1]
+            parts.removeFirst(2)
+        }
+        guard parts.first == "evcs-user-priorities" else { return nil }
+        switch parts.count {
+        case 1:
+            return route
+        case 3:
+            guard !parts[1].isEmpty, let connector = Int(parts[2]), connectorRange.contains(connector) else { return nil }
+            route.connector = ConnectorID(serial: parts[1], connector: connector)
+            return route
+        default:
+            return nil
+        }
     }
+
+    /// Whether a request path (query ignored) is the priority resource or one of its connectors.
+    public static func matches(path: String) -> Bool { route(path: path) != nil }
 
     public static func handle(
         method: String, path: String, body: [UInt8], book: inout PriorityBook, directory: ConnectorDirectory
     ) -> (response: APIResponse, changes: [PriorityChange]) {
-        guard matches(path: path) else { return (.error(404, "no such resource: \(path)"), []) }
+        guard let route = route(path: path) else { return (.error(404, "no such resource: \(path)"), []) }
+        if let id = route.connector {
+            guard method.uppercased() == "DELETE" else {
+                return (APIResponse(status: 405, body: APIResponse.error(405, "method \(method) not allowed").body, allow: "DELETE"), [])
+            }
+            guard directory.known.contains(id) || book.priority(of: id) != 0 else {
+                return (.error(404, "unknown connector \(id) (no reachable station has it)"), [])
+            }
+            return (APIResponse(status: 204), book.reset(id).map { [$0] } ?? [])
+        }
         switch method.uppercased() {
         case "GET":
             let list = book.entries.map { entry(id: $0.id, priority: $0.priority, directory: directory) }
             return (APIResponse(status: 200, body: JSONValue.array(list).text), [])
         case "DELETE":
-            return (APIResponse(status: 204), book.resetAll())
+            guard body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
+                return (APIResponse(status: 204), book.resetAll())
+            }
+            return delete(body: body, book: &book, directory: directory)
         case "PUT":
             return put(body: body, book: &book, directory: directory)
         default:
@@ -144,31 +188,37 @@ public enum PriorityAPI {
         var response: APIResponse
     }
 
-    static func put(
-        body: [UInt8], book: inout PriorityBook, directory: ConnectorDirectory
-    ) -> (response: APIResponse, changes: [PriorityChange]) {
+    /// A body of one object or a non-empty list of objects, each read by `read` (with the field
+    /// prefix `""`, or `"[i]."` inside a list).
+    static func objects<T>(
+        _ body: [UInt8], _ read: (JSONValue, String) throws(Failure) -> T
+    ) throws(Failure) -> (items: [T], isList: Bool) {
         let document: JSONValue
         do {
             document = try JSONValue.parse(body)
         } catch {
-            return (.error(400, "body is not valid JSON: \(error)", field: "body"), [])
+            throw Failure(response: .error(400, "body is not valid JSON: \(error)", field: "body"))
         }
-        var requests: [(ConnectorID, Int)] = []
+        switch document {
+        case .object:
+            return ([try read(document, "")], false)
+        case .array(let items):
+            guard !items.isEmpty else { throw Failure(response: .error(400, "empty list", field: "body")) }
+            var objects: [T] = []
+            for (index, item) in items.enumerated() { objects.append(try read(item, "[\(index)].")) }
+            return (objects, true)
+        default:
+            throw Failure(response: .error(400, "body must be a JSON object or an array of objects", field: "body"))
+        }
+    }
+
+    static func put(
+        body: [UInt8], book: inout PriorityBook, directory: ConnectorDirectory
+    ) -> (response: APIResponse, changes: [PriorityChange]) {
+        let requests: [(ConnectorID, Int)]
         let isList: Bool
         do throws(Failure) {
-            switch document {
-            case .object:
-                isList = false
-                requests = [try request(document, prefix: "", directory: directory)]
-            case .array(let items):
-                isList = true
-                guard !items.isEmpty else { throw Failure(response: .error(400, "empty list", field: "body")) }
-                for (index, item) in items.enumerated() {
-                    requests.append(try request(item, prefix: "[\(index)].", directory: directory))
-                }
-            default:
-                throw Failure(response: .error(400, "body must be a JSON object or an array of objects", field: "body"))
-            }
+            (requests, isList) = try objects(body) { (item, prefix) throws(Failure) in try request(item, prefix: prefix, directory: directory) }
         } catch {
             return (error.response, [])
         }
@@ -181,16 +231,31 @@ public enum PriorityAPI {
         return (APIResponse(status: 200, body: answer.text), changes)
     }
 
+    /// A DELETE whose body names connectors: only those go back to the default (all or nothing).
+    static func delete(
+        body: [UInt8], book: inout PriorityBook, directory: ConnectorDirectory
+    ) -> (response: APIResponse, changes: [PriorityChange]) {
+        let ids: [ConnectorID]
+        do throws(Failure) {
+            ids = try objects(body) { (item, prefix) throws(Failure) in
+                try target(item, prefix: prefix, directory: directory, fields: ["serial_number", "connector", "evse_id"])
+            }.items
+        } catch {
+            return (error.response, [])
+        }
+        return (APIResponse(status: 204), ids.compactMap { book.reset($0) })
+    }
+
     static func request(
         _ value: JSONValue, prefix: String, directory: ConnectorDirectory
     ) throws(Failure) -> (ConnectorID, Int) {
         func bad(_ field: String, _ message: String) -> Failure {
             Failure(response: .error(400, message, field: prefix + field))
         }
+        let allowed = ["serial_number", "connector", "evse_id", "priority"]
         guard case .object(let members) = value else {
             throw Failure(response: .error(400, "expected an object", field: prefix.isEmpty ? "body" : String(prefix.dropLast())))
         }
-        let allowed = ["serial_number", "connector", "evse_id", "priority"]
         if let unknown = members.first(where: { !allowed.contains($0.0) }) {
             throw bad(unknown.0, "unknown field '\(unknown.0)' (allowed: \(allowed.joined(separator: ", ")))")
         }
@@ -203,7 +268,22 @@ public enum PriorityAPI {
         guard priorityRange.contains(priority) else {
             throw bad("priority", "must be between \(priorityRange.lowerBound) and \(priorityRange.upperBound)")
         }
+        return (try target(value, prefix: prefix, directory: directory, fields: allowed), priority)
+    }
 
+    /// The connector an object names (`serial_number` and `connector`, or `evse_id`), known to the directory.
+    static func target(
+        _ value: JSONValue, prefix: String, directory: ConnectorDirectory, fields allowed: [String]
+    ) throws(Failure) -> ConnectorID {
+        func bad(_ field: String, _ message: String) -> Failure {
+            Failure(response: .error(400, message, field: prefix + field))
+        }
+        guard case .object(let members) = value else {
+            throw Failure(response: .error(400, "expected an object", field: prefix.isEmpty ? "body" : String(prefix.dropLast())))
+        }
+        if let unknown = members.first(where: { !allowed.contains($0.0) }) {
+            throw bad(unknown.0, "unknown field '\(unknown.0)' (allowed: \(allowed.joined(separator: ", ")))")
+        }
         let id: ConnectorID
         if let evseValue = value["evse_id"] {
             if value["serial_number"] != nil || value["connector"] != nil {
@@ -213,7 +293,7 @@ public enum PriorityAPI {
                 throw bad("evse_id", "must be a non-empty string")
             }
             guard let mapped = directory.evseIDs[evse] else {
-                throw Failure(response: .error(404, "unknown EVSE id '\(evse)' (gridbox-sim knows only those given with --evse-id)", field: prefix + "evse_id"))
+                throw Failure(response: .error(404, "unknown EVSE id '\(evse)' (not read from a station's vendor registers nor given with --evse-id)", field: prefix + "evse_id"))
             }
             id = mapped
         } else {
@@ -235,6 +315,24 @@ public enum PriorityAPI {
             throw Failure(response: .error(404, "unknown connector \(id) (no reachable station has it)",
                                             field: value["evse_id"] != nil ? prefix + "evse_id" : prefix + "serial_number"))
         }
-        return (id, priority)
+        return id
+    }
+
+    /// `%XX` escapes of a path segment decoded (EVSE ids and serials may carry `*`, spaces); the
+    /// segment as it is when an escape is broken or not UTF-8.
+    static func percentDecoded(_ segment: String) -> String {
+        guard segment.contains("%") else { return segment }
+        var bytes: [UInt8] = []
+        var utf8 = segment.utf8[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%") {
+                guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return segment }
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self) ?? segment
     }
 }

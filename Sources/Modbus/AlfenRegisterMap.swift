@@ -64,6 +64,11 @@ public struct ModbusDateTime: Sendable, Hashable {
 /// a write sees it; and whenever the owner calls `refreshSnapshot()` (the daemon: on station
 /// notifications and on its 250 ms tick).
 public actor AlfenRegisterMap: ModbusRequestHandler {
+    /// The station serial number's field (unit 200, register 157): 11 registers, so at most
+    /// `serialNumberMaxLength` printable ASCII characters and a NUL.
+    public static let serialNumberRegisters = 11
+    public static let serialNumberMaxLength = 2 * serialNumberRegisters - 1
+
     public struct Configuration: Sendable {
         /// Unit id of the station block.
         public var stationUnit: UInt8
@@ -93,6 +98,9 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
     /// Register blocks: first address and length.
     public enum Block: Sendable, CaseIterable {
         case stationIdentity, stationStatus, stationSCN, socketMeter, socketStatus
+        /// Not Alfen's: cs-companion's vendor block on socket units (docs/MODBUS.md, "Vendor
+        /// registers"), outside every Alfen range.
+        case socketVendor
 
         public var range: ClosedRange<Int> {
             switch self {
@@ -101,11 +109,17 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             case .stationSCN: 1400...1431
             case .socketMeter: 300...425
             case .socketStatus: 1200...1215
+            case .socketVendor: Self.vendorPlugIns...Self.vendorPlugIns + 21
             }
         }
 
         static let station: [Block] = [.stationIdentity, .stationStatus, .stationSCN]
-        static let socket: [Block] = [.socketMeter, .socketStatus]
+        static let socket: [Block] = [.socketMeter, .socketStatus, .socketVendor]
+
+        /// Vendor block: plug-in counter (UINT32), then the EVSE id (STRING, 20 registers).
+        public static let vendorPlugIns = 3000
+        public static let vendorEVSEID = 3002
+        public static let vendorEVSEIDRegisters = 20
     }
 
     public static let setpointRegister: UInt16 = 1210
@@ -347,7 +361,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             r.append(1)  // table version
             r += ModbusRegisters.registers(string: station.firmwareVersion, count: 17)
             r += ModbusRegisters.registers(string: station.platformType, count: 17)
-            r += ModbusRegisters.registers(string: station.serialNumber, count: 11)
+            r += ModbusRegisters.registers(string: station.serialNumber, count: Self.serialNumberRegisters)
             for field in [now.year, now.month, now.day, now.hour, now.minute, now.second] {
                 r.append(UInt16(bitPattern: field))
             }
@@ -367,7 +381,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             for _ in 0..<3 { r += ModbusRegisters.registers(uint32: 0) }
             r += ModbusRegisters.registers(float32: .nan)
             r.append(0)
-        case .socketMeter, .socketStatus:
+        case .socketMeter, .socketStatus, .socketVendor:
             break
         }
         return r
@@ -416,6 +430,9 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
             f32(socket.safeCurrent)
             r.append(socket.setpointActive ? 1 : 0)
             r.append(socket.phases)
+        case .socketVendor:
+            r += ModbusRegisters.registers(uint32: socket.plugIns)
+            r += ModbusRegisters.registers(string: socket.evseID, count: Block.vendorEVSEIDRegisters)
         case .stationIdentity, .stationStatus, .stationSCN:
             break
         }

@@ -138,6 +138,10 @@ public struct ModbusSocketInfo: Sendable, Hashable {
     public var setpointActive: Bool
     /// Phases in use / requested, 1 or 3 (1215).
     public var phases: UInt16
+    /// Vendor block (not Alfen's): vehicles plugged in since the station started (3000, UINT32).
+    public var plugIns: UInt32 = 0
+    /// Vendor block: the socket's ISO 15118 EVSE id (3002, STRING, 20 registers).
+    public var evseID: String = ""
 
     public init(
         meter: ModbusMeterReading = ModbusMeterReading(), available: Bool = true, mode3State: String = "A",

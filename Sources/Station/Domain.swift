@@ -370,6 +370,9 @@ public struct ConnectorState: Sendable, Equatable {
     public var reserved = false
     /// When the reservation was reported (for `StationPolicy.reservationTimeout`).
     public var reservedSince: StationInstant?
+    /// Vehicles plugged in since the daemon started: the pilot went from A to B, C or D (wraps at
+    /// 2³²). A load manager that polls compares it to see an unplug and replug between two polls.
+    public var plugIns: UInt32 = 0
 
     public init(id: Int) { self.id = id }
 

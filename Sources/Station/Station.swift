@@ -21,6 +21,7 @@ public actor Station {
     private var core: StationCore
     private var subscribers = NotificationFanOut()
     private let observer: (@Sendable (StationNotification) -> Void)?
+    /// The policy given at init (the `meter_values` interval may change since: `meterValuesInterval`).
     public let policy: StationPolicy
     /// The board driver the station commands (a simulator finds its `SimulatedHardware` here).
     public nonisolated let hardware: any StationHardware
@@ -306,6 +307,13 @@ public actor Station {
         revision += 1
         run { $0.tick(now: instant) }
     }
+
+    /// Changes the interval of the periodic `.meterValues` (nil: none) while running: the device
+    /// model's `SampledDataCtrlr.TxUpdatedInterval`. The next one is due that long after the last.
+    public func setMeterValuesInterval(_ interval: Duration?) { core.policy.meterValuesInterval = interval }
+
+    /// The interval of the periodic `.meterValues` in force.
+    public var meterValuesInterval: Duration? { core.policy.meterValuesInterval }
 
     // MARK: What the hardware reports
 

@@ -307,6 +307,9 @@ extension StationCore {
             guard let state = states[evseID], let index = state.connectors.firstIndex(where: { $0.id == connectorID }) else { return }
             let previousActive = state.activeConnectorID
             let wasPlugged = state.connectors[index].level != .a
+            if state.connectors[index].level == .a, level == .b || level == .c || level == .d {
+                states[evseID]?.connectors[index].plugIns &+= 1
+            }
             states[evseID]?.connectors[index].level = level
             if wasPlugged, level == .a, previousActive == connectorID {
                 // The EV left: the pilot goes off with it (A1, never an A2 blip).

@@ -18,8 +18,12 @@ struct GridboxSim: AsyncParsableCommand {
             and writes each socket's setpoint 1210 (FC16) when it changes, every --rewrite-every \
             seconds, or when 1208 runs low.
 
-            Priorities: PUT/GET/DELETE http://BIND:PORT/evcs-user-priorities (JSON). A connector's \
-            priority goes back to 0 when it is unplugged (mode-3 state back to A).
+            Priorities: PUT/GET/DELETE http://BIND:PORT/evcs-user-priorities (JSON), or \
+            /systems/SYSTEM-ID/evcs-user-priorities; DELETE …/evcs-user-priorities/SERIAL/CONNECTOR (or a \
+            DELETE body naming connectors) resets one. With --account every request needs \
+            "Authorization: Bearer TOKEN" (401 without, 403 for a system of another account). A \
+            connector's priority goes back to 0 when it is unplugged: mode-3 state back to A, or the \
+            station's plug-in counter (vendor register 3000) moved between two polls.
             """)
 
     @Option(name: .customLong("station"), help: ArgumentHelp("A station to manage, HOST:PORT (repeatable; [v6]:PORT for IPv6).", valueName: "host:port"))
@@ -61,6 +65,15 @@ struct GridboxSim: AsyncParsableCommand {
     @Option(name: .customLong("evse-id"), help: ArgumentHelp("Map an EVSE id to a connector for the priority API, SERIAL:CONNECTOR=EVSEID (repeatable; the Alfen map has no EVSE id).", valueName: "serial:connector=evse-id"))
     var evseIDs: [String] = []
 
+    @Option(name: .customLong("account"), help: ArgumentHelp("An account of the priority API, NAME:TOKEN:SYSTEM-ID[,SYSTEM-ID…] (repeatable; with any, a bearer token is required).", valueName: "name:token:systems"))
+    var accounts: [String] = []
+
+    @Option(name: .customLong("system-id"), help: ArgumentHelp("This gridBox's system (UUID): /systems/{id}/… must name it.", valueName: "uuid"))
+    var systemID: String?
+
+    @Option(name: .customLong("state-file"), help: ArgumentHelp("Keep the priorities in this file (JSON) across restarts.", valueName: "path"))
+    var stateFile: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (logs go to stderr).", valueName: "level"))
     var logLevel: String = "info"
 
@@ -75,6 +88,18 @@ struct GridboxSim: AsyncParsableCommand {
         if let cycles, cycles < 1 { throw ValidationError("--cycles must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try Self.parseEVSEIDs(evseIDs)
+        _ = try access()
+    }
+
+    func access() throws -> PriorityAccess {
+        let parsed = try accounts.map { text in
+            guard let account = PriorityAccess.account(text) else {
+                throw ValidationError("--account \(text): expected NAME:TOKEN:SYSTEM-ID[,SYSTEM-ID…] (system ids are UUIDs)")
+            }
+            return account
+        }
+        if let systemID, !PriorityAccess.isUUID(systemID) { throw ValidationError("--system-id \(systemID): not a UUID") }
+        return PriorityAccess(accounts: parsed, systemID: systemID)
     }
 
     static func parseStation(_ text: String) throws -> StationAddress {
@@ -123,7 +148,7 @@ struct GridboxSim: AsyncParsableCommand {
         let addresses = try stations.map(Self.parseStation)
         let options = SimulatorOptions(
             siteLimit: siteLimit, interval: interval, rewriteEvery: rewriteEvery, maximumCurrent: maxCurrent,
-            defaultPhases: phases, evseIDs: try Self.parseEVSEIDs(evseIDs))
+            defaultPhases: phases, evseIDs: try Self.parseEVSEIDs(evseIDs), access: try access(), stateFile: stateFile)
         let simulator = Simulator(
             stations: addresses.map { ($0, ModbusClientLink(host: $0.host, port: Int($0.port)) as any RegisterLink) },
             options: options, logger: logger)
@@ -194,7 +219,8 @@ enum PriorityHTTP {
 
         func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
             let body = [UInt8](try await request.bodyData)
-            let response = await simulator.handleAPI(method: request.method.rawValue, path: request.path, body: body)
+            let response = await simulator.handleAPI(
+                method: request.method.rawValue, path: request.path, body: body, authorization: request.headers[.authorization])
             return Self.httpResponse(response)
         }
 
@@ -202,7 +228,11 @@ enum PriorityHTTP {
             var headers: HTTPHeaders = [:]
             if !response.body.isEmpty { headers[.contentType] = "application/json" }
             if let allow = response.allow { headers[HTTPHeader("Allow")] = allow }
-            let phrases = [200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"]
+            if let challenge = response.challenge { headers[HTTPHeader("WWW-Authenticate")] = challenge }
+            let phrases = [
+                200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                405: "Method Not Allowed",
+            ]
             return HTTPResponse(
                 statusCode: HTTPStatusCode(response.status, phrase: phrases[response.status] ?? "Status"),
                 headers: headers, body: Data(response.body.utf8))

@@ -82,6 +82,7 @@ enum Output {
                 ("valid_s", reading.valid.map { number(Double($0)) } ?? .null),
                 ("safe_a", number(reading.safe)),
                 ("phases", reading.phases.map { number(Double($0)) } ?? .null),
+                ("plug_ins", reading.plugIns.map { number(Double($0)) } ?? .null),
                 ("last_written_a", row.state.lastWritten.map(number) ?? .null),
             ]
             return .object(members)

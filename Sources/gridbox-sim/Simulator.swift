@@ -17,6 +17,10 @@ enum Map {
     static let setpoint: UInt16 = 1210  // FLOAT32 A, R/W
     static let safe: UInt16 = 1212  // FLOAT32 A
     static let phases: UInt16 = 1215  // UINT16 1 or 3
+    /// cs-companion's vendor block on socket units (not Alfen's): plug-in counter UINT32 @3000,
+    /// EVSE id STRING @3002 (20 registers).
+    static let vendorBlock: UInt16 = 3000
+    static let vendorCount: UInt16 = 22
 }
 
 struct StationAddress: Sendable, Hashable, CustomStringConvertible {
@@ -36,6 +40,8 @@ struct SocketReading: Sendable {
     var valid: UInt32?  // s (1208)
     var safe: Double  // A (1212)
     var phases: Int?  // 1215 when readable and 1 or 3
+    var plugIns: UInt32?  // vendor 3000, when the station has the vendor block
+    var evseID: String?  // vendor 3002
 }
 
 struct StationIdentity: Sendable, Equatable {
@@ -55,6 +61,8 @@ struct StationState {
     var readings: [SocketReading] = []
     /// Whether 1200×16 is readable (else the single registers are read one by one).
     var blockReadWorks = true
+    /// Whether the vendor block is readable (a station without it: not asked again on this connection).
+    var vendorWorks = true
 }
 
 /// Per connector bookkeeping across cycles.
@@ -67,6 +75,8 @@ struct ConnectorState {
     var outcome: AllocationOutcome = .notCharging
     var lastWritten: Double?
     var lastWriteAt: ContinuousClock.Instant?
+    /// The station's plug-in counter at the last poll of this connection (nil: none yet).
+    var plugIns: UInt32?
     var online = true
     /// While its station is unreachable: what the connector may still draw (its last setpoint until
     /// that expires, then the safe current), kept free of the allocation.
@@ -80,6 +90,8 @@ struct SimulatorOptions: Sendable {
     var maximumCurrent: Double
     var defaultPhases: Int
     var evseIDs: [String: ConnectorID]
+    var access: PriorityAccess = .open
+    var stateFile: String?
     /// Rewrite when 1208 drops below this many seconds.
     var validityMargin: Double { interval + 10 }
 }
@@ -96,27 +108,59 @@ actor Simulator {
     private(set) var reserved = [0.0, 0.0, 0.0]
     private(set) var cycle = 0
     private var arrivals = 0
+    /// EVSE ids read from the stations' vendor registers (3002), by id.
+    private(set) var learntEVSEIDs: [String: ConnectorID] = [:]
+    private let stateFile: PriorityStateFile?
 
     init(stations: [(StationAddress, any RegisterLink)], options: SimulatorOptions, logger: Logger) {
         let now = ContinuousClock.now
         self.stations = stations.map { StationState(address: $0.0, link: $0.1, nextAttempt: now) }
         self.options = options
         self.logger = logger
+        stateFile = options.stateFile.map(PriorityStateFile.init(path:))
+        if let stateFile {
+            if let stored = stateFile.load() {
+                book = stored
+                if !stored.entries.isEmpty {
+                    logger.info("priorities restored", metadata: ["file": "\(stateFile.path)", "entries": "\(stored.entries.count)"])
+                }
+            } else {
+                logger.warning("state file is not a priority list; starting empty", metadata: ["file": "\(stateFile.path)"])
+            }
+        }
     }
 
     // MARK: HTTP API
 
     var directory: ConnectorDirectory {
-        ConnectorDirectory(known: Set(connectors.filter { $0.value.online }.keys), evseIDs: options.evseIDs)
+        // Given with --evse-id wins over what a station says.
+        ConnectorDirectory(
+            known: Set(connectors.filter { $0.value.online }.keys),
+            evseIDs: learntEVSEIDs.merging(options.evseIDs) { _, given in given })
     }
 
-    func handleAPI(method: String, path: String, body: [UInt8]) -> APIResponse {
+    func handleAPI(method: String, path: String, body: [UInt8], authorization: String? = nil) -> APIResponse {
+        if let refused = options.access.check(path: path, authorization: authorization) {
+            logger.info("priority API request refused", metadata: ["method": "\(method)", "path": "\(path)", "status": "\(refused.status)"])
+            return refused
+        }
         let (response, changes) = PriorityAPI.handle(
             method: method, path: path, body: body, book: &book, directory: directory)
         for change in changes {
             logger.info("priority changed", metadata: ["connector": "\(change.id)", "from": "\(change.old)", "to": "\(change.new)", "by": "http \(method.uppercased())"])
         }
+        if !changes.isEmpty { persist() }
         return response
+    }
+
+    /// Writes the book to the state file (if any) after a change.
+    private func persist() {
+        guard let stateFile else { return }
+        do {
+            try stateFile.save(book)
+        } catch {
+            logger.error("cannot write the priorities", metadata: ["file": "\(stateFile.path)", "error": "\(error)"])
+        }
     }
 
     // MARK: Cycle
@@ -134,13 +178,15 @@ actor Simulator {
         let jobs: [PollJob] = stations.enumerated().compactMap { index, station in
             guard station.connected || now >= station.nextAttempt else { return nil }
             return PollJob(
-                index: index, link: station.link, identity: station.connected ? station.identity : nil, blockRead: station.blockReadWorks)
+                index: index, link: station.link, identity: station.connected ? station.identity : nil, blockRead: station.blockReadWorks,
+                vendor: station.connected ? station.vendorWorks : true)
         }
         let results = await withTaskGroup(of: PollOutcome.self) { group in
             for job in jobs {
                 group.addTask {
                     do {
-                        let result = try await Self.pollStation(link: job.link, identity: job.identity, blockRead: job.blockRead)
+                        let result = try await Self.pollStation(
+                            link: job.link, identity: job.identity, blockRead: job.blockRead, vendor: job.vendor)
                         return PollOutcome(index: job.index, result: .success(result))
                     } catch {
                         await job.link.close()
@@ -166,6 +212,7 @@ actor Simulator {
         var link: any RegisterLink
         var identity: StationIdentity?
         var blockRead: Bool
+        var vendor: Bool
     }
 
     struct PollOutcome: Sendable {
@@ -177,11 +224,12 @@ actor Simulator {
         var identity: StationIdentity
         var readings: [SocketReading]
         var blockReadWorks: Bool
+        var vendorWorks: Bool
     }
 
     /// Connects if needed, reads unit 200 when the identity is not known (new connection), then every
     /// socket unit.
-    static func pollStation(link: any RegisterLink, identity: StationIdentity?, blockRead: Bool) async throws -> PollResult {
+    static func pollStation(link: any RegisterLink, identity: StationIdentity?, blockRead: Bool, vendor: Bool) async throws -> PollResult {
         var identity = identity
         if !(await link.isConnected) || identity == nil {
             try await link.connect()
@@ -194,6 +242,7 @@ actor Simulator {
         guard let identity else { throw ModbusError.notConnected }
         var readings: [SocketReading] = []
         var blockRead = blockRead
+        var vendor = vendor
         for socket in 0..<identity.sockets {
             let unit = UInt8(socket + 1)
             let currents = try await link.read(unit: unit, address: Map.currents, count: 6)
@@ -226,13 +275,26 @@ actor Simulator {
                 phases = nil
             }
             if valid == 0xFFFF_FFFF { valid = nil }
+            // The vendor block: an unplug and replug between two polls shows as a new count.
+            var plugIns: UInt32?
+            var evseID: String?
+            if vendor {
+                do {
+                    let block = try await link.read(unit: unit, address: Map.vendorBlock, count: Map.vendorCount)
+                    plugIns = RegisterCodec.uint32(block[0..<2])
+                    let text = RegisterCodec.string(block[2...])
+                    evseID = text.isEmpty ? nil : text
+                } catch ModbusError.exception {
+                    vendor = false
+                }
+            }
             readings.append(SocketReading(
                 unit: socket + 1, state: state,
                 currents: (0..<3).map { Double(RegisterCodec.float32(currents[(2 * $0)..<(2 * $0 + 2)])) },
                 power: Double(RegisterCodec.float32(power[...])), energy: RegisterCodec.float64(energy[...]),
-                applied: applied, valid: valid, safe: safe, phases: phases))
+                applied: applied, valid: valid, safe: safe, phases: phases, plugIns: plugIns, evseID: evseID))
         }
-        return PollResult(identity: identity, readings: readings, blockReadWorks: blockRead)
+        return PollResult(identity: identity, readings: readings, blockReadWorks: blockRead, vendorWorks: vendor)
     }
 
     private func stationPolled(_ index: Int, _ poll: PollResult) {
@@ -246,6 +308,8 @@ actor Simulator {
                 let id = ConnectorID(serial: poll.identity.serial, connector: unit + 1)
                 connectors[id]?.lastWritten = nil
                 connectors[id]?.lastWriteAt = nil
+                // The counter of the new connection is the baseline (the station may have restarted).
+                connectors[id]?.plugIns = nil
             }
         }
         station.connected = true
@@ -254,7 +318,9 @@ actor Simulator {
         station.identity = poll.identity
         station.readings = poll.readings
         station.blockReadWorks = poll.blockReadWorks
+        station.vendorWorks = poll.vendorWorks
         stations[index] = station
+        var changed = false
 
         for reading in poll.readings {
             let id = ConnectorID(serial: poll.identity.serial, connector: reading.unit)
@@ -263,6 +329,22 @@ actor Simulator {
             connector.station = station.address
             connector.reading = reading
             connector.online = true
+            if let evse = reading.evseID, learntEVSEIDs[evse] != id {
+                learntEVSEIDs[evse] = id
+                logger.info("EVSE id learnt from the station", metadata: ["connector": "\(id)", "evse_id": "\(evse)"])
+            }
+            let counted = connector.plugIns
+            connector.plugIns = reading.plugIns
+            if Mode3.isPluggedIn(state), connector.pluggedIn, let counted, let now = reading.plugIns, now != counted {
+                // Unplugged and plugged in again between two polls: another vehicle, perhaps.
+                arrivals += 1
+                connector.arrival = arrivals
+                logger.info("vehicle unplugged and plugged in again between two polls", metadata: ["connector": "\(id)", "plug_ins": "\(now)"])
+                if let change = book.reset(id) {
+                    changed = true
+                    logger.info("priority changed", metadata: ["connector": "\(id)", "from": "\(change.old)", "to": "0", "by": "replug"])
+                }
+            }
             if Mode3.isPluggedIn(state) {
                 if !connector.pluggedIn {
                     arrivals += 1
@@ -275,6 +357,7 @@ actor Simulator {
                 if connector.pluggedIn {
                     logger.info("vehicle unplugged", metadata: ["connector": "\(id)"])
                     if let change = book.reset(id) {
+                        changed = true
                         logger.info("priority changed", metadata: [
                             "connector": "\(id)", "from": "\(change.old)", "to": "0", "by": "unplug",
                         ])
@@ -285,6 +368,7 @@ actor Simulator {
             }
             connectors[id] = connector
         }
+        if changed { persist() }
     }
 
     private func stationFailed(_ index: Int, _ error: any Error) {

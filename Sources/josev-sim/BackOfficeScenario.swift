@@ -70,6 +70,7 @@ extension Scenario {
         let name = "\(key.component).\(key.variable)"
         let other = String((Int(inputs.value) ?? 60) + 10)
         let announced = Check.deviceVariable(component: key.component, variable: key.variable, value: inputs.value)
+        let announcedOther = Check.deviceVariable(component: key.component, variable: key.variable, value: other)
         return [
             .request(
                 "set_variable_validate", setVariable(key, inputs.value), [.equals("result", "accepted")],
@@ -78,16 +79,23 @@ extension Scenario {
                 "CS announces the change (device_model_update \(name)=\(inputs.value))",
                 [Expectation("device_model_update", .update, [announced])]),
             .request(
-                "set_variable_validate", setVariable(key, other), [.equals("result", "rejected")],
-                "set_variable_validate \(name)=\(other) before Josev confirmed → rejected (busy: one change at a time)"),
+                "set_variable_validate", setVariable(key, other), [.equals("result", "accepted")],
+                "set_variable_validate \(name)=\(other) before Josev confirmed → accepted (changes in a row are applied in order)"),
+            .expect(
+                "CS announces the second change (device_model_update \(name)=\(other))",
+                [Expectation("device_model_update", .update, [announcedOther])]),
             .update(
                 "device_model_update",
                 ["components": [["name": .string(key.component), "variables": [["name": .string(key.variable), "value": .string(inputs.value)]]]]],
-                "device_model_update \(name)=\(inputs.value) (Josev confirms the change)"),
+                "device_model_update \(name)=\(inputs.value) (Josev confirms the first change; not a change back)"),
+            .update(
+                "device_model_update",
+                ["components": [["name": .string(key.component), "variables": [["name": .string(key.variable), "value": .string(other)]]]]],
+                "device_model_update \(name)=\(other) (Josev confirms the second change)"),
             .request(
                 "set_variable_validate", setVariable(readOnly, "X-\(inputs.value)"), [.equals("result", "rejected")],
                 "set_variable_validate \(readOnly.component).\(readOnly.variable) → rejected (read-only)"),
-            .request("device_model", [:], [announced], "device_model → serves \(name)=\(inputs.value)"),
+            .request("device_model", [:], [announcedOther], "device_model → serves \(name)=\(other)"),
         ]
     }
 

@@ -94,7 +94,7 @@ struct DeviceModelRulesTests {
 }
 
 /// Pacing, restart-pending changes and the history, on a real SQLite file.
-@Suite("device-model store (pacing, restart, history)")
+@Suite("device-model store (order, restart pacing, history)")
 struct DeviceModelStoreTests {
     static let heartbeat = DeviceVariableKey(component: "OCPPCommCtrlr", variable: "HeartbeatInterval")
     static let ping = DeviceVariableKey(component: "OCPPCommCtrlr", variable: "WebSocketPingInterval")
@@ -123,7 +123,7 @@ struct DeviceModelStoreTests {
         )
     }
 
-    @Test func oneChangeAtATimeUntilJosevConfirms() throws {
+    @Test func changesInARowAreAppliedInOrderAndEchoesConfirmThem() throws {
         let directory = try TemporaryDirectory(prefix: "device-model")
         let clock = ManualTime()
         let announced = Box<[DeviceModelUpdate]>([])
@@ -138,30 +138,32 @@ struct DeviceModelStoreTests {
         }
         #expect(record.value == "120")
         #expect(announced.value.first?.components.first?.variables?.first?.value == "120")
-        // A second change, even of another variable, waits for the first one's confirmation.
-        #expect(model.propose(Self.password, value: "another-password-16", source: .local) == .rejected(.busy(
-            "OCPPCommCtrlr.HeartbeatInterval waits for Josev's confirmation (at most 10 s more)")))
-        #expect(model.inFlight?.key == Self.heartbeat)
-        // Josev's device_model_update with another value does not confirm it.
-        model.consume(DeviceModelUpdate(components: [
-            DeviceModelUpdateComponent(name: "OCPPCommCtrlr", variables: [DeviceModelUpdateVariable(name: "HeartbeatInterval", value: "121")])
-        ]))
-        #expect(model.inFlight != nil)
-        #expect(model.record(Self.heartbeat)?.value == "120")
-        // The same value does.
-        model.consume(model.announcement(record))
-        #expect(model.inFlight == nil)
+        // A second change, of another variable, is applied at once after it (no pacing).
         #expect(model.propose(Self.password, value: "another-password-16", source: .local).accepted)
-        // Without a confirmation the next change is taken once the timeout passed.
-        #expect(model.propose(Self.heartbeat, value: "60", source: .local).accepted == false)
-        clock.advance(by: .seconds(10))
+        // A third one, of the first variable again, too; both applied changes await confirmation.
         #expect(model.propose(Self.heartbeat, value: "60", source: .local).accepted)
-        #expect(try store.deviceVariables().first { $0.key == Self.heartbeat }?.value == "60")
+        #expect(model.awaitingConfirmation.map(\.key) == [Self.heartbeat, Self.password, Self.heartbeat])
+        #expect(announced.value.count == 3)
+        // Josev's echo of the first value, arriving after the third change, confirms it (and the
+        // older ones of that variable): it is not taken for a change back to 120.
+        model.consume(model.announcement(record))
+        #expect(model.record(Self.heartbeat)?.value == "60")
+        #expect(model.awaitingConfirmation.map(\.key) == [Self.password, Self.heartbeat])
+        // Josev's device_model_update with another value is a change of Josev's.
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "OCPPCommCtrlr", variables: [DeviceModelUpdateVariable(name: "HeartbeatInterval", value: "61")])
+        ]))
+        #expect(model.record(Self.heartbeat)?.value == "61")
+        // Unconfirmed changes are forgotten after the timeout.
+        clock.advance(by: .seconds(10))
+        #expect(model.awaitingConfirmation.isEmpty)
+        #expect(try store.deviceVariables().first { $0.key == Self.heartbeat }?.value == "61")
 
         let history = try store.deviceVariableHistory()
-        #expect(history.map(\.key) == [Self.heartbeat, Self.password, Self.heartbeat])
+        #expect(history.map(\.key) == [Self.heartbeat, Self.password, Self.heartbeat, Self.heartbeat])
         #expect(history[0].oldValue == "300" && history[0].newValue == "120" && history[0].source == .josev)
         #expect(history[2].oldValue == "120" && history[2].newValue == "60" && history[2].source == .local)
+        #expect(history[3].oldValue == "60" && history[3].newValue == "61" && history[3].source == .josev)
         // WriteOnly values never reach the history.
         #expect(history[1].redacted && history[1].oldValue == nil && history[1].newValue == nil)
     }
@@ -181,6 +183,44 @@ struct DeviceModelStoreTests {
             return
         }
         #expect(model.inFlight == nil)
+    }
+
+    @Test func onlyChangesThatNeedARestartArePaced() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let clock = ManualTime()
+        var settings = Self.settings
+        let backOff = DeviceVariableKey(component: "OCPPCommCtrlr", variable: "RetryBackOffWaitMinimum")
+        settings.variables.append(
+            DeviceVariableRecord(key: backOff, value: "30", dataType: .integer, minimum: 0, maximum: 3600, requiresRestart: true))
+        let (store, model) = try Self.open(directory.file("cs.db"), clock: clock, settings: settings)
+        #expect(model.propose(Self.ping, value: "45", source: .josev).accepted && model.record(Self.ping)?.pendingValue == "45")
+        #expect(model.propose(backOff, value: "10", source: .josev) == .rejected(.busy(
+            "OCPPCommCtrlr.WebSocketPingInterval needs a restart too and was changed less than 10 s ago (at most 10 s more)")))
+        #expect(model.propose(Self.heartbeat, value: "60", source: .josev).accepted, "changes applied at once are not paced")
+        #expect(model.propose(Self.ping, value: "50", source: .josev).accepted, "the same variable again replaces its pending value")
+        clock.advance(by: .seconds(10))
+        #expect(model.propose(backOff, value: "10", source: .josev).accepted)
+        #expect(model.record(backOff)?.pendingValue == "10" && model.record(Self.ping)?.pendingValue == "50")
+        store.close()
+    }
+
+    @Test func aValueJosevPushesThatIsRefusedIsAnnouncedBack() throws {
+        let directory = try TemporaryDirectory(prefix: "device-model")
+        let announced = Box<[DeviceModelUpdate]>([])
+        let (store, model) = try Self.open(directory.file("cs.db"), clock: ManualTime()) { update in
+            announced.value.append(update)
+            return true
+        }
+        model.consume(DeviceModelUpdate(components: [
+            DeviceModelUpdateComponent(name: "OCPPCommCtrlr", variables: [DeviceModelUpdateVariable(name: "HeartbeatInterval", value: "5")]),
+            DeviceModelUpdateComponent(name: "ChargingStation", variables: [DeviceModelUpdateVariable(name: "Model", value: "CS-99")]),
+            DeviceModelUpdateComponent(name: "Nope", variables: [DeviceModelUpdateVariable(name: "Nothing", value: "1")]),
+        ]))
+        let values = announced.value.flatMap { $0.components }.map { "\($0.name).\($0.variables?.first?.name ?? "")=\($0.variables?.first?.value ?? "")" }
+        #expect(values == ["OCPPCommCtrlr.HeartbeatInterval=300", "ChargingStation.Model=CS-22"], "the values in force; nothing for an unknown variable")
+        #expect(model.record(Self.heartbeat)?.value == "300")
+        #expect(try store.deviceVariableHistory().isEmpty)
+        store.close()
     }
 
     @Test func aChangeThatNeedsARestartIsAppliedAtTheNextStart() throws {
@@ -303,10 +343,10 @@ struct DeviceModelDeclarationTests {
     }
 }
 
-/// A change's SQLite write does not hold the lock readers need; no other change comes between.
+/// A change's SQLite write does not hold the lock readers need; the next change waits for it.
 @Suite("device-model store (writes outside the lock)", .timeLimit(.minutes(1)))
 struct DeviceModelWriteTests {
-    @Test func readersDoNotWaitForAChangesWrite() async throws {
+    @Test func readersDoNotWaitForAChangesWriteAndTheNextChangeComesAfterIt() async throws {
         let directory = try TemporaryDirectory(prefix: "device-model")
         let path = directory.file("cs.db")
         try Store(path: path).close()
@@ -324,23 +364,28 @@ struct DeviceModelWriteTests {
         thread.start()
         // The change was decided and its write started (it waits for the other connection's lock).
         #expect(await waitUntil(timeout: .seconds(10)) { model.writing == DeviceModelStoreTests.heartbeat })
-        // Readers get the records while the write waits, and another change is busy, not blocked.
+        // Readers get the records while the write waits; another change waits for its turn and is
+        // applied after the first one, in order (never answered busy).
         #expect(model.record(DeviceModelStoreTests.heartbeat)?.value == "300")
         #expect(outcome.withLock { $0 } == nil, "the record was read while the write still waited")
-        let other = model.propose(DeviceModelStoreTests.password, value: "another-password-16", source: .local)
-        #expect(other == .rejected(.busy("OCPPCommCtrlr.HeartbeatInterval is being stored")), "\(other)")
-        #expect(outcome.withLock { $0 } == nil)
+        let second = Mutex<VariableChangeOutcome?>(nil)
+        let other = Thread {
+            let result = model.propose(DeviceModelStoreTests.heartbeat, value: "150", source: .local)
+            second.withLock { $0 = result }
+        }
+        other.start()
+        #expect(outcome.withLock { $0 } == nil && second.withLock { $0 } == nil)
         try blocker.execute("COMMIT")
         blocker.close()
-        #expect(await waitUntil(timeout: .seconds(10)) { outcome.withLock { $0 } != nil })
-        guard case .applied(let record)? = outcome.withLock({ $0 }) else {
-            Issue.record("applied once the lock was released: \(String(describing: outcome.withLock { $0 }))")
+        #expect(await waitUntil(timeout: .seconds(10)) { outcome.withLock { $0 } != nil && second.withLock { $0 } != nil })
+        guard case .applied(let record)? = outcome.withLock({ $0 }), case .applied(let next)? = second.withLock({ $0 }) else {
+            Issue.record("both applied once the lock was released: \(String(describing: outcome.withLock { $0 })), \(String(describing: second.withLock { $0 }))")
             return
         }
-        #expect(record.value == "120" && model.record(DeviceModelStoreTests.heartbeat)?.value == "120")
-        #expect(model.inFlight?.key == DeviceModelStoreTests.heartbeat)
+        #expect(record.value == "120" && next.value == "150" && model.record(DeviceModelStoreTests.heartbeat)?.value == "150")
+        #expect(model.awaitingConfirmation.map(\.value) == ["120", "150"])
         let stored = try Store(path: path)
-        #expect(try stored.deviceVariables().first { $0.key == DeviceModelStoreTests.heartbeat }?.value == "120")
+        #expect(try stored.deviceVariables().first { $0.key == DeviceModelStoreTests.heartbeat }?.value == "150")
         stored.close()
     }
 }

@@ -6,8 +6,9 @@ import Testing
 import TestSupport
 
 /// Configuration keys against the real daemon, a real broker and the real SQLite file: served in
-/// device_model, judged on set_variable_validate, applied and announced with device_model_update,
-/// one change at a time, restart-pending changes applied at the next start, every change recorded.
+/// device_model, judged on set_variable_validate, applied in order and announced with
+/// device_model_update, restart-pending changes paced and applied at the next start, Josev's refused
+/// values announced back, every change recorded.
 @Suite("configuration keys (device model) end to end", .timeLimit(.minutes(2)))
 struct ConfigKeysTests {
     static let secret = "initial-secret-value-16"
@@ -54,6 +55,13 @@ struct ConfigKeysTests {
                   value: "\(secret)"
                   mutability: WriteOnly
                   min: 16
+                - component: OCPPCommCtrlr
+                  variable: RetryBackOffWaitMinimum
+                  value: 30
+                  data_type: integer
+                  min: 0
+                  max: 3600
+                  requires_restart: true
             """
     }
 
@@ -91,7 +99,7 @@ struct ConfigKeysTests {
         }
     }
 
-    @Test("set_variable_validate judges every rule, applies, announces and paces; the history records it")
+    @Test("set_variable_validate judges every rule; changes in a row are applied in order and announced; the history records them")
     func validateApplyAnnouncePace() async throws {
         let broker = try await TestBroker()
         let directory = try TemporaryDirectory()
@@ -135,43 +143,61 @@ struct ConfigKeysTests {
         for update in josev.messages(name: "device_model_update", type: "update") {
             #expect(try schemaErrors(update, name: "device_model_update", type: .update).isEmpty)
         }
-        // Pacing: the next change (any variable) is busy until Josev confirms.
-        #expect(try await Self.validate(josev, component: ["name": "SecurityCtrlr"], variable: "BasicAuthPassword", value: "second-secret-value-16") == "rejected")
-        #expect(Self.rejection(daemon, key: "SecurityCtrlr.BasicAuthPassword", value: "second-secret-value-16") == "busy")
-        let local = try await daemon.companion(["config", "set", "EVSE@DE*TST*E0001*1.Power", "11000"])
-        #expect(local.status == 1 && local.output.contains("busy"), "\(local.output)")
-        #expect(!(try await daemon.companion(["config", "history"]).output.contains("BasicAuthPassword")), "a busy change is not applied")
-        let pending = try await daemon.companion(["config", "pending"])
-        #expect(pending.output.contains("OCPPCommCtrlr.HeartbeatInterval = 120 (by josev): applied, awaiting Josev's confirmation"), "\(pending.output)")
-        // Josev confirms with its own device_model_update naming the variable and value.
-        try josev.send(Envelope.update(name: "device_model_update", data: [
-            "components": [["name": "OCPPCommCtrlr", "variables": [["name": "HeartbeatInterval", "value": "120"]]]]
-        ]))
-        #expect(await waitUntil(interval: .milliseconds(100)) { await !Self.awaitingConfirmation(daemon) }, "\(daemon.log)")
-        #expect(try await Self.validate(josev, component: ["name": "SecurityCtrlr"], variable: "BasicAuthPassword", value: "second-secret-value-16") == "accepted")
-        try josev.send(Envelope.update(name: "device_model_update", data: [
-            "components": [["name": "SecurityCtrlr", "variables": [["name": "BasicAuthPassword", "value": "second-secret-value-16"]]]]
-        ]))
-        #expect(await waitUntil(interval: .milliseconds(100)) { await !Self.awaitingConfirmation(daemon) }, "\(daemon.log)")
+        // Several changes in a row (an OCPP SetVariables with several keys reaches the station as
+        // several set_variable_validate, sent without waiting for the answers): each is applied in
+        // order, none answered busy.
+        let burst = [
+            Envelope.request(name: "set_variable_validate", data: [
+                "component": ["name": "SecurityCtrlr"], "variable": ["name": "BasicAuthPassword"], "attribute_value": "second-secret-value-16",
+            ]),
+            Envelope.request(name: "set_variable_validate", data: [
+                "component": .object(comm), "variable": ["name": "HeartbeatInterval"], "attribute_value": "150",
+            ]),
+        ]
+        for request in burst { try josev.send(request) }
+        #expect(await waitUntil {
+            let answered = josev.messages(name: "set_variable_validate", type: "response").filter { answer in
+                burst.contains { $0.id == answer["id"]?.stringValue }
+            }
+            return answered.count == burst.count && answered.allSatisfy { $0["data"]?["result"] == "accepted" }
+        }, "\(josev.messages(name: "set_variable_validate", type: "response"))")
         // A technician's change takes the same path (source local) and is announced too.
         let set = try await daemon.companion(["config", "set", "EVSE@DE*TST*E0001*1.Power", "11000"])
         #expect(set.status == 0, "\(set.output)")
         #expect(await waitUntil { Self.announced(josev, variable: "Power", value: "11000") })
+        let order = josev.messages(name: "device_model_update", type: "update").compactMap {
+            $0["data"]?["components"]?.arrayValue?.first?["variables"]?.arrayValue?.first?["value"]?.stringValue
+        }
+        #expect(order == ["120", "second-secret-value-16", "150", "11000"], "announced in the order they were applied")
+        let pending = try await daemon.companion(["config", "pending"])
+        #expect(pending.output.contains("OCPPCommCtrlr.HeartbeatInterval = 150 (by josev): applied, awaiting Josev's confirmation"), "\(pending.output)")
+        // Josev's echo of the first change, arriving after the second one, confirms it and is not
+        // taken for a change back to 120.
+        for value in ["120", "150"] {
+            try josev.send(Envelope.update(name: "device_model_update", data: [
+                "components": [["name": "OCPPCommCtrlr", "variables": [["name": "HeartbeatInterval", "value": .string(value)]]]]
+            ]))
+        }
+        #expect(await waitUntil(interval: .milliseconds(100)) {
+            !((try? await daemon.companion(["config", "pending"]))?.output ?? "HeartbeatInterval").contains("HeartbeatInterval")
+        }, "\(daemon.log)")
         let tooLow = try await daemon.companion(["config", "set", "OCPPCommCtrlr.HeartbeatInterval", "1"])
         #expect(tooLow.status == 1 && tooLow.output.contains("out of range"), "\(tooLow.output)")
 
         let served = try #require(try await josev.ask("device_model"))
-        #expect(Self.variable(served, component: "OCPPCommCtrlr", name: "HeartbeatInterval")?["value"] == "120")
+        #expect(Self.variable(served, component: "OCPPCommCtrlr", name: "HeartbeatInterval")?["value"] == "150")
 
         // Every change recorded: old, new, source, time; WriteOnly values never shown.
         let history = try await daemon.companion(["config", "history"])
         #expect(history.status == 0)
         #expect(history.output.contains("OCPPCommCtrlr.HeartbeatInterval: '300' → '120'  applied by josev"), "\(history.output)")
+        #expect(history.output.contains("OCPPCommCtrlr.HeartbeatInterval: '120' → '150'  applied by josev"), "\(history.output)")
+        #expect(!history.output.contains("'150' → '120'"), "Josev's late echo was not taken for a change: \(history.output)")
         #expect(history.output.contains("SecurityCtrlr.BasicAuthPassword: '(write-only)' → '(write-only)'  applied by josev"))
         #expect(history.output.contains("EVSE@DE*TST*E0001*1.Power: '22000' → '11000'  applied by local"))
         let json = try await daemon.companion(["config", "history", "--json"])
         let changes = try JSONValue.parse(Array(json.output.utf8))["changes"]?.arrayValue ?? []
-        #expect(changes.count == 3, "\(json.output)")
+        #expect(changes.count == 4, "\(json.output)")
         #expect(changes.allSatisfy { DateTimeText.parse($0["at"]?.stringValue ?? "") != nil }, "every change has its time: \(json.output)")
         let get = try await daemon.companion(["config", "get"])
         #expect(get.output.contains("SecurityCtrlr.BasicAuthPassword = (write-only)"), "\(get.output)")
@@ -182,24 +208,59 @@ struct ConfigKeysTests {
         #expect(await daemon.stop() == 0)
     }
 
-    @Test("without Josev's confirmation the next change is taken after confirm_timeout")
-    func confirmationTimeout() async throws {
+    @Test("pacing holds only changes that need a restart: another one is busy until confirm_timeout passed")
+    func restartPacing() async throws {
         let broker = try await TestBroker()
         let directory = try TemporaryDirectory()
         let daemon = try DaemonProcess(config: Self.config(port: broker.port, confirmTimeout: 1), directory: directory)
         #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let first = try await daemon.companion(["config", "set", "OCPPCommCtrlr.HeartbeatInterval", "60"])
-        #expect(first.status == 0, "\(first.output)")
-        // Taken as soon as the turn is free again (no claim on how fast).
+        let josev = try await JosevTestClient(broker: broker)
+        let comm: JSONObject = ["name": "OCPPCommCtrlr"]
+        #expect(try await Self.validate(josev, component: comm, variable: "WebSocketPingInterval", value: "45") == "accepted")
+        // Another variable that needs a restart is refused while the first one holds the turn …
+        #expect(Self.rejection(daemon, key: "OCPPCommCtrlr.RetryBackOffWaitMinimum", value: "10") == "busy")
+        // … changes applied at once are not paced, and the same variable may be changed again.
+        #expect(try await Self.validate(josev, component: comm, variable: "HeartbeatInterval", value: "60") == "accepted")
+        #expect(try await Self.validate(josev, component: comm, variable: "WebSocketPingInterval", value: "50") == "accepted")
+        // Taken once the turn is free again (no claim on how fast).
         #expect(await waitUntil(timeout: .seconds(10), interval: .milliseconds(200)) {
-            (try? await daemon.companion(["config", "set", "OCPPCommCtrlr.HeartbeatInterval", "90"]).status) == 0
+            (try? await daemon.companion(["config", "set", "OCPPCommCtrlr.RetryBackOffWaitMinimum", "10"]).status) == 0
         })
-        // Both applied without a confirmation; the second one now waits for its own.
-        let history = try await daemon.companion(["config", "history"])
-        #expect(history.output.contains("OCPPCommCtrlr.HeartbeatInterval: '300' → '60'  applied by local"), "\(history.output)")
-        #expect(history.output.contains("OCPPCommCtrlr.HeartbeatInterval: '60' → '90'  applied by local"), "\(history.output)")
         let pending = try await daemon.companion(["config", "pending"])
-        #expect(pending.output.contains("OCPPCommCtrlr.HeartbeatInterval = 90 (by local): applied, awaiting Josev's confirmation"), "\(pending.output)")
+        #expect(pending.output.contains("OCPPCommCtrlr.WebSocketPingInterval = 50 (by josev): pending, applied at the next start"), "\(pending.output)")
+        #expect(pending.output.contains("OCPPCommCtrlr.RetryBackOffWaitMinimum = 10 (by local): pending, applied at the next start"), "\(pending.output)")
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test("a value Josev pushes that the station refuses is announced back with the value in force")
+    func refusedUpdateAnnouncedBack() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: Self.config(port: broker.port), directory: directory)
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: broker)
+        // Out of range, and a ReadOnly variable: both refused, both answered with the value in force.
+        try josev.send(Envelope.update(name: "device_model_update", data: [
+            "components": [
+                ["name": "OCPPCommCtrlr", "variables": [["name": "HeartbeatInterval", "value": "5"]]],
+                ["name": "ChargingStation", "variables": [["name": "Model", "value": "Other Model"]]],
+            ]
+        ]))
+        #expect(await waitUntil { Self.announced(josev, variable: "HeartbeatInterval", value: "300") }, "\(josev.messages)")
+        #expect(await waitUntil { Self.announced(josev, variable: "Model", value: "Test Model") }, "\(josev.messages)")
+        for update in josev.messages(name: "device_model_update", type: "update") {
+            #expect(try schemaErrors(update, name: "device_model_update", type: .update).isEmpty)
+        }
+        // A value it accepts is applied (and not announced back as another value).
+        try josev.send(Envelope.update(name: "device_model_update", data: [
+            "components": [["name": "OCPPCommCtrlr", "variables": [["name": "HeartbeatInterval", "value": "600"]]]]
+        ]))
+        #expect(await waitUntil {
+            Self.variable(try? await josev.ask("device_model"), component: "OCPPCommCtrlr", name: "HeartbeatInterval")?["value"] == "600"
+        })
+        #expect(try await daemon.companion(["config", "history"]).output.contains("OCPPCommCtrlr.HeartbeatInterval: '300' → '600'  applied by josev"))
+        await josev.close()
         #expect(await daemon.stop() == 0)
     }
 

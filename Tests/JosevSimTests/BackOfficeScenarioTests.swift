@@ -69,9 +69,11 @@ struct BackOfficeScenarioTests {
         let uploaded = try #require(uploads.first { $0.hasPrefix("diagnostics-") }, "\(uploads)")
         let text = try await Command.capture("gzip", ["-dc", server.uploads + "/" + uploaded]).output
         #expect(text.contains("a line for the back office"), "\(text)")
-        // Josev confirmed the variable it changed: nothing awaits a confirmation any more.
+        // Josev confirmed both changes of the variable: nothing awaits a confirmation any more.
         let history = try await daemon.companion(["config", "history"])
         #expect(history.output.contains("→ '120'  applied by josev"), "\(history.output)")
+        #expect(history.output.contains("'120' → '130'  applied by josev"), "the second change in a row applied: \(history.output)")
+        #expect(!history.output.contains("'130' → '120'"), "Josev's confirmation of the first is not a change back: \(history.output)")
         #expect(try await daemon.companion(["config", "pending"]).output.contains("nothing pending"))
         // The reservation the scenario made is over.
         let shown = try await daemon.companion(["status", "--json"])

@@ -181,5 +181,8 @@ final class JosevAnnouncer: Sendable {
         }
         await publishStatusAndLimits(force: true, reason: reason)
         deviceModel?.announceStartChanges()
+        // Whether OCPP reaches the back office (Modbus 1104) is Josev's to say; its updates come
+        // only on a change, so after a (re)start the station asks (contract §2.1, CS → J request).
+        if outbox.sendRequest(WebsocketStatusRequest(), context: .other) { logger.info("asked Josev for websocket_status") }
     }
 }
