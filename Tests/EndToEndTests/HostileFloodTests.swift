@@ -72,7 +72,7 @@ struct HostileFloodTests {
         #expect(closed, "the connection that never reads stayed open")
         let closedAfter = ContinuousClock.now - started
 
-        HostileReport.record("Modbus no-read flood", "requests the daemon took before pausing", "\(sent / read.count)")
+        HostileReport.record("Modbus no-read flood", "requests the sockets took before the flood stalled (kernel buffers)", "\(sent / read.count)")
         HostileReport.record("Modbus no-read flood", "peak RSS above idle", Self.megabytes(peak - idleKiB))
         HostileReport.record("Modbus no-read flood", "closed after", Self.milliseconds(closedAfter))
         await josev.close()

@@ -41,7 +41,9 @@ struct ModbusUpdateStormTests {
         #expect(Double(updates) <= 10 * seconds + 2, "\(updates) cs_status_and_limits updates for \(writes) writes in \(stormed)")
         let infoLines = daemon.logEntries(level: "info").count - infoBefore
         #expect(infoLines < writes / 4 + 40, "\(infoLines) info lines for \(writes) writes")
-        print("storm: \(writes) writes in \(stormed), \(updates) cs_status_and_limits updates, \(infoLines) info lines")
+        HostileReport.record("two Modbus masters racing 10 A / 20 A for 2 s", "writes", "\(writes)")
+        HostileReport.record("two Modbus masters racing 10 A / 20 A for 2 s", "cs_status_and_limits updates", "\(updates)")
+        HostileReport.record("two Modbus masters racing 10 A / 20 A for 2 s", "info log lines", "\(infoLines)")
 
         await first.close()
         await second.close()
