@@ -160,8 +160,9 @@ public enum CompanionDaemon {
         let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
         await sessions.recover()
         await sessions.restoreState()
-        let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)
-        let backOffice = BackOfficeServices.make(configuration: configuration, station: station, outbox: outbox, logger: logger)
+        let deviceModel = await makeDeviceModel(configuration, outbox: outbox, logger: logger, station: station)
+        let backOffice = BackOfficeServices.make(
+            configuration: configuration, station: station, outbox: outbox, logger: logger, sessions: sessions)
         let context = HandlerContext(
             station: station, outbox: outbox, ocpp: { identity.value },
             ocppConnected: { connected in
@@ -184,6 +185,7 @@ public enum CompanionDaemon {
         policy.localTokens = Set(configuration.localTokens)
         policy.reservationTimeout =
             configuration.reservationTimeout > 0 ? .milliseconds(Int64(configuration.reservationTimeout * 1000)) : nil
+        configuration.sessionControl.apply(to: &policy)
         let board: any StationHardware =
             switch configuration.hardware {
             case .simulated: SimulatedHardware(configuration: configuration.station)
@@ -195,15 +197,24 @@ public enum CompanionDaemon {
     }
 
     /// The configuration keys, kept in the state directory's database (changes pending for this
-    /// start are applied here).
-    static func makeDeviceModel(_ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger) -> DeviceModelStore {
+    /// start are applied here). With a `station`, the keys the station honours
+    /// (`StationVariables`) follow the stored values and every applied change.
+    static func makeDeviceModel(
+        _ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger, station: Station? = nil
+    ) async -> DeviceModelStore {
         let ocpp = configuration.ocpp.ocppEVSEIDs
         let ids = Dictionary(
             configuration.station.evses.enumerated().map { index, evse in (evse.evseID, ocpp[evse.evseID] ?? index + 1) },
             uniquingKeysWith: { first, _ in first })
-        return DeviceModelStore.open(
+        let honoured = station.map { StationVariables(station: $0, logger: logger) }
+        let store = DeviceModelStore.open(
             settings: configuration.deviceModel, stateDirectory: configuration.stateDirectory, logger: logger, ocppEVSEIDs: ids,
-            announce: { outbox.sendUpdate($0) })
+            announce: { update in
+                honoured?.follow(update)
+                return outbox.sendUpdate(update)
+            })
+        await honoured?.start(with: store.records)
+        return store
     }
 
     static func mosquittoConfiguration(_ configuration: DaemonConfiguration, logger: Logger) throws -> MosquittoConfiguration {

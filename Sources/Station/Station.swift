@@ -21,7 +21,8 @@ public actor Station {
     private var core: StationCore
     private var subscribers = NotificationFanOut()
     private let observer: (@Sendable (StationNotification) -> Void)?
-    public let policy: StationPolicy
+    /// How the station behaves where the contract leaves it open (`updatePolicy` changes it).
+    public var policy: StationPolicy { core.policy }
     /// The board driver the station commands (a simulator finds its `SimulatedHardware` here).
     public nonisolated let hardware: any StationHardware
 
@@ -33,7 +34,6 @@ public actor Station {
         core = StationCore(configuration: configuration, hardware: hardware, policy: policy, now: now)
         self.observer = observer
         self.hardware = hardware
-        self.policy = policy
     }
 
     deinit { subscribers.finish() }
@@ -240,6 +240,10 @@ public actor Station {
     /// new authorization, transaction, HLC request or plug-in.
     @discardableResult
     public func stopCharging(evseID: String) -> StopChargingOutcome { run { $0.stopCharging(evseID: evseID) } }
+
+    /// Changes the policy while running (a configuration key the back office changed, e.g.
+    /// `TxCtrlr.EVConnectionTimeOut`); it applies from the next operation on.
+    public func updatePolicy(_ change: @Sendable (inout StationPolicy) -> Void) { run { change(&$0.policy) } }
 
     // MARK: Availability, reset and reservations
 

@@ -9,7 +9,7 @@ import JosevContract
 /// naming every EVSE whose `cs_status_and_limits` entry changed.
 struct StationCore: Sendable {
     private(set) var configuration: StationConfiguration
-    let policy: StationPolicy
+    var policy: StationPolicy
     let hardware: any StationHardware
     let now: @Sendable () -> StationInstant
     var states: [String: EVSEState]
