@@ -109,6 +109,7 @@ extension StationCore {
             state.endSession()
             if keepingTransactions, state.transaction != nil {
                 state.transactionStopped = true
+                state.chargingStopped = true  // still stopped: a later reset need not wait for Josev's end of it
             } else {
                 state.transaction = nil
             }

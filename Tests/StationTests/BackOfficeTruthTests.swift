@@ -201,6 +201,17 @@ struct BackOfficeTruthTests {
         #expect(state.transaction?.id == "T-9")
         #expect(state.transactionStopped)
 
+        // An EVSE reset and a station reset both waiting: both run once Josev stops the session.
+        let both = Rig([Fixtures.acEVSE, Fixtures.dcEVSE], policy: Self.policy())
+        try await both.startBasicSession()
+        #expect(await both.station.startTransaction(evseID: id, transactionID: "T-11"))
+        #expect(await both.station.reset(evseID: id) == .scheduled)
+        #expect(await both.station.reset() == .scheduled)
+        _ = both.recorder.take()
+        #expect(await both.station.stopCharging(evseID: id) == .accepted)
+        let performed = both.recorder.take().filter { if case .resetPerformed = $0 { true } else { false } }
+        #expect(performed == [.resetPerformed(evseIDs: [id]), .resetPerformed(evseIDs: [id, Fixtures.dc])])
+
         let stopped = Rig(policy: Self.policy())
         try await stopped.startBasicSession()
         #expect(await stopped.station.startTransaction(evseID: id, transactionID: "T-10"))
