@@ -182,6 +182,27 @@ struct BackOfficeTruthTests {
             """
     }
 
+    /// A daemon with `resetConfig`, ready, and Josev on its broker.
+    struct ResetRig {
+        let broker: TestBroker
+        let directory: TemporaryDirectory
+        /// Where the reset commands note that they ran.
+        let marker: String
+        let config: String
+        let daemon: DaemonProcess
+        let josev: JosevTestClient
+
+        init() async throws {
+            broker = try await TestBroker()
+            directory = try TemporaryDirectory()
+            marker = directory.file("reset-ran")
+            config = BackOfficeTruthTests.resetConfig(brokerPort: broker.port, marker: marker)
+            daemon = try DaemonProcess(config: config, directory: directory)
+            #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+            josev = try await JosevTestClient(broker: broker)
+        }
+    }
+
     /// Whether the daemon's database has the session of `transactionID`.
     static func storedSession(_ directory: TemporaryDirectory, _ transactionID: String) -> Bool {
         guard let store = try? Store(path: directory.file("state") + "/cs-companion.db", readOnly: true) else { return false }
@@ -196,13 +217,8 @@ struct BackOfficeTruthTests {
 
     @Test("reset while charging waits until Josev stops the session, runs reset.command after it, and the station comes back intact")
     func stationReset() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let marker = directory.file("reset-ran")
-        let config = Self.resetConfig(brokerPort: broker.port, marker: marker)
-        let daemon = try DaemonProcess(config: config, directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await ResetRig()
+        let (directory, marker, config, daemon, josev) = (rig.directory, rig.marker, rig.config, rig.daemon, rig.josev)
 
         // A whole-EVSE reservation (connector 0) on the DC EVSE, the AC EVSE charging a transaction.
         try josev.send(.update(name: "connector_and_charging", data: [
@@ -249,17 +265,13 @@ struct BackOfficeTruthTests {
         #expect(Self.storedSession(directory, transaction))
         await josev.close()
         #expect(await restarted.stop() == 0)
+        withExtendedLifetime(rig) {}  // the broker lives until here
     }
 
     @Test("availability survives a station reset; a reset of an idle station runs reset.command at once")
     func availabilitySurvivesReset() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let marker = directory.file("reset-ran")
-        let config = Self.resetConfig(brokerPort: broker.port, marker: marker)
-        let daemon = try DaemonProcess(config: config, directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await ResetRig()
+        let (directory, marker, config, daemon, josev) = (rig.directory, rig.marker, rig.config, rig.daemon, rig.josev)
         let change = try await josev.ask("change_availability", data: ["evse_id": .string(Self.dc), "operational_status": "inoperative"])
         #expect(change?["data"]?["status"] == "accepted")
         let inoperative = try #require(try await Self.statusCode(josev, Self.dc))
@@ -275,5 +287,6 @@ struct BackOfficeTruthTests {
         #expect(try await Self.statusCode(josev, Self.ac) == "evse_ready")
         await josev.close()
         #expect(await restarted.stop() == 0)
+        withExtendedLifetime(rig) {}  // the broker lives until here
     }
 }
