@@ -5,24 +5,8 @@ import TestSupport
 
 /// The keys of issue 16, points 1–3: `authorization.connection_timeout` and the EV-side
 /// disconnect keys, `evses[].connectors[].socket`, the `reset:` block; and what `--check-config`
-/// (the same loader) refuses.
-@Suite("configuration: connection timeout, sockets, reset")
-struct SessionControlConfigurationTests {
-    let loader: ConfigLoader
-
-    init() throws {
-        loader = try ConfigLoader(schemaDirectory: Repository.schemas)
-    }
-
-    func problems(_ yaml: String) -> [ConfigProblem] {
-        do {
-            _ = try loader.load(text: yaml, file: "test.yaml")
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+/// (the same loader) refuses. Part of the suite "configuration file" (its loader and `problems`).
+extension ConfigurationTests {
     static func station(connector: String) -> String {
         stationConfigYAML(port: 1884).replacing("        connector_type: AC_three_phase_core\n", with: "        connector_type: AC_three_phase_core\n\(connector)")
     }

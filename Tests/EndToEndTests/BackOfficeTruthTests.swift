@@ -20,6 +20,14 @@ struct BackOfficeTruthTests {
         #expect(answer?["data"]?["status"] == "valid")
     }
 
+    /// The EV plugs into the AC EVSE, the local card is shown, Josev asks for 16 A, the EV asks for power.
+    static func startCharging(_ daemon: DaemonProcess, _ josev: JosevTestClient) async throws {
+        #expect(try await daemon.companion(["plug", "--evse", ac]).status == 0)
+        #expect(try await daemon.companion(["rfid", "--evse", ac, card]).status == 0)
+        try await pwm(josev)
+        #expect(try await daemon.companion(["ev", "--evse", ac, "16"]).status == 0)
+    }
+
     static func contactor(_ josev: JosevTestClient) async throws -> String? {
         try await josev.ask("cs_contactor_status", data: ["evse_id": .string(ac)])?["data"]?["status"]?.stringValue
     }
@@ -109,10 +117,7 @@ struct BackOfficeTruthTests {
         let daemon = try DaemonProcess(config: Self.socketConfig(brokerPort: broker.port), directory: directory)
         #expect(await daemon.waitUntilReady(), "\(daemon.log)")
         let josev = try await JosevTestClient(broker: broker)
-        #expect(try await daemon.companion(["plug", "--evse", Self.ac]).status == 0)
-        #expect(try await daemon.companion(["rfid", "--evse", Self.ac, Self.card]).status == 0)
-        try await Self.pwm(josev)
-        #expect(try await daemon.companion(["ev", "--evse", Self.ac, "16"]).status == 0)
+        try await Self.startCharging(daemon, josev)
         let closed: (JSONValue) -> Bool = { $0["name"] == "cs_contactor_status" && $0["type"] == "update" && $0["data"]?["status"] == "closed" }
         #expect(await waitUntil { josev.messages.contains(where: closed) }, "\(daemon.log)")
         let all = josev.messages
@@ -152,10 +157,7 @@ struct BackOfficeTruthTests {
         let josev = try await JosevTestClient(broker: broker)
         // The simulated board's lock jams: the next lock fails to engage.
         #expect(try await daemon.companion(["fault", "--evse", Self.ac, "lock_failure"]).status == 0)
-        #expect(try await daemon.companion(["plug", "--evse", Self.ac]).status == 0)
-        #expect(try await daemon.companion(["rfid", "--evse", Self.ac, Self.card]).status == 0)
-        try await Self.pwm(josev)
-        #expect(try await daemon.companion(["ev", "--evse", Self.ac, "16"]).status == 0)
+        try await Self.startCharging(daemon, josev)
         #expect(await waitUntil { !josev.messages(name: "hardware_fault", type: "update").isEmpty }, "\(daemon.log)")
         #expect(Self.cableLocks(josev).last == "error")
         #expect(try await Self.contactor(josev) == "opened")
@@ -225,10 +227,7 @@ struct BackOfficeTruthTests {
             "evse_id": .string(Self.dc), "connector_id": 0, "connector_status": "reserved",
         ]))
         #expect(await waitUntil { daemon.reservedConnectors(Self.dc) == [1] }, "\(daemon.log)")
-        #expect(try await daemon.companion(["plug", "--evse", Self.ac]).status == 0)
-        #expect(try await daemon.companion(["rfid", "--evse", Self.ac, Self.card]).status == 0)
-        try await Self.pwm(josev)
-        #expect(try await daemon.companion(["ev", "--evse", Self.ac, "16"]).status == 0)
+        try await Self.startCharging(daemon, josev)
         #expect(try await waitUntil { try await Self.contactor(josev) == "closed" }, "\(daemon.log)")
         let transaction = UUID().uuidString.lowercased()
         try josev.send(.update(name: "transaction_status", data: [
