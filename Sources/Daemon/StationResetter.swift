@@ -6,8 +6,12 @@ import Station
 /// addressed EVSEs are idle (`Station.reset`, `EVSEState.idleForReset`) — then, once the station
 /// did it and the session store has written what it had queued, the configured `reset.command`
 /// (whole station) or `reset.evse_command` (one EVSE). The answer (`accepted`) goes out before the
-/// command starts: the command runs in a task of its own once the handler has returned.
+/// command starts: the command runs in a task of its own, no sooner than `answerGrace` after the
+/// reset was answered (the router publishes the answer when the handler returns, and libmosquitto's
+/// network thread needs a moment to hand it to the broker before a reboot stops everything).
 final class StationResetter: Sendable {
+    static let answerGrace = Duration.seconds(1)
+
     let station: Station
     let settings: ResetConfiguration
     let sessions: SessionRecorder?
@@ -34,7 +38,10 @@ final class StationResetter: Sendable {
         case .rejected:
             break
         case .accepted:
-            Task { await self.run(command, scope: scope) }
+            Task {
+                try? await Task.sleep(for: Self.answerGrace)
+                await self.run(command, scope: scope)
+            }
         case .scheduled:
             logger.notice("reset of \(scope) scheduled: a session runs that Josev has not stopped; the reset follows when it ends")
             let all = await station.evseIDs
