@@ -68,7 +68,8 @@ extension StationCore {
 
     /// Whether the session still holds the socket `connector` of `state` locked.
     func sessionHoldsLock(_ connector: ConnectorState, of state: EVSEState) -> Bool {
-        if state.contactorClosed { return true }
+        // Commanded closed, or not yet confirmed open: the pins may be live.
+        if state.contactorClosed || state.contactorConfirmed == true { return true }
         if connector.level != .a, connector.id == state.activeConnectorID {
             return !state.chargingStopped
                 && ((state.transaction != nil && !state.transactionStopped) || state.authorization.isAccepted || policy.freeVend)

@@ -183,6 +183,39 @@ struct BackOfficeTruthTests {
         #expect(silent.board.recorded.contactor.isEmpty)
     }
 
+    /// A socket on a board that confirms, charging a transaction; then the EV leaves with the cable
+    /// still in the socket (pilot A, proximity still connected).
+    static func evSideDisconnect(unlock: Bool) async -> ConfirmingRig {
+        var policy = StationPolicy(localTokens: ["CAFE"])
+        policy.unlockConnectorOnEVSideDisconnect = unlock
+        let rig = ConfirmingRig(configuration: Fixtures.configuration([socketEVSE]), policy: policy)
+        await rig.station.handle([
+            .cable(evseID: rig.id, connectorID: 1, connected: true, ratedCurrent: 32), .pilotLevel(evseID: rig.id, connectorID: 1, level: .b),
+        ])
+        #expect(await rig.station.startTransaction(evseID: rig.id, transactionID: "T-EV", token: .rfid("CAFE")))
+        _ = await rig.station.applyPWM(evseID: rig.id, hlc: false, current: 16)
+        await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .c))
+        await rig.station.handle(.contactor(evseID: rig.id, closed: true))
+        #expect(rig.board.recorded.locks == [true])
+        await rig.station.handle(.pilotLevel(evseID: rig.id, connectorID: 1, level: .a))
+        await rig.station.handle(.contactor(evseID: rig.id, closed: false))
+        #expect(rig.board.recorded.contactor == [true, false])
+        return rig
+    }
+
+    @Test("UnlockConnectorOnEVSideDisconnect: the socket unlocks when the EV leaves; false keeps the cable locked until Josev unlocks it")
+    func unlockOnEVSideDisconnect() async {
+        let unlocking = await Self.evSideDisconnect(unlock: true)
+        #expect(unlocking.board.recorded.locks == [true, false])
+
+        let keeping = await Self.evSideDisconnect(unlock: false)
+        #expect(keeping.board.recorded.locks == [true], "the cable stays locked in while the transaction runs")
+        #expect(await keeping.station.state(of: keeping.id)?.connectors.first?.cable.lock == .locked)
+        // The help desk (OCPP UnlockConnector through Josev): the EV is gone, so the unlock is done.
+        #expect(await keeping.station.connectorLock(evseID: keeping.id, connectorID: 1, action: .unlock) == .done(.unlocked))
+        #expect(keeping.board.recorded.locks == [true, false])
+    }
+
     // MARK: Reset
 
     @Test("reset: scheduled while a session runs; at once once Josev stopped it, keeping the transaction for Josev to end")
