@@ -59,8 +59,8 @@ extension ConfigLoader {
         if let value = authorization?["stop_transaction_on_ev_side_disconnect"]?.boolValue { settings.stopTransactionOnEVSideDisconnect = value }
         if let value = authorization?["unlock_connector_on_ev_side_disconnect"]?.boolValue { settings.unlockConnectorOnEVSideDisconnect = value }
         if let block = root["reset"] {
-            settings.reset.command = command(block["command"], "/reset/command", problems: &problems, located: located)
-            settings.reset.evseCommand = command(block["evse_command"], "/reset/evse_command", problems: &problems, located: located)
+            settings.reset.command = executableCommand(block["command"], "/reset/command", problems: &problems, located: located)
+            settings.reset.evseCommand = executableCommand(block["evse_command"], "/reset/evse_command", problems: &problems, located: located)
             if let value = block["timeout"]?.integerValue { settings.reset.timeout = Int(value) }
         }
         configuration.sessionControl = settings
@@ -89,7 +89,8 @@ extension ConfigLoader {
         }
     }
 
-    private static func command(
+    /// An argv from the YAML; an absolute executable that cannot be run is a problem at `pointer/0`.
+    static func executableCommand(
         _ value: JSONValue?, _ pointer: String, problems: inout [ConfigProblem], located: (String, String) -> ConfigProblem
     ) -> [String]? {
         guard let argv = value?.arrayValue?.compactMap(\.stringValue), let executable = argv.first else { return nil }
