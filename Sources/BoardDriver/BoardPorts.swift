@@ -33,6 +33,9 @@ struct BoardPorts: Sendable {
         var coilWaitsForLock = false
         var coilCommandedAt: ContinuousClock.Instant?
         var lockCommandedAt: ContinuousClock.Instant?
+        /// The station locked the socket itself (`setLock`): it keeps it locked through a pause of
+        /// the session and unlocks it itself; only a lock the coil took implicitly is released with the coil.
+        var lockHeldByHost = false
     }
 
     private(set) var ports: [Int32: Port] = [:]
@@ -74,6 +77,7 @@ struct BoardPorts: Sendable {
 
     mutating func setLock(evseID: String, locked: Bool, now: ContinuousClock.Instant) -> [EverestToMcu] {
         guard let number = number(of: evseID) else { return [] }
+        ports[number]?.lockHeldByHost = locked
         return setLock(number, locked: locked, now: now)
     }
 
@@ -125,7 +129,7 @@ struct BoardPorts: Sendable {
             }
             events.append(.contactor(evseID: evseID, closed: coil.closed))
             // The socket unlocks once the contactor is confirmed open (never while it may be live).
-            if !coil.closed, !port.report.coilCommanded, port.report.lockCommanded == true {
+            if !coil.closed, !port.report.coilCommanded, port.report.lockCommanded == true, !port.lockHeldByHost {
                 port.report.lockCommanded = false
                 port.lockCommandedAt = now
                 replies.append(EverestToMcu(.connectorLock(false), connector: connector))

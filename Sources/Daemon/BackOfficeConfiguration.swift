@@ -62,11 +62,7 @@ extension ConfigLoader {
         func strings(_ value: JSONValue?) -> [String]? { value?.arrayValue?.compactMap(\.stringValue) }
         func int(_ value: JSONValue?) -> Int? { value?.integerValue.map { Int($0) } }
         func command(_ value: JSONValue?, _ pointer: String) -> [String]? {
-            guard let argv = strings(value), let executable = argv.first else { return nil }
-            if executable.hasPrefix("/"), access(executable, X_OK) != 0 {
-                problems.append(located(pointer + "/0", "\(executable) is not an executable file"))
-            }
-            return argv
+            executableCommand(value, pointer, problems: &problems, located: located)
         }
         func readable(_ value: JSONValue?, _ pointer: String) -> String? {
             guard let path = value?.stringValue else { return nil }

@@ -11,15 +11,20 @@ import Station
 final class BackOfficeServices: Sendable {
     let firmware: FirmwareUpdater?
     let logs: LogUploader
+    /// `reset`: the station's part, then the configured command (nil: the station's part only).
+    let reset: StationResetter?
 
-    init(firmware: FirmwareUpdater?, logs: LogUploader) {
+    init(firmware: FirmwareUpdater?, logs: LogUploader, reset: StationResetter? = nil) {
         self.firmware = firmware
         self.logs = logs
+        self.reset = reset
     }
 
     /// Builds both from the configuration; `resume()` (a service of the daemon) continues a firmware
     /// update the state file describes.
-    static func make(configuration: DaemonConfiguration, station: Station, outbox: Outbox, logger: Logger) -> BackOfficeServices {
+    static func make(
+        configuration: DaemonConfiguration, station: Station, outbox: Outbox, logger: Logger, sessions: SessionRecorder? = nil
+    ) -> BackOfficeServices {
         var firmware: FirmwareUpdater?
         if let block = configuration.firmware {
             let directory = block.downloadDirectory ?? configuration.stateDirectory + "/firmware"
@@ -61,7 +66,10 @@ final class BackOfficeServices: Sendable {
                 defaultRetries: block.retries, defaultRetryInterval: block.retryInterval,
                 stationName: configuration.station.identity.serialNumber),
             logger: logger, publish: { outbox.sendUpdate($0) })
-        return BackOfficeServices(firmware: firmware, logs: logs)
+        let reset = StationResetter(
+            station: station, settings: configuration.sessionControl.reset, sessions: sessions, directory: configuration.stateDirectory,
+            logger: logger)
+        return BackOfficeServices(firmware: firmware, logs: logs, reset: reset)
     }
 
     /// Continues a firmware update the state file describes (a verify command may take time).

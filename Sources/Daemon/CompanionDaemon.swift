@@ -168,7 +168,8 @@ public enum CompanionDaemon {
         let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger, applied: stationKeys.follow)
         deviceModel.applyAll()
         Task { await stationKeys.run(station: station, logger: logger) }
-        let backOffice = BackOfficeServices.make(configuration: configuration, station: station, outbox: outbox, logger: logger)
+        let backOffice = BackOfficeServices.make(
+            configuration: configuration, station: station, outbox: outbox, logger: logger, sessions: sessions)
         let context = HandlerContext(
             station: station, outbox: outbox, ocpp: { identity.value },
             ocppConnected: { connected in
@@ -192,6 +193,7 @@ public enum CompanionDaemon {
         policy.localTokens = Set(configuration.localTokens)
         policy.reservationTimeout =
             configuration.reservationTimeout > 0 ? .milliseconds(Int64(configuration.reservationTimeout * 1000)) : nil
+        configuration.sessionControl.apply(to: &policy)
         let board: any StationHardware =
             switch configuration.hardware {
             case .simulated: SimulatedHardware(configuration: configuration.station)
@@ -203,7 +205,8 @@ public enum CompanionDaemon {
     }
 
     /// The configuration keys, kept in the state directory's database (changes pending for this
-    /// start are applied here).
+    /// start are applied here); `applied` hears every value in force (`StationOwnedKeys` follows
+    /// those the station honours).
     static func makeDeviceModel(
         _ configuration: DaemonConfiguration, outbox: Outbox, logger: Logger,
         applied: @escaping @Sendable (DeviceVariableRecord) -> Void = { _ in }

@@ -265,6 +265,7 @@ public struct ConfigLoader: Sendable {
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         decodeBackOffice(root, into: &configuration, problems: &problems, located: located)
         IdentityConfig.check(root, problems: &problems, located: located)
+        decodeSessionControl(root, into: &configuration, problems: &problems, located: located)
         return configuration
     }
 }

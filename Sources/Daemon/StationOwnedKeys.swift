@@ -3,14 +3,37 @@ import Station
 import Store
 
 /// The device-model variables (OCPP 2.0.1 configuration keys) the station itself honours, and the
-/// way their values in force reach the `Station`: every change in force (applied now, applied at
-/// start, or the declared value at start) is handed over in order, and the station follows it.
+/// way their values in force reach the station's policy: every change in force (applied now,
+/// applied at start, or the declared value at start) is handed over in order, and the station
+/// follows it. Other declared variables are Josev's (OCPP's) business: the station stores and
+/// announces them.
 ///
-/// Today: `SampledDataCtrlr.TxUpdatedInterval` (OCPP 1.6 `MeterValueSampleInterval`), the
-/// interval of the periodic `meter_values` updates of a charging EVSE in seconds; 0 = none.
-/// Other declared variables are Josev's (OCPP's) business: the station stores and announces them.
+/// | variable (station level) | policy | YAML default |
+/// | --- | --- | --- |
+/// | `SampledDataCtrlr.TxUpdatedInterval` (s; 0: none) | `meterValuesInterval` (periodic `meter_values` while charging) | 60 s |
+/// | `TxCtrlr.EVConnectionTimeOut` (s; 0: never) | `connectionTimeout` | `authorization.connection_timeout` |
+/// | `TxCtrlr.StopTxOnEVSideDisconnect` | `stopTransactionOnEVSideDisconnect` | `authorization.stop_transaction_on_ev_side_disconnect` |
 final class StationOwnedKeys: Sendable {
-    static let txUpdatedInterval = DeviceVariableKey(component: "SampledDataCtrlr", variable: "TxUpdatedInterval")
+    /// One honoured variable: the change of the policy its text means (nil: a value the station cannot use).
+    struct Binding: Sendable {
+        let key: DeviceVariableKey
+        let change: @Sendable (String) -> (@Sendable (inout StationPolicy) -> Void)?
+    }
+
+    static let bindings: [Binding] = [
+        Binding(key: DeviceVariableKey(component: "SampledDataCtrlr", variable: "TxUpdatedInterval")) { text in
+            guard let seconds = Int64(text), seconds >= 0 else { return nil }
+            return { $0.meterValuesInterval = seconds > 0 ? .seconds(seconds) : nil }
+        },
+        Binding(key: DeviceVariableKey(component: "TxCtrlr", variable: "EVConnectionTimeOut")) { text in
+            guard let seconds = Int64(text), seconds >= 0 else { return nil }
+            return { $0.connectionTimeout = seconds > 0 ? .seconds(seconds) : nil }
+        },
+        Binding(key: DeviceVariableKey(component: "TxCtrlr", variable: "StopTxOnEVSideDisconnect")) { text in
+            guard let flag = Bool(text) else { return nil }
+            return { $0.stopTransactionOnEVSideDisconnect = flag }
+        },
+    ]
 
     private let changes: AsyncStream<DeviceVariableRecord>
     private let continuation: AsyncStream<DeviceVariableRecord>.Continuation
@@ -21,7 +44,7 @@ final class StationOwnedKeys: Sendable {
 
     /// A value in force (the device-model store's `applied` observer); taken in order.
     func follow(_ record: DeviceVariableRecord) {
-        guard record.key == Self.txUpdatedInterval else { return }
+        guard Self.bindings.contains(where: { $0.key == record.key }) else { return }
         continuation.yield(record)
     }
 
@@ -34,14 +57,13 @@ final class StationOwnedKeys: Sendable {
 
     /// Makes the station follow one variable it owns.
     static func apply(_ record: DeviceVariableRecord, to station: Station, logger: Logger) async {
-        guard record.key == txUpdatedInterval else { return }
-        guard let seconds = Int64(record.value), seconds >= 0 else {
-            logger.warning("\(record.key) = '\(record.value)' is not a number of seconds; meter_values interval unchanged")
+        guard let binding = bindings.first(where: { $0.key == record.key }) else { return }
+        guard let change = binding.change(record.value) else {
+            logger.notice("\(record.key) = '\(record.value)' cannot be used by the station; it keeps the value in force")
             return
         }
-        let interval: Duration? = seconds == 0 ? nil : .seconds(seconds)
-        guard await station.meterValuesInterval != interval else { return }
-        await station.setMeterValuesInterval(interval)
-        logger.info("meter_values every \(seconds == 0 ? "— (periodic updates off)" : "\(seconds) s") while charging (\(record.key))")
+        let before = await station.policy
+        await station.updatePolicy(change)
+        if await station.policy != before { logger.info("\(record.key) = '\(record.value)' in force") }
     }
 }

@@ -202,6 +202,8 @@ public enum ContactorRefusal: Sendable, Equatable {
     case chargingStopped
     /// Opened on request (`setContactor(close: false)`, `hlc_charging false`); closes again on the next request.
     case heldOpen
+    /// The socket's lock has not engaged yet (the hardware did not confirm it).
+    case socketNotLocked
 }
 
 public enum ContactorResult: Sendable, Equatable {
@@ -252,11 +254,14 @@ public enum ConnectorLockResult: Sendable, Equatable {
     case done(ConnectorLockState)
     /// Unlocking under load is refused: the state stays as it is.
     case refusedWhileEnergized(ConnectorLockState)
+    /// Unlocking a socket the station locked for the session that still runs on it (the EV is
+    /// plugged in, the session is neither stopped nor ended) is refused.
+    case refusedWhileSessionRuns(ConnectorLockState)
     case unknownConnector
 
     public var state: ConnectorLockState {
         switch self {
-        case .done(let state), .refusedWhileEnergized(let state): state
+        case .done(let state), .refusedWhileEnergized(let state), .refusedWhileSessionRuns(let state): state
         case .unknownConnector: .error
         }
     }
@@ -373,6 +378,10 @@ public struct ConnectorState: Sendable, Equatable {
     /// Vehicles plugged in since the daemon started: the pilot went from A to B, C or D (wraps at
     /// 2³²). A load manager that polls compares it to see an unplug and replug between two polls.
     public var plugIns: UInt32 = 0
+    /// The station locked this socket for a session (it unlocks it when the session is over).
+    public var lockedByStation = false
+    /// A lock command the hardware has not confirmed yet, since when (supervised like the contactor).
+    public var lockCommandedAt: StationInstant?
 
     public init(id: Int) { self.id = id }
 
@@ -446,6 +455,16 @@ public struct StationPolicy: Sendable, Equatable {
     /// must follow a command within this time, else `contactor_stuck_open` (close) or the latched
     /// `contactor_welded` (open).
     public var contactorConfirmationTimeout: Duration = .seconds(2)
+    /// OCPP `TxCtrlr.EVConnectionTimeOut` (classic `ConnectionTimeOut`): an authorization with no
+    /// EV plugged in is dropped after this long (nil: never).
+    public var connectionTimeout: Duration? = .seconds(300)
+    /// OCPP `TxCtrlr.StopTxOnEVSideDisconnect`: the EV leaving ends the session's authorization
+    /// (the running transaction no longer authorizes charging; Josev ends it). False: the
+    /// authorization survives, and the EV has `connectionTimeout` to come back.
+    public var stopTransactionOnEVSideDisconnect = true
+    /// OCPP 1.6 `UnlockConnectorOnEVSideDisconnect`: a socket unlocks when the EV leaves. False: it
+    /// stays locked while the cable is in it and the transaction runs.
+    public var unlockConnectorOnEVSideDisconnect = true
 
     public init(
         freeVend: Bool = false, localTokens: Set<String> = [], trustJosevAuthorization: Bool = true,
@@ -490,4 +509,7 @@ public enum StationNotification: Sendable, Equatable {
     case resetPerformed(evseIDs: [String])
     /// A connector became reserved or free again; `expired` when the station dropped it itself.
     case reservationChanged(evseID: String, connectorID: Int, reserved: Bool, expired: Bool)
+    /// No EV plugged in within `StationPolicy.connectionTimeout` of an authorization: it was
+    /// dropped (and the transaction started for it, if any, no longer authorizes charging).
+    case connectionTimedOut(evseID: String, token: ChargingToken?, transactionID: String?)
 }

@@ -64,6 +64,13 @@ public struct EVSEState: Sendable, Equatable {
     public var chargingStopped = false
     /// The contactor was opened on request and stays open until something asks for energy again.
     public var heldOpen = false
+    /// Since when an accepted authorization (or a transaction) waits for an EV to plug in
+    /// (`StationPolicy.connectionTimeout`); nil when none waits.
+    public var awaitingPlugInSince: StationInstant?
+    /// The running transaction no longer authorizes charging: no EV came within the connection
+    /// timeout, or its EV left (StopTxOnEVSideDisconnect). Josev ends it; a new authorization or
+    /// transaction clears it.
+    public var transactionStopped = false
 
     public init() {}
 
@@ -106,6 +113,10 @@ public struct EVSEState: Sendable, Equatable {
 
     /// A session runs: a scheduled availability change or reset waits for its end.
     public var sessionActive: Bool { transaction != nil || contactorClosed || hlcCharging || cableCheck != .none }
+
+    /// A `reset` need not wait here: no session runs, or Josev already stopped it (`stop_charging`,
+    /// the transaction ended, a deauthorization): what is left of it ends with the reset.
+    public var idleForReset: Bool { !sessionActive || chargingStopped }
 }
 
 /// Everything a register map shows of one EVSE, read in one call (`Station.evseView(at:)`).

@@ -124,11 +124,15 @@ public final class SimulatedHardware: StationHardware {
 
     func stopRequestingEnergy(evseID: String) -> Bool { updateEV(evseID) { $0.wantsEnergy = false } }
 
-    /// A fault of the board (or, for `.pilotError`, a pilot short on the EV side: level E).
+    /// A fault of the board (or, for `.pilotError`, a pilot short on the EV side: level E; for
+    /// `.lockFailure`, a jammed socket lock: the next lock fails to engage).
     func inject(_ kind: HardwareFaultKind, evseID: String) -> Bool {
         state.withLock { state in
             guard var board = state.boards[evseID] else { return false }
-            if kind == .pilotError, board.plugged != nil {
+            if kind == .lockFailure {
+                board.lockJammed = true
+                state.boards[evseID] = board
+            } else if kind == .pilotError, board.plugged != nil {
                 board.plugged?.pilotShorted = true
                 Self.settle(&board, evseID: evseID, into: &state.pending)
                 state.boards[evseID] = board
@@ -142,6 +146,10 @@ public final class SimulatedHardware: StationHardware {
     func clear(_ kind: HardwareFaultKind, evseID: String) -> Bool {
         state.withLock { state in
             guard var board = state.boards[evseID] else { return false }
+            if kind == .lockFailure {
+                board.lockJammed = false
+                state.boards[evseID] = board
+            }
             if kind == .pilotError, board.plugged?.pilotShorted == true {
                 board.plugged?.pilotShorted = false
                 Self.settle(&board, evseID: evseID, into: &state.pending)

@@ -21,8 +21,8 @@ public actor Station {
     private var core: StationCore
     private var subscribers = NotificationFanOut()
     private let observer: (@Sendable (StationNotification) -> Void)?
-    /// The policy given at init (the `meter_values` interval may change since: `meterValuesInterval`).
-    public let policy: StationPolicy
+    /// How the station behaves where the contract leaves it open (`updatePolicy` changes it).
+    public var policy: StationPolicy { core.policy }
     /// The board driver the station commands (a simulator finds its `SimulatedHardware` here).
     public nonisolated let hardware: any StationHardware
 
@@ -34,7 +34,6 @@ public actor Station {
         core = StationCore(configuration: configuration, hardware: hardware, policy: policy, now: now)
         self.observer = observer
         self.hardware = hardware
-        self.policy = policy
     }
 
     deinit { subscribers.finish() }
@@ -242,6 +241,10 @@ public actor Station {
     @discardableResult
     public func stopCharging(evseID: String) -> StopChargingOutcome { run { $0.stopCharging(evseID: evseID) } }
 
+    /// Changes the policy while running (a configuration key the back office changed, e.g.
+    /// `TxCtrlr.EVConnectionTimeOut`); it applies from the next operation on.
+    public func updatePolicy(_ change: @Sendable (inout StationPolicy) -> Void) { run { change(&$0.policy) } }
+
     // MARK: Availability, reset and reservations
 
     /// `change_availability`. Going inoperative while a session runs on an affected EVSE is
@@ -307,13 +310,6 @@ public actor Station {
         revision += 1
         run { $0.tick(now: instant) }
     }
-
-    /// Changes the interval of the periodic `.meterValues` (nil: none) while running: the device
-    /// model's `SampledDataCtrlr.TxUpdatedInterval`. The next one is due that long after the last.
-    public func setMeterValuesInterval(_ interval: Duration?) { core.policy.meterValuesInterval = interval }
-
-    /// The interval of the periodic `.meterValues` in force.
-    public var meterValuesInterval: Duration? { core.policy.meterValuesInterval }
 
     // MARK: What the hardware reports
 

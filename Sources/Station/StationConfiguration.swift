@@ -110,11 +110,15 @@ public struct ConnectorConfiguration: Sendable, Equatable {
     public var id: Int
     public var connectorType: ConnectorType
     public var controlMode: ControlMode?
+    /// A socket (the driver brings the cable) rather than a tethered cable: the station locks it
+    /// before the contactor closes and keeps it locked while the session runs (`StationCore+Lock`).
+    public var socket: Bool
 
-    public init(id: Int, connectorType: ConnectorType, controlMode: ControlMode? = nil) {
+    public init(id: Int, connectorType: ConnectorType, controlMode: ControlMode? = nil, socket: Bool = false) {
         self.id = id
         self.connectorType = connectorType
         self.controlMode = controlMode
+        self.socket = socket
     }
 }
 

@@ -49,6 +49,7 @@ extension StationCore {
             stopCharging(target)
         }
         states[target]?.authorization = state
+        if decision == .accepted { armConnectionTimer(target) }
         emit(.authorizationChanged(evseID: target, state: state, local: false))
         return true
     }
@@ -67,6 +68,7 @@ extension StationCore {
             id: transactionID, evseID: evseID, startedAt: lastTime, token: token, energyAtStartWh: energy)
         states[evseID]?.chargingStopped = false
         states[evseID]?.heldOpen = false
+        armConnectionTimer(evseID)
         return true
     }
 
@@ -107,6 +109,7 @@ extension StationCore {
             states[evseID]?.authorization = .accepted(token)
             states[evseID]?.chargingStopped = false
             states[evseID]?.heldOpen = false
+            armConnectionTimer(evseID)
             emit(.authorizationChanged(evseID: evseID, state: .accepted(token), local: true))
             return .acceptedLocally
         }

@@ -38,18 +38,20 @@ extension StationCore {
 
     /// `reset`: resets the dynamic state (pilot, contactor, authorization, transaction, limits set
     /// from outside, HLC and DC session state) of one EVSE or all. Scheduled while a session runs
-    /// unless `immediate`; the meter register, availability, faults and plugged cables stay.
+    /// that Josev has not stopped (`EVSEState.idleForReset`), unless `immediate`; a stopped
+    /// session's rest (the contactor opening, the pilot going off) ends with the reset. The meter
+    /// register, availability, faults, reservations and plugged cables stay.
     mutating func reset(evseID: String? = nil, immediate: Bool = false) -> StationResetResult {
         if let evseID, states[evseID] == nil { return .rejected }
         let before = beginOperation()
         defer { endOperation(since: before) }
         let scope = evseID.map { [$0] } ?? evseIDs
-        let busy = scope.contains { states[$0]?.sessionActive == true }
+        let busy = scope.contains { states[$0]?.idleForReset == false }
         if busy, !immediate {
             if let evseID { states[evseID]?.resetPending = true } else { stationResetPending = true }
             return .scheduled
         }
-        performReset(scope)
+        performReset(scope, keepingTransactions: !immediate)
         settle()
         return .accepted
     }
@@ -99,11 +101,19 @@ extension StationCore {
         }
     }
 
-    mutating func performReset(_ evseIDs: [String]) {
+    /// `keepingTransactions`: a transaction Josev stopped but has not ended yet stays recorded
+    /// (Josev's `transaction_status ended` still closes it) without authorizing anything.
+    mutating func performReset(_ evseIDs: [String], keepingTransactions: Bool = true) {
         for id in evseIDs {
             guard var state = states[id] else { continue }
             state.endSession()
-            state.transaction = nil
+            if keepingTransactions, state.transaction != nil {
+                state.transactionStopped = true
+                state.chargingStopped = true  // still stopped: a later reset need not wait for Josev's end of it
+            } else {
+                state.transaction = nil
+            }
+            state.awaitingPlugInSince = nil
             state.externalCurrentLimit = nil
             state.externalSetpoint = nil
             state.externalSetpointExpiry = nil
@@ -123,18 +133,18 @@ extension StationCore {
     mutating func applyScheduled() -> Bool {
         var did = false
         for id in evseIDs {
-            guard let state = states[id], !state.sessionActive else { continue }
-            if !state.pendingAvailability.isEmpty {
+            guard let state = states[id] else { continue }
+            if !state.sessionActive, !state.pendingAvailability.isEmpty {
                 states[id]?.pendingAvailability = []
                 for change in state.pendingAvailability { apply(change, evseID: id) }
                 did = true
             }
-            if state.resetPending {
+            if state.resetPending, state.idleForReset {
                 performReset([id])
                 did = true
             }
         }
-        if stationResetPending, !evseIDs.contains(where: { states[$0]?.sessionActive == true }) {
+        if stationResetPending, !evseIDs.contains(where: { states[$0]?.idleForReset == false }) {
             stationResetPending = false
             performReset(evseIDs)
             did = true

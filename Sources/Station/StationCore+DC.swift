@@ -7,8 +7,17 @@ extension StationCore {
         guard let connector = states[evseID]?.connector(connectorID) else { return .unknownConnector }
         if action == .status { return .done(connector.cable.lock) }
         if action == .unlock, pinsMayBeLive(evseID) { return .refusedWhileEnergized(connector.cable.lock) }
+        if action == .unlock, let state = states[evseID], connector.lockedByStation, connector.level != .a,
+            connector.id == state.activeConnectorID, sessionHoldsLock(connector, of: state)
+        {
+            return .refusedWhileSessionRuns(connector.cable.lock)
+        }
         let before = beginOperation()
         defer { endOperation(since: before) }
+        if action == .unlock, let index = states[evseID]?.connectors.firstIndex(where: { $0.id == connectorID }) {
+            states[evseID]?.connectors[index].lockedByStation = false
+            states[evseID]?.connectors[index].lockCommandedAt = nil
+        }
         let reached = hardware.setConnectorLock(evseID: evseID, connectorID: connectorID, locked: action == .lock)
         updateCable(evseID, connectorID: connectorID) { $0.lock = reached }
         if reached == .error, action == .lock { raiseFault(.lockFailure, evseID: evseID) }

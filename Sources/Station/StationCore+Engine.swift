@@ -54,6 +54,10 @@ extension StationCore {
         if close {
             states[evseID]?.heldOpen = false
             if let refusal = contactorRefusal(evseID, automatic: false) { return .refused(refusal) }
+            guard engageSocketLock(evseID) == .engaged else {
+                settle()
+                return .refused(contactorRefusal(evseID, automatic: false) ?? .socketNotLocked)
+            }
             setContactorState(evseID, closed: true)
             settle()
             return states[evseID]?.contactorClosed == true ? .closed : .refused(contactorRefusal(evseID, automatic: false) ?? .heldOpen)
@@ -195,10 +199,20 @@ extension StationCore {
             }
         }
 
-        // Close last, once the pilot says so.
+        // A socket that no session holds any more unlocks once the contactor is open.
+        if releaseSocketLocks(evseID) { commanded = true }
+
+        // Close last, once the pilot says so (a socket locked first).
         if states[evseID]?.contactorClosed == false, policy.autoCloseContactor, contactorRefusal(evseID, automatic: true) == nil {
-            setContactorState(evseID, closed: true)
-            commanded = true
+            switch engageSocketLock(evseID) {
+            case .engaged:
+                setContactorState(evseID, closed: true)
+                commanded = true
+            case .commanded:
+                commanded = true
+            case .waiting:
+                break
+            }
         }
         return commanded
     }
@@ -293,7 +307,8 @@ extension StationCore {
         }
         guard requested else { return .noChargingRequest }
         // Free vend does not open a reserved connector: its driver is authorized through Josev.
-        let authorized = (policy.freeVend && !connector.reserved) || state.authorization.isAccepted || state.transaction?.token != nil
+        let authorized = (policy.freeVend && !connector.reserved) || state.authorization.isAccepted
+            || (state.transaction?.token != nil && !state.transactionStopped)
             || (policy.trustJosevAuthorization && (state.hlcCharging || dcPhase))
         guard authorized else { return .notAuthorized }
         if state.chargingStopped { return .chargingStopped }
@@ -313,7 +328,7 @@ extension StationCore {
             states[evseID]?.connectors[index].level = level
             if wasPlugged, level == .a, previousActive == connectorID {
                 // The EV left: the pilot goes off with it (A1, never an A2 blip).
-                states[evseID]?.endSession()
+                evSideDisconnected(evseID)
                 for kind in states[evseID]?.faults.filter(\.endsWithSession).sorted() ?? [] { removeFault(kind, evseID: evseID) }
                 if states[evseID]?.connectors[index].signal.oscillating == true {
                     states[evseID]?.connectors[index].signal = .off
@@ -348,6 +363,7 @@ extension StationCore {
         case .card(let uid, let evseID):
             if let target = cardTarget(evseID) { _ = presentToken(.rfid(uid), evseID: target) }
         case .lock(let evseID, let connectorID, let lock):
+            lockConfirmed(evseID, connectorID: connectorID, lock)
             updateCable(evseID, connectorID: connectorID) { $0.lock = lock }
             if lock == .error { raiseFault(.lockFailure, evseID: evseID) }
         case .contactor(let evseID, let closed):

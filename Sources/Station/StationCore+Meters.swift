@@ -9,8 +9,10 @@ extension StationCore {
         let before = statusAndLimits()
         advanceTime(to: instant ?? now())
         expireReservations()
+        expireConnectionTimeouts()
         settle()
         superviseContactors()
+        superviseSocketLocks()
         settle()
         if let interval = policy.meterValuesInterval {
             for id in evseIDs {

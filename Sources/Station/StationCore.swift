@@ -9,7 +9,7 @@ import JosevContract
 /// naming every EVSE whose `cs_status_and_limits` entry changed.
 struct StationCore: Sendable {
     private(set) var configuration: StationConfiguration
-    /// Changed while running only by `Station.setMeterValuesInterval` (the device model).
+    /// Changed while running only through `Station.updatePolicy` (the device model: `StationOwnedKeys`).
     var policy: StationPolicy
     let hardware: any StationHardware
     let now: @Sendable () -> StationInstant

@@ -48,13 +48,16 @@ struct ConfirmingRig {
     let board: ConfirmingBoard
     let station: Station
 
-    init(board: ConfirmingBoard = ConfirmingBoard()) {
+    init(
+        board: ConfirmingBoard = ConfirmingBoard(), configuration: StationConfiguration = Fixtures.configuration([Fixtures.acEVSE]),
+        policy given: StationPolicy = StationPolicy(localTokens: ["CAFE"])
+    ) {
         self.board = board
         let recorder = recorder
-        var policy = StationPolicy(localTokens: ["CAFE"])
+        var policy = given
         policy.contactorConfirmationTimeout = .seconds(2)
         station = Station(
-            configuration: Fixtures.configuration([Fixtures.acEVSE]), hardware: board, policy: policy, now: clock.closure,
+            configuration: configuration, hardware: board, policy: policy, now: clock.closure,
             observer: { recorder.record($0) })
     }
 

@@ -22,10 +22,20 @@ extension ChangeAvailabilityRequest: RequestHandling {
     }
 }
 
+/// The contract's `reset` carries `evse_id` only (OCPP's Immediate / OnIdle stays in Josev): a
+/// session Josev has stopped (`stop_charging`, `transaction_status ended`, a deauthorization) is
+/// ended with the reset at once (Immediate); one still running schedules it until idle (OnIdle,
+/// answered `accepted`: the contract has no `scheduled`). Then `reset.command` /
+/// `reset.evse_command` runs (`StationResetter`, docs/BACKOFFICE.md).
 extension ResetRequest: RequestHandling {
     func answer(in context: HandlerContext, _ message: IncomingMessage) async -> Answer {
         if evseID != nil, message.foreignEVSE { return context.respond(ResetResponse(status: .rejected)) }
-        let result = await context.station.reset(evseID: evseID, immediate: false)
+        let result: StationResetResult
+        if let resetter = context.backOffice?.reset {
+            result = await resetter.reset(evseID: evseID)
+        } else {
+            result = await context.station.reset(evseID: evseID, immediate: false)
+        }
         context.logger.info("reset \(evseID ?? "station"): \(result.rawValue)")
         return context.respond(ResetResponse(status: result == .rejected ? .rejected : .accepted))
     }

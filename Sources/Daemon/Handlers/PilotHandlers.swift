@@ -48,6 +48,11 @@ extension CsConnectorRequest: RequestHandling {
         case .refusedWhileEnergized:
             return context.respond(
                 CsConnectorResponse(evseID: evseID, connectorID: connectorID, status: status, info: "refused while the contactor is closed"))
+        case .refusedWhileSessionRuns:
+            return context.respond(
+                CsConnectorResponse(
+                    evseID: evseID, connectorID: connectorID, status: status,
+                    info: "refused while a session runs on the connector (stop it first)"))
         case .unknownConnector:
             return context.respond(CsConnectorResponse(evseID: evseID, connectorID: connectorID, status: .error, info: "unknown connector"))
         }
@@ -68,6 +73,10 @@ extension ConnectorAndChargingUpdate: UpdateHandling {
             logger.debug("connector_and_charging \(evseID)/\(connectorID): charging \(chargingStatus?.rawValue ?? "-")")
             return
         }
+        if connectorID == 0 {
+            await reserveWholeEVSE(status, in: context)
+            return
+        }
         switch await context.station.setReserved(status == .reserved, evseID: evseID, connectorID: connectorID) {
         case nil:
             logger.notice("connector_and_charging for unknown connector \(evseID)/\(connectorID) ignored")
@@ -76,6 +85,24 @@ extension ConnectorAndChargingUpdate: UpdateHandling {
             if status != .reserved { context.sessions?.reservationNotHeld(evseID: evseID, connectorID: connectorID) }
         case true?:
             break  // logged with the station's notification (JosevAnnouncer)
+        }
+    }
+
+    /// Connector 0 (OCPP 1.6 ReserveNow on connector 0, an EVSE reserved as a whole): every
+    /// connector of the EVSE is reserved (or freed) the same way, so the reservation's driver finds
+    /// whichever connector free and no one else starts there.
+    private func reserveWholeEVSE(_ status: ConnectorStatus, in context: HandlerContext) async {
+        let connectors = await context.station.state(of: evseID)?.connectors.map(\.id) ?? []
+        guard !connectors.isEmpty else {
+            context.logger.notice("connector_and_charging for unknown EVSE \(evseID) (connector 0) ignored")
+            return
+        }
+        context.logger.info(
+            "connector_and_charging \(evseID)/0 \(status.rawValue): the whole EVSE (connectors \(connectors.map(String.init).joined(separator: ", ")))",
+            metadata: ["evse_id": "\(evseID)"])
+        for id in connectors {
+            let changed = await context.station.setReserved(status == .reserved, evseID: evseID, connectorID: id)
+            if changed == false, status != .reserved { context.sessions?.reservationNotHeld(evseID: evseID, connectorID: id) }
         }
     }
 }

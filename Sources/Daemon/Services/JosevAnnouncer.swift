@@ -99,7 +99,24 @@ final class JosevAnnouncer: Sendable {
             logger.info("reset performed on \(evseIDs.joined(separator: ", "))")
         case .reservationChanged(let evseID, let connectorID, let reserved, let expired):
             logReservation(evseID: evseID, connectorID: connectorID, reserved: reserved, expired: expired)
+        case .connectionTimedOut(let evseID, let token, let transactionID):
+            await announceConnectionTimeout(evseID: evseID, token: token, transactionID: transactionID)
         }
+    }
+
+    /// The station dropped an authorization no EV came for: Josev hears `authorization`
+    /// `deauthorized` for its token (OCPP then ends the transaction, reason timeout).
+    private func announceConnectionTimeout(evseID: String, token: ChargingToken?, transactionID: String?) async {
+        let timeout = await station.policy.connectionTimeout.map { " within \($0.components.seconds) s" } ?? ""
+        let what = token.map { " of \($0.redacted)" } ?? ""
+        let transaction = transactionID.map { "; transaction \($0) no longer authorizes charging" } ?? ""
+        logger.notice(
+            "authorization\(what) on \(evseID) dropped: no EV plugged in\(timeout) (connection timeout)\(transaction)",
+            metadata: ["evse_id": "\(evseID)"])
+        outbox.sendUpdate(
+            AuthorizationUpdate(
+                evseID: evseID, tokenType: token.flatMap { TokenType(rawValue: $0.type.rawValue) } ?? .central, status: .deauthorized,
+                idToken: token?.id))
     }
 
     private func logReservation(evseID: String, connectorID: Int, reserved: Bool, expired: Bool) {
