@@ -93,7 +93,7 @@ let package = Package(
         // No exported dynamic symbols: SwiftPM links executables with --export-dynamic, which puts every
         // symbol in .dynsym/.dynstr (1.7 MB of the stripped daemon) for a binary nothing loads into.
         .executableTarget(
-            name: "cs-companiond", dependencies: ["Daemon", argumentParser], swiftSettings: strict,
+            name: "cs-companiond", dependencies: ["Daemon"], swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "cs-companion", dependencies: ["Basics", "Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(

@@ -23,7 +23,7 @@ public enum DaemonExitCode: Int32, Sendable {
 }
 
 /// Command-line choices; each override wins over the configuration file.
-public struct DaemonOptions: Sendable {
+public struct DaemonOptions: Sendable, Equatable {
     public var configFile: String = ConfigLoader.defaultPath
     public var mqttHost: String?
     public var mqttPort: Int?
@@ -262,7 +262,7 @@ public enum CompanionDaemon {
         return settings
     }
 
-    static func printError(_ line: String) {
+    public static func printError(_ line: String) {
         var line = line + "\n"
         line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
