@@ -15,6 +15,7 @@ public enum DaemonArguments {
     /// A command line that cannot be run; `message` is one line for standard error.
     public struct UsageError: Error, Equatable, Sendable {
         public let message: String
+        public init(message: String) { self.message = message }
     }
 
     /// `sysexits.h` EX_USAGE, as swift-argument-parser exits on a usage error.
