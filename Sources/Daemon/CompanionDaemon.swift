@@ -157,7 +157,8 @@ public enum CompanionDaemon {
                 configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly, snapshotMaxAge: .milliseconds(500)),
                 logger: logger)
         }
-        let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
+        let sessions = SessionRecorder.open(
+            stateDirectory: configuration.stateDirectory, station: station, logger: logger, push: configuration.ocpi?.push ?? false)
         await sessions.recover()
         await sessions.restoreState()
         let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)

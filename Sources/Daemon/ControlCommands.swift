@@ -1,6 +1,8 @@
+import Basics
 import JSONSchema
 import JosevContract
 import Station
+import Store
 
 /// The commands of the local control socket, on top of the `Station`; the EV commands (plug,
 /// unplug, ev, fault, clear-fault) go through the simulator.
@@ -149,6 +151,13 @@ struct ControlCommands: Sendable {
             result["storage"] = [
                 "writable": .bool(storage.writable), "queued_writes": .int(Int64(storage.queuedWrites)),
                 "problems": .int(Int64(storage.problems)),
+            ]
+        }
+        if let backlog = runtime.sessions?.pushBacklog {
+            result["push"] = [
+                "backlog": .int(Int64(backlog.count)), "held": .int(Int64(backlog.held)),
+                "oldest_unsent": backlog.oldestCreated.map { .string(DateTimeText.wholeSeconds(unixMilliseconds: $0)) } ?? .null,
+                "last_error": backlog.lastError.map { .string($0) } ?? .null,
             ]
         }
         return result

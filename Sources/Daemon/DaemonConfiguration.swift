@@ -89,6 +89,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var firmware: FirmwareConfiguration?
     /// Log uploads (`logs:`; defaults when absent).
     public var logs = LogsConfiguration()
+    /// Sessions pushed to an eMSP (`ocpi:`; nil or `push: false`: not pushed). OCPIPushConfiguration.swift.
+    public var ocpi: OCPIPushConfiguration?
 
     /// The station's setpoint policy and safe currents as `modbus` and `safeCurrents` say: a
     /// writable server enables external setpoints; no server (or a read-only one) leaves the
@@ -123,6 +125,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if deviceModel != other.deviceModel { keys.append("device_model") }
         if firmware != other.firmware { keys.append("firmware") }
         if logs != other.logs { keys.append("logs") }
+        if ocpi != other.ocpi { keys.append("ocpi") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

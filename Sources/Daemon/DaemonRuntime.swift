@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 import Modbus
@@ -268,6 +269,9 @@ final class DaemonRuntime: Sendable {
         let (connected, host, port, lastError) = status.broker
         let stats = router.statistics
         let broker = connected ? "connected to \(host):\(port)" : "broker \(host):\(port) unreachable\(lastError.map { " (\($0))" } ?? "")"
-        return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)"
+        let push = sessions?.pushBacklog.map { backlog in
+            "; push backlog \(backlog.count)\(backlog.oldestCreated.map { ", oldest unsent \(DateTimeText.wholeSeconds(unixMilliseconds: $0))" } ?? "")\(backlog.held > 0 ? ", \(backlog.held) refused" : "")"
+        } ?? ""
+        return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)\(push)"
     }
 }

@@ -30,6 +30,8 @@ public final class SessionRecorder: Sendable {
     static let retryInterval: Duration = .seconds(1)
 
     let path: String
+    /// Sessions are pushed to an eMSP (`ocpi.push`): every change queues its push in the outbox.
+    let push: Bool
     let station: Station
     let logger: Logger
     /// The wall clock (what is recorded) and the monotonic one (period lengths, retry pacing).
@@ -123,9 +125,10 @@ public final class SessionRecorder: Sendable {
 
     init(
         path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime()
+        time: any TimeSource = SystemTime(), push: Bool = false
     ) {
         self.path = path
+        self.push = push
         self.station = station
         self.logger = logger
         self.time = time
@@ -136,17 +139,17 @@ public final class SessionRecorder: Sendable {
     /// reason is logged and the recorder keeps what happens in memory until it can.
     static func open(
         stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime()
+        time: any TimeSource = SystemTime(), push: Bool = false
     ) -> SessionRecorder {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             let store = try Store(path: path)
             logger.info("sessions recorded in \(path)")
-            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time)
+            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push)
         } catch {
             logger.error("cannot open the session store \(path): \(error); sessions are kept in memory until it can be opened")
-            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time)
+            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push)
         }
     }
 
@@ -181,7 +184,9 @@ public final class SessionRecorder: Sendable {
     /// Closes a session found ACTIVE at start with the last energy recorded for it.
     func closeRecovered(_ item: RecoveredSession, store: Store) {
         do {
-            let record = try store.closeRecovered(id: item.session.id, stop: item.suggestedStop, energyWh: item.suggestedEnergyWh)
+            let record = try store.closeRecovered(
+                id: item.session.id, stop: item.suggestedStop, energyWh: item.suggestedEnergyWh,
+                also: owed(item.session.id, .put, at: item.suggestedStop))
             logger.notice(
                 "session \(record.id) on \(record.evseID) was running when the daemon stopped and its EV is gone; closed with \(record.kwh) kWh",
                 metadata: ["evse_id": "\(record.evseID)"])
@@ -192,6 +197,12 @@ public final class SessionRecorder: Sendable {
 
     /// The open store, for reads at start (nil while it cannot be opened).
     var store: Store? { storage.withLock { $0.store } }
+
+    /// The push outbox (nil without `push`, or while the store is not open).
+    var pushBacklog: PushBacklog? {
+        guard push else { return nil }
+        return storage.withLock { storage in try? storage.store?.pushBacklog() }
+    }
 
     /// How many writes wait for the disk.
     var pendingWrites: Int { storage.withLock { $0.count } }
@@ -278,26 +289,42 @@ public final class SessionRecorder: Sendable {
         }
     }
 
+    /// Performs a write; with `push` on, the push it owes the eMSP is queued in the same
+    /// transaction: the whole object (PUT) at the start, when a transaction is linked and at the
+    /// end; the changed fields (PATCH) with every new period.
     private func perform(_ write: Write, on store: Store) throws(StoreError) {
         switch write {
         case .start(let id, let evseID, let connectorID, let transactionID, let tokenUID, let tokenType, let start, let energyWh):
             try store.startSession(
                 id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: tokenUID,
-                tokenType: tokenType, start: start, energyWh: energyWh)
+                tokenType: tokenType, start: start, energyWh: energyWh, also: owed(id, .put, at: start))
         case .progress(let sessionID, let energyWh, let at, let periods):
-            try store.recordProgress(sessionID: sessionID, energyWh: energyWh, at: at, periods: periods)
+            // A closed period comes with the new open one.
+            try store.recordProgress(
+                sessionID: sessionID, energyWh: energyWh, at: at, periods: periods,
+                also: periods.count > 1 ? owed(sessionID, .patch, at: at) : { _ in })
         case .link(let sessionID, let transactionID, let tokenUID, let tokenType, let at):
-            try store.linkTransaction(sessionID: sessionID, transactionID: transactionID, tokenUID: tokenUID, tokenType: tokenType, at: at)
+            try store.linkTransaction(
+                sessionID: sessionID, transactionID: transactionID, tokenUID: tokenUID, tokenType: tokenType, at: at,
+                also: owed(sessionID, .put, at: at))
         case .complete(let sessionID, let evseID, let stop, let energyWh, let byRecovery):
             let record =
                 byRecovery
-                ? try store.closeRecovered(id: sessionID, stop: stop, energyWh: energyWh)
-                : try store.completeSession(id: sessionID, stop: stop, energyWh: energyWh)
+                ? try store.closeRecovered(id: sessionID, stop: stop, energyWh: energyWh, also: owed(sessionID, .put, at: stop))
+                : try store.completeSession(id: sessionID, stop: stop, energyWh: energyWh, also: owed(sessionID, .put, at: stop))
             logger.info("session \(record.id) recorded: \(record.kwh) kWh", metadata: ["evse_id": "\(evseID)"])
         case .setting(let key, let value, let at):
             try store.setSetting(key, value, at: at)
         case .availability(let scope, let operative, let at):
             try store.setAvailability(scope: scope, operative: operative, at: at)
+        }
+    }
+
+    /// What a session change owes the eMSP, to run in the change's transaction (nothing without `push`).
+    func owed(_ sessionID: String, _ kind: PushItem.Kind, at: Int64) -> (Database) throws(StoreError) -> Void {
+        let push = self.push
+        return { (database) throws(StoreError) in
+            if push { try Store.enqueuePush(sessionID: sessionID, kind: kind, at: at, in: database) }
         }
     }
 

@@ -29,7 +29,8 @@ extension Store {
     /// A local session (charging without a transaction) gets the OCPP transaction that started
     /// late, and its token when the transaction names one.
     public func linkTransaction(
-        sessionID: String, transactionID: String, tokenUID: String?, tokenType: SessionTokenType?, at: Int64
+        sessionID: String, transactionID: String, tokenUID: String?, tokenType: SessionTokenType?, at: Int64,
+        also: (Database) throws(StoreError) -> Void = { _ in }
     ) throws(StoreError) {
         try write { (database) throws(StoreError) in
             _ = try Self.statusAndStart(of: sessionID, in: database)
@@ -39,6 +40,7 @@ extension Store {
                     last_update_ms = max(last_update_ms, ?)
                 WHERE id = ?
                 """, [.text(transactionID), .text(tokenUID), .text(tokenType?.rawValue), .integer(at), .text(sessionID)])
+            try also(database)
         }
     }
 

@@ -101,7 +101,7 @@ public final class Store: Sendable {
     public func startSession(
         id: String? = nil, evseID: String, connectorID: Int, transactionID: String? = nil, tokenUID: String,
         tokenType: SessionTokenType, contractID: String? = nil, authMethod: AuthMethod? = nil, start: Int64,
-        energyWh: Double
+        energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
     ) throws(StoreError) -> String {
         let id = id ?? UUIDText.random()
         guard !id.isEmpty, id.utf8.count <= 36 else { throw .invalidArgument("session id must be 1…36 characters: \(id)") }
@@ -120,6 +120,7 @@ public final class Store: Sendable {
                     .text(tokenType.rawValue), .text(contractID), .text(authMethod?.rawValue), .integer(start),
                     .real(energyWh), .real(energyWh), .integer(start),
                 ])
+            try also(database)
         }
         return id
     }
@@ -160,18 +161,24 @@ public final class Store: Sendable {
     /// Completes an ACTIVE session: status COMPLETED, stop time and final meter reading. Durable
     /// when it returns. Returns the stored record.
     @discardableResult
-    public func completeSession(id: String, stop: Int64, energyWh: Double) throws(StoreError) -> ChargingSessionRecord {
-        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: false)
+    public func completeSession(
+        id: String, stop: Int64, energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
+    ) throws(StoreError) -> ChargingSessionRecord {
+        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: false, also: also)
     }
 
     /// Completes a session returned by `recoverAfterCrash` (typically with its `suggestedStop` and
     /// `suggestedEnergyWh`); the record is flagged `closedByRecovery`.
     @discardableResult
-    public func closeRecovered(id: String, stop: Int64, energyWh: Double) throws(StoreError) -> ChargingSessionRecord {
-        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: true)
+    public func closeRecovered(
+        id: String, stop: Int64, energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
+    ) throws(StoreError) -> ChargingSessionRecord {
+        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: true, also: also)
     }
 
-    private func finish(id: String, stop: Int64, energyWh: Double, byRecovery: Bool) throws(StoreError) -> ChargingSessionRecord {
+    private func finish(
+        id: String, stop: Int64, energyWh: Double, byRecovery: Bool, also: (Database) throws(StoreError) -> Void
+    ) throws(StoreError) -> ChargingSessionRecord {
         try Self.requireFinite(energyWh, "stop energy")
         return try write { (database) throws(StoreError) -> ChargingSessionRecord in
             let (status, start) = try Self.statusAndStart(of: id, in: database)
@@ -188,6 +195,7 @@ public final class Store: Sendable {
                     .integer(stop), .real(energyWh), .real(energyWh), .real(Self.kwh(from: startWh, to: energyWh)),
                     .integer(stop), .integer(byRecovery ? 1 : 0), .text(id),
                 ])
+            try also(database)
             guard let record = try Self.load(where: "s.id = ?", [.text(id)], in: database).first else { throw .sessionNotFound(id) }
             return record
         }

@@ -24,7 +24,8 @@ struct SessionRig {
 
     /// A new station and recorder on `state` (a restart when a rig already used it).
     init(
-        directory: TemporaryDirectory, freeVend: Bool = false, time: (any TimeSource & Advancing)? = nil, clock: ManualClock = ManualClock()
+        directory: TemporaryDirectory, freeVend: Bool = false, time: (any TimeSource & Advancing)? = nil, clock: ManualClock = ManualClock(),
+        push: Bool = false
     ) throws {
         self.directory = directory
         configuration = try StatePersistenceTests.configuration(in: directory, modbus: false)
@@ -38,7 +39,8 @@ struct SessionRig {
             configuration: configuration.station, hardware: SimulatedHardware(configuration: configuration.station), policy: policy,
             now: clock.closure, observer: { notification in notifications.withLock { $0.append(notification) } })
         simulator = EVSimulator(station: station)
-        recorder = SessionRecorder.open(stateDirectory: directory.file("state"), station: station, logger: Logger(label: "test"), time: time)
+        recorder = SessionRecorder.open(
+            stateDirectory: directory.file("state"), station: station, logger: Logger(label: "test"), time: time, push: push)
     }
 
     var database: String { directory.file("state") + "/cs-companion.db" }
