@@ -181,7 +181,7 @@ public enum Transfer {
     // MARK: On the transfer's thread
 
     /// What the C callbacks see.
-    private final class Context {
+    final class Context {
         let fd: Int32
         let cancellation: TransferCancellation
         let availableSpace: (@Sendable () -> Int64?)?
@@ -199,6 +199,8 @@ public enum Transfer {
         static let recheckEvery: Int64 = 4 << 20
 
         var handle: UnsafeMutableRawPointer?
+        /// Runs on the handle after the transfer, before it is cleaned up (the response code).
+        var afterPerform: ((UnsafeMutableRawPointer) -> Void)?
 
         /// Before the first byte is written: whether the announced size (`Content-Length`, FTP
         /// `SIZE`) fits the space left.
@@ -328,7 +330,7 @@ public enum Transfer {
 
     /// Sets the options every transfer shares, lets `configure` add its own, performs the
     /// transfer and returns its error, if any.
-    private static func perform(
+    static func perform(
         url: String, options: TransferOptions, context: Context, configure: (UnsafeMutableRawPointer) -> Void
     ) -> TransferError? {
         // libcurl is loaded at the first transfer (see CCurl/shim.h); without it this transfer fails.
@@ -367,6 +369,7 @@ public enum Transfer {
         context.handle = handle
         configure(handle)
         let code = cs_curl_easy_perform(handle)
+        context.afterPerform?(handle)
         guard code != CURLE_OK else { return nil }
         if context.cancellation.isCancelled { return .cancelled }
         let detail = String(cString: errorBuffer)

@@ -153,11 +153,14 @@ struct ControlCommands: Sendable {
                 "problems": .int(Int64(storage.problems)),
             ]
         }
-        if let backlog = runtime.sessions?.pushBacklog {
+        if let backlog = runtime.sessions?.pushBacklog, let statistics = runtime.sessions?.pushStatistics.summary {
             result["push"] = [
                 "backlog": .int(Int64(backlog.count)), "held": .int(Int64(backlog.held)),
                 "oldest_unsent": backlog.oldestCreated.map { .string(DateTimeText.wholeSeconds(unixMilliseconds: $0)) } ?? .null,
                 "last_error": backlog.lastError.map { .string($0) } ?? .null,
+                "acknowledged": .int(Int64(statistics.acknowledged)), "failures": .int(Int64(statistics.failures)),
+                "refused": .int(Int64(statistics.refusals)), "latency_p50_ms": statistics.p50.map { .int($0) } ?? .null,
+                "latency_p99_ms": statistics.p99.map { .int($0) } ?? .null,
             ]
         }
         return result

@@ -160,6 +160,9 @@ final class DaemonRuntime: Sendable {
                     service: StationSubscriber(
                         description: "session recorder", notifications: subscriptions.sessions, handle: { await sessions.observe($0) })))
         }
+        if let sessions, let ocpi = configuration.ocpi, ocpi.push {
+            services.append(.init(service: SessionPusher(configuration: ocpi, recorder: sessions, logger: logger)))
+        }
         let backOffice = self.backOffice
         services += [
             .init(service: MessageIntake(client: client, router: router)),

@@ -32,6 +32,8 @@ public final class SessionRecorder: Sendable {
     let path: String
     /// Sessions are pushed to an eMSP (`ocpi.push`): every change queues its push in the outbox.
     let push: Bool
+    /// What the push (`SessionPusher`) did since the start.
+    let pushStatistics = PushStatistics()
     let station: Station
     let logger: Logger
     /// The wall clock (what is recorded) and the monotonic one (period lengths, retry pacing).
