@@ -101,7 +101,7 @@ struct OpenPeriod: Sendable, Equatable {
 
     /// The changes of one operation reach the recorder one by one (the limit, then the pilot's
     /// duty, then the meter): a period younger than this is not closed but takes the new state.
-    static let settlingTime: Duration = .milliseconds(250)
+    static let settlingTime: Duration = .milliseconds(20)
 
     /// The period takes the state, limit and power of `observation` as if it had started with
     /// them (its start and its registers at the start stay: no energy is lost).

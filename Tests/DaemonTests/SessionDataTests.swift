@@ -184,3 +184,22 @@ struct SessionDataTests {
         #expect(abs(session.kwh - 11.04 * 2 / 60) < 0.002, "\(session.kwh)")
     }
 }
+
+@Suite("session data: a transaction before the plug", .timeLimit(.minutes(1)))
+struct TransactionFirstTests {
+    @Test("a transaction started before the EV plugs in: plugging in starts a new period (EVConnected)")
+    func transactionFirst() async throws {
+        let directory = try TemporaryDirectory()
+        let rig = try SessionRig(directory: directory)
+        _ = await rig.station.startTransaction(evseID: SessionRig.ac, transactionID: "tx-0", token: .rfid("CAFE"))
+        await rig.recorder.transactionStarted(evseID: SessionRig.ac, transactionID: "tx-0", token: .rfid("CAFE"))
+        await rig.advance(.seconds(20))
+        await rig.simulator.plug(evseID: SessionRig.ac, connectorID: 1, ev: SimulatedEV(maxCurrent: 32, phases: 3))
+        await rig.settle()
+        // The next periodic meter values (a minute) store the open period as it grew.
+        await rig.advance(.seconds(70))
+        let session = try #require(try rig.stored().first)
+        #expect(session.chargingPeriods.count == 2, "\(session.chargingPeriods)")
+        #expect(session.chargingPeriods.last?.volume(.parkingTime).map { $0 > 0 } == true, "\(session.chargingPeriods)")
+    }
+}
