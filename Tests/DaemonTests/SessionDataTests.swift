@@ -203,3 +203,33 @@ struct TransactionFirstTests {
         #expect(session.chargingPeriods.last?.volume(.parkingTime).map { $0 > 0 } == true, "\(session.chargingPeriods)")
     }
 }
+
+@Suite("session data: the wall clock stepped back", .timeLimit(.minutes(1)))
+struct ClockSteppedBackTests {
+    @Test("the wall clock stepped back an hour mid-session: last_updated never goes back, periods stay in order")
+    func steppedBack() async throws {
+        let directory = try TemporaryDirectory()
+        let time = SteppableTime()
+        let rig = try SessionRig(directory: directory, time: time, push: true)
+        await rig.plugAndCharge()
+        await rig.advance(.seconds(7 * 60))
+        let before = try #require(try rig.stored().first)
+        time.stepWall(by: -3_600_000)
+        await rig.advance(.seconds(7 * 60))
+        let after = try #require(try rig.stored().first)
+        #expect(after.lastUpdate >= before.lastUpdate)
+        await rig.simulator.evStops(evseID: SessionRig.ac)
+        await rig.settle()
+        await rig.endTransaction()
+        let session = try #require(try rig.stored().first)
+        #expect(session.status == .completed)
+        #expect(session.lastUpdate >= after.lastUpdate)
+        let starts = session.chargingPeriods.map(\.start)
+        #expect(starts == starts.sorted() && Set(starts).count == starts.count, "\(starts)")
+        #expect((session.stop ?? 0) >= starts.last ?? 0)
+        #expect(abs(total(.energy, session.chargingPeriods) - session.kwh) < 1e-9)
+        // What a push sends is built from the stored session: its last_updated is the stored one.
+        let body = SessionPusher.body(.patch, session, OCPIParameters(countryCode: "DE", partyID: "CSC", locationID: "L", currency: "EUR"))
+        #expect(body["last_updated"]?.stringValue == DateTimeText.wholeSeconds(unixMilliseconds: session.lastUpdate))
+    }
+}

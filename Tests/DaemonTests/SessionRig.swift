@@ -111,3 +111,17 @@ func total(_ type: DimensionType, _ periods: [ChargingPeriod]) -> Double {
 extension ChargingPeriod {
     func volume(_ type: DimensionType) -> Double? { dimensions.first { $0.type == type }?.volume }
 }
+
+/// A `ManualTime` whose wall clock can also be stepped (an NTP correction, a wrong RTC set right):
+/// the monotonic clock does not move with it.
+final class SteppableTime: TimeSource, Advancing {
+    private let base = ManualTime()
+    private let step = Locked<Int64>(0)
+
+    func unixMilliseconds() -> Int64 { base.unixMilliseconds() + step.withLock { $0 } }
+    func monotonic() -> ContinuousClock.Instant { base.monotonic() }
+    func sleep(for duration: Duration) async throws { try await base.sleep(for: duration) }
+    func advance(by duration: Duration) { base.advance(by: duration) }
+    /// Moves the wall clock only (negative: back).
+    func stepWall(by milliseconds: Int64) { step.withLock { $0 += milliseconds } }
+}
