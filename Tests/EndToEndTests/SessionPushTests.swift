@@ -227,4 +227,35 @@ struct SessionPushTests {
         #expect(await daemon.stop() == 0)
         await emsp.stop()
     }
+
+    @Test("latency from a stored change to the eMSP's acknowledgement: 40 changes, p50 and p99 ≤ 10 s")
+    func latency() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let emsp = try await TestEMSP(directory: directory, token: "t")
+        let daemon = try DaemonProcess(config: Self.config(broker: broker, emsp: emsp, auth: try Self.tokenAuth(directory, "t")), directory: directory)
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        let josev = try await JosevTestClient(broker: broker)
+        try Self.started(josev, "tx-latency")
+        #expect(await waitUntil { Self.pushes(emsp).count == 1 })
+        // Each plug-in and each unplugging is a new period (EVConnected, Idle): a PATCH each.
+        for cycle in 0..<20 {
+            #expect(try await daemon.companion(["plug", "--evse", Self.evse]).status == 0)
+            #expect(await waitUntil { Self.pushes(emsp).count == 2 + 2 * cycle })
+            #expect(try await daemon.companion(["unplug", "--evse", Self.evse]).status == 0)
+            #expect(await waitUntil { Self.pushes(emsp).count == 3 + 2 * cycle })
+        }
+        let push = try #require(daemon.status()?["push"])
+        let p50 = try #require(push["latency_p50_ms"]?.integerValue)
+        let p99 = try #require(push["latency_p99_ms"]?.integerValue)
+        print("push latency over \(push["acknowledged"]?.integerValue ?? 0) pushes: p50 \(p50) ms, p99 \(p99) ms")
+        #expect(p99 <= 10_000)
+        #expect(p50 <= p99)
+        try Self.ended(josev, "tx-latency")
+        #expect(await waitUntil { Self.completed(emsp) })
+        Self.checkSequence(Self.pushes(emsp))
+        await josev.close()
+        #expect(await daemon.stop() == 0)
+        await emsp.stop()
+    }
 }
