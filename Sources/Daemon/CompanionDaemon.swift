@@ -158,7 +158,8 @@ public enum CompanionDaemon {
                 logger: logger)
         }
         let sessions = SessionRecorder.open(
-            stateDirectory: configuration.stateDirectory, station: station, logger: logger, push: configuration.ocpi?.push ?? false)
+            stateDirectory: configuration.stateDirectory, station: station, logger: logger, push: configuration.ocpi?.push ?? false,
+            periodLength: .milliseconds(Int64((configuration.ocpi?.updateInterval ?? 300) * 1000)))
         await sessions.recover()
         await sessions.restoreState()
         let deviceModel = makeDeviceModel(configuration, outbox: outbox, logger: logger)

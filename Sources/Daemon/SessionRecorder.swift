@@ -22,6 +22,7 @@ import Synchronization
 /// While the queue is not empty, new writes join its end, so the store sees them in the order they
 /// happened. Problems are logged at most once a minute; a recovery once, with the writes it caught up.
 public final class SessionRecorder: Sendable {
+    /// The longest a charging period runs (OCPI platforms ask for at least every 5 minutes).
     static let periodLength: Duration = .seconds(300)
     /// Writes kept while the disk refuses them (a session writes about one a minute; this holds
     /// days of a busy station). Beyond it the oldest are dropped.
@@ -32,6 +33,9 @@ public final class SessionRecorder: Sendable {
     let path: String
     /// Sessions are pushed to an eMSP (`ocpi.push`): every change queues its push in the outbox.
     let push: Bool
+    /// The longest a period runs here: 5 minutes, or `ocpi.update_interval` when shorter (each
+    /// new period is a PATCH).
+    let periodLength: Duration
     /// What the push (`SessionPusher`) did since the start.
     let pushStatistics = PushStatistics()
     let station: Station
@@ -127,10 +131,11 @@ public final class SessionRecorder: Sendable {
 
     init(
         path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime(), push: Bool = false
+        time: any TimeSource = SystemTime(), push: Bool = false, periodLength: Duration = SessionRecorder.periodLength
     ) {
         self.path = path
         self.push = push
+        self.periodLength = min(periodLength, Self.periodLength)
         self.station = station
         self.logger = logger
         self.time = time
@@ -141,17 +146,17 @@ public final class SessionRecorder: Sendable {
     /// reason is logged and the recorder keeps what happens in memory until it can.
     static func open(
         stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime(), push: Bool = false
+        time: any TimeSource = SystemTime(), push: Bool = false, periodLength: Duration = SessionRecorder.periodLength
     ) -> SessionRecorder {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             let store = try Store(path: path)
             logger.info("sessions recorded in \(path)")
-            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push)
+            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push, periodLength: periodLength)
         } catch {
             logger.error("cannot open the session store \(path): \(error); sessions are kept in memory until it can be opened")
-            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push)
+            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push, periodLength: periodLength)
         }
     }
 

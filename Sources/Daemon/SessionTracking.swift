@@ -144,7 +144,7 @@ extension SessionRecorder {
                 active.period.settle(to: observation)
                 sessions[evseID] = active
                 if persist { write(progress(active, now: now, instant: instant)) }
-            } else if changed || age >= Self.periodLength {
+            } else if changed || age >= periodLength {
                 active.period.advanceRegisters(to: observation)
                 let closed = ChargingPeriod(
                     start: active.period.start, dimensions: active.period.dimensions(sessionStartWh: active.startWh, now: instant))

@@ -60,6 +60,7 @@ struct SessionDataTests {
             #expect(later.start > earlier.start)
         }
         #expect(periods.count >= 180 / 5)
+        print("3-hour session: \(periods.count) periods, \(session.kwh) kWh, parking \(total(.parkingTime, periods)) h")
         // A period starts at each change: the limit, the pause, the resumption.
         for change in [limitChanged, paused, resumed] {
             #expect(periods.contains { $0.start == change }, "no period starts at +\((change - start) / 1000) s")
