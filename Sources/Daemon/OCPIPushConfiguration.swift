@@ -46,9 +46,10 @@ extension ConfigLoader {
         let baseURL = block["base_url"]?.stringValue ?? ""
         let lower = baseURL.lowercased()
         if lower.hasPrefix("http://") {
-            let host = lower.dropFirst("http://".count).prefix { $0 != "/" && $0 != ":" }
-            if !(host == "127.0.0.1" || host == "localhost" || host == "[") {
-                problems.append(located("/ocpi/base_url", "http:// only to loopback (127.0.0.1, localhost); use https://"))
+            let authority = lower.dropFirst("http://".count).prefix { $0 != "/" }
+            let host = authority.hasPrefix("[") ? authority.prefix { $0 != "]" } + "]" : authority.prefix { $0 != ":" }
+            if !(host == "127.0.0.1" || host == "localhost" || host == "[::1]") {
+                problems.append(located("/ocpi/base_url", "http:// only to loopback (127.0.0.1, [::1], localhost); use https://"))
             }
         } else if !lower.hasPrefix("https://") {
             problems.append(located("/ocpi/base_url", "must start with https://"))
