@@ -161,7 +161,11 @@ final class DaemonRuntime: Sendable {
                         description: "session recorder", notifications: subscriptions.sessions, handle: { await sessions.observe($0) })))
         }
         if let sessions, let ocpi = configuration.ocpi, ocpi.push {
-            services.append(.init(service: SessionPusher(configuration: ocpi, recorder: sessions, logger: logger)))
+            services.append(
+                .init(
+                    service: SessionPusher(
+                        configuration: ocpi, recorder: sessions, logger: logger,
+                        backlogChanged: { [self] in _ = notifier.status(statusLine()) })))
         }
         let backOffice = self.backOffice
         services += [

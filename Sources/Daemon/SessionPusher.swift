@@ -27,8 +27,14 @@ struct SessionPusher: Service {
     let statistics: PushStatistics
     let logger: Logger
     let time: any TimeSource
+    /// Called when the backlog's size changed (at most once a second): the STATUS= line follows.
+    let backlogChanged: @Sendable () -> Void
 
-    init(configuration: OCPIPushConfiguration, recorder: SessionRecorder, logger: Logger, time: any TimeSource = SystemTime()) {
+    init(
+        configuration: OCPIPushConfiguration, recorder: SessionRecorder, logger: Logger, time: any TimeSource = SystemTime(),
+        backlogChanged: @escaping @Sendable () -> Void = {}
+    ) {
+        self.backlogChanged = backlogChanged
         self.configuration = configuration
         self.recorder = recorder
         options = TransferOptions(caFile: configuration.caFile, connectTimeout: 10, stallTimeout: 20, totalTimeout: 30)
@@ -40,8 +46,18 @@ struct SessionPusher: Service {
 
     func run() async {
         logger.info("pushing sessions to \(TransferScheme.redacted(configuration.baseURL))/sessions (OCPI 2.2.1)")
+        var reported: Int?
+        var lastReport: ContinuousClock.Instant?
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await pushDue()
+            let now = time.monotonic()
+            if lastReport.map({ $0.duration(to: now) >= .seconds(1) }) ?? true, let backlog = recorder.pushBacklog?.count {
+                lastReport = now
+                if backlog != reported {
+                    reported = backlog
+                    backlogChanged()
+                }
+            }
             do {
                 try await cancelWhenGracefulShutdown { try await time.sleep(for: Self.pollInterval) }
             } catch {
