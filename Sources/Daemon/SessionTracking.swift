@@ -168,9 +168,16 @@ extension SessionRecorder {
     /// otherwise closed.
     func adoptOrClose(_ item: RecoveredSession) async {
         let session = item.session
-        guard let observed = await observed(evseID: session.evseID), observed.observation.state != .idle else {
+        let observed = await observed(evseID: session.evseID)
+        guard let observed, observed.observation.state != .idle else {
+            // Closed with the meter's register when it is its own (a reading not below the last
+            // recorded), else with the last energy recorded.
+            var closing = item
+            if let reading = observed?.observation.importWh, reading.isFinite, reading > session.energyLastWh {
+                closing.suggestedEnergyWh = reading
+            }
             storage.withLock { storage in
-                if let store = storage.store { closeRecovered(item, store: store) }
+                if let store = storage.store { closeRecovered(closing, store: store) }
             }
             return
         }
