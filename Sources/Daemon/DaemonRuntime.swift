@@ -72,7 +72,9 @@ final class DaemonStatus: Sendable {
 /// - control socket and Modbus server (listening before the group starts, before READY=1);
 /// - station subscribers: the Josev announcer, the session recorder, the Modbus register image;
 /// - message intake: every message from `josev/cs` through the router, in order;
-/// - ticker: the station's clock, the Modbus image's refresh, the disk retries, the heartbeat;
+/// - ticker: the station's clock, the Modbus image's refresh, the sessions' meter samples, the disk
+///   retries, the heartbeat;
+/// - session pusher (with `ocpi.push`): the push outbox to the eMSP (docs/SESSIONS.md);
 /// - watchdog: WATCHDOG=1 while the heartbeat is fresh; reload on SIGHUP; the shutdown notice.
 final class DaemonRuntime: Sendable {
     let options: DaemonOptions
