@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a private mosquitto on a free loopback port, cs-companiond with the example
-# configuration, and josev-sim asking what Josev asks at start-up, a charging session, a
+# configuration, and josev-sim asking what Josev asks at start-up, a charging session (pushed live
+# to the test eMSP, scripts/test-emsp.py, over OCPI 2.2.1), a
 # configuration-key change and a reservation from the back office; then a live limit change
 # (SIGHUP reload) that reaches Josev as a cs_status_and_limits update; then the back office
 # (josev-sim --scenario back-office: configuration change, reservation, a signed firmware update
@@ -27,7 +28,26 @@ pids+=($!)
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 echo "== mosquitto listening on 127.0.0.1:$port"
 
+# The test eMSP (scripts/test-emsp.py): the sessions are pushed to it live over OCPI 2.2.1.
+emsp_port=$(free_port)
+python3 -u scripts/test-emsp.py --port "$emsp_port" --record "$work/emsp.jsonl" --token demo-token > "$work/emsp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$emsp_port) 2>/dev/null && break; sleep 0.1; done
+echo "== test eMSP (OCPI 2.2.1 Sessions receiver) on 127.0.0.1:$emsp_port"
+(umask 077; echo demo-token > "$work/ocpi-token")
+
 cp etc/cs-companiond.yaml "$work/cs-companiond.yaml"
+cat >> "$work/cs-companiond.yaml" <<YAML
+
+ocpi:
+  push: true
+  base_url: "http://127.0.0.1:$emsp_port/ocpi/2.2.1"
+  country_code: "DE"
+  party_id: "CSC"
+  location_id: "LOC1"
+  currency: "EUR"
+  token_file: $work/ocpi-token
+YAML
 "$BIN/cs-companiond" --config "$work/cs-companiond.yaml" --mqtt-host 127.0.0.1 --mqtt-port "$port" \
   --state-dir "$work/state" --schema-dir schemas --control-socket "$work/control.sock" 2> "$work/daemon.log" &
 daemon=$!
@@ -45,6 +65,19 @@ echo "== josev-sim: a whole AC session (ISO 15118-2, RFID card): Josev over MQTT
 
 echo "== cs-companion status"
 "$BIN/cs-companion" status --socket "$work/control.sock"
+
+echo "== the session as the eMSP received it, live (PUT at the start, PATCH per new period, PUT at the end)"
+for _ in $(seq 100); do grep -q '"COMPLETED"' "$work/emsp.jsonl" 2>/dev/null && break; sleep 0.1; done
+python3 - "$work/emsp.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    b = r["body"]
+    periods = b.get("charging_periods", [])
+    last = {d["type"]: d["volume"] for d in periods[-1]["dimensions"]} if periods else {}
+    print("   %-5s %s  status %-9s kwh %-6s periods %d  last period %s" % (
+        r["method"], r["path"].rsplit("/", 1)[-1][:8], b.get("status", "-"), b.get("kwh", "-"), len(periods), last))
+PY
 
 echo "== Back office: a configuration key changed through OCPP (set_variable_validate → applied, device_model_update)"
 "$BIN/josev-sim" ask set_variable_validate --host 127.0.0.1 --port "$port" --schema-dir schemas --compact \

@@ -199,6 +199,8 @@ public enum Transfer {
         static let recheckEvery: Int64 = 4 << 20
 
         var handle: UnsafeMutableRawPointer?
+        /// Runs on the handle after the transfer, before it is cleaned up (the response code).
+        var afterPerform: ((UnsafeMutableRawPointer) -> Void)?
 
         /// Before the first byte is written: whether the announced size (`Content-Length`, FTP
         /// `SIZE`) fits the space left.
@@ -326,6 +328,55 @@ public enum Transfer {
         return .success(())
     }
 
+    /// The answer's body, collected by libcurl's write callback.
+    final class Collected {
+        var bytes: [UInt8] = []
+    }
+
+    /// `HTTPExchange.send` on the transfer's thread. Here, in this file, because every libcurl call
+    /// must be made from the one file that loaded the library: shim.h's state is a static of each
+    /// file that includes it.
+    static func performExchange(
+        _ method: String, url: String, headers: [String], body: [UInt8], options: TransferOptions, cancellation: TransferCancellation
+    ) -> Result<HTTPExchange.Response, TransferError> {
+        let context = Context(fd: -1, cancellation: cancellation, availableSpace: nil)
+        let collected = Collected()
+        var list: UnsafeMutablePointer<curl_slist>?
+        var status = 0
+        let payload = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, body.count))
+        defer { payload.deallocate() }
+        body.withUnsafeBufferPointer { bytes in
+            if let base = bytes.baseAddress { UnsafeMutableRawPointer(payload).copyMemory(from: base, byteCount: bytes.count) }
+        }
+        let error = perform(url: url, options: options, context: context) { handle in
+            _ = cs_curl_setopt_long(handle, CURLOPT_FAILONERROR, 0)
+            _ = cs_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+            _ = cs_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, payload)
+            _ = cs_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            for header in headers { list = cs_curl_slist_append(list, header) }
+            // No "Expect: 100-continue" round trip before a small body.
+            list = cs_curl_slist_append(list, "Expect:")
+            _ = cs_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+            _ = cs_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { buffer, size, count, raw in
+                guard let buffer, let raw else { return 0 }
+                let collected = Unmanaged<Collected>.fromOpaque(raw).takeUnretainedValue()
+                let total = size * count
+                guard collected.bytes.count + total <= HTTPExchange.maxResponseBytes else { return 0 }
+                buffer.withMemoryRebound(to: UInt8.self, capacity: total) { collected.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: total)) }
+                return total
+            }
+            _ = cs_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(collected).toOpaque())
+            context.afterPerform = { handle in
+                var code: Int = 0
+                _ = cs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+                status = code
+            }
+        }
+        if let list { cs_curl_slist_free_all(list) }
+        if let error { return .failure(error) }
+        return .success(HTTPExchange.Response(status: status, body: collected.bytes))
+    }
+
     /// Sets the options every transfer shares, lets `configure` add its own, performs the
     /// transfer and returns its error, if any.
     private static func perform(
@@ -367,6 +418,7 @@ public enum Transfer {
         context.handle = handle
         configure(handle)
         let code = cs_curl_easy_perform(handle)
+        context.afterPerform?(handle)
         guard code != CURLE_OK else { return nil }
         if context.cancellation.isCancelled { return .cancelled }
         let detail = String(cString: errorBuffer)

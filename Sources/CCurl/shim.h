@@ -28,6 +28,8 @@ typedef struct {
     CURLcode (*mime_name)(curl_mimepart *part, const char *name);
     CURLcode (*mime_filedata)(curl_mimepart *part, const char *path);
     void (*mime_free)(curl_mime *mime);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
+    void (*slist_free_all)(struct curl_slist *list);
     CURLcode init_result;
     char error[256];
 } cs_curl_library;
@@ -71,6 +73,8 @@ static inline void cs_curl_load(void) {
     l.mime_name = (CURLcode (*)(curl_mimepart *, const char *))cs_curl_symbol(library, "curl_mime_name", &missing);
     l.mime_filedata = (CURLcode (*)(curl_mimepart *, const char *))cs_curl_symbol(library, "curl_mime_filedata", &missing);
     l.mime_free = (void (*)(curl_mime *))cs_curl_symbol(library, "curl_mime_free", &missing);
+    l.slist_append = (struct curl_slist *(*)(struct curl_slist *, const char *))cs_curl_symbol(library, "curl_slist_append", &missing);
+    l.slist_free_all = (void (*)(struct curl_slist *))cs_curl_symbol(library, "curl_slist_free_all", &missing);
     if (missing) {
         snprintf(cs_curl_loaded.error, sizeof cs_curl_loaded.error, "libcurl.so.4 lacks a function this daemon needs (libcurl >= 7.83 is required)");
         return;
@@ -105,6 +109,8 @@ static inline curl_mimepart *cs_curl_mime_addpart(curl_mime *mime) { return cs_c
 static inline CURLcode cs_curl_mime_name(curl_mimepart *part, const char *name) { return cs_curl_loaded.mime_name(part, name); }
 static inline CURLcode cs_curl_mime_filedata(curl_mimepart *part, const char *path) { return cs_curl_loaded.mime_filedata(part, path); }
 static inline void cs_curl_mime_free(curl_mime *mime) { cs_curl_loaded.mime_free(mime); }
+static inline struct curl_slist *cs_curl_slist_append(struct curl_slist *list, const char *text) { return cs_curl_loaded.slist_append(list, text); }
+static inline void cs_curl_slist_free_all(struct curl_slist *list) { cs_curl_loaded.slist_free_all(list); }
 
 static inline CURLcode cs_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return cs_curl_loaded.easy_setopt(handle, option, value);

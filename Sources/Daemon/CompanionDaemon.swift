@@ -161,7 +161,9 @@ public enum CompanionDaemon {
                 configuration: AlfenRegisterMap.Configuration(writesEnabled: !settings.readOnly, snapshotMaxAge: .milliseconds(500)),
                 logger: logger)
         }
-        let sessions = SessionRecorder.open(stateDirectory: configuration.stateDirectory, station: station, logger: logger)
+        let sessions = SessionRecorder.open(
+            stateDirectory: configuration.stateDirectory, station: station, logger: logger, push: configuration.ocpi?.push ?? false,
+            periodLength: .milliseconds(Int64((configuration.ocpi?.updateInterval ?? 300) * 1000)))
         await sessions.recover()
         await sessions.restoreState()
         let stationKeys = StationOwnedKeys()

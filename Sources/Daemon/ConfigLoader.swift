@@ -266,6 +266,7 @@ public struct ConfigLoader: Sendable {
         decodeBackOffice(root, into: &configuration, problems: &problems, located: located)
         IdentityConfig.check(root, problems: &problems, located: located)
         decodeSessionControl(root, into: &configuration, problems: &problems, located: located)
+        configuration.ocpi = decodeOCPI(root["ocpi"], credentialsDirectory: credentialsDirectory, problems: &problems, located: located)
         return configuration
     }
 }

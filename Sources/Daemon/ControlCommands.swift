@@ -1,6 +1,8 @@
+import Basics
 import JSONSchema
 import JosevContract
 import Station
+import Store
 
 /// The commands of the local control socket, on top of the `Station`; the EV commands (plug,
 /// unplug, ev, fault, clear-fault) go through the simulator.
@@ -151,6 +153,16 @@ struct ControlCommands: Sendable {
             result["storage"] = [
                 "writable": .bool(storage.writable), "queued_writes": .int(Int64(storage.queuedWrites)),
                 "problems": .int(Int64(storage.problems)),
+            ]
+        }
+        if let backlog = runtime.sessions?.pushBacklog, let statistics = runtime.sessions?.pushStatistics.summary {
+            result["push"] = [
+                "backlog": .int(Int64(backlog.count)), "held": .int(Int64(backlog.held)),
+                "oldest_unsent": backlog.oldestCreated.map { .string(DateTimeText.wholeSeconds(unixMilliseconds: $0)) } ?? .null,
+                "last_error": backlog.lastError.map { .string($0) } ?? .null,
+                "acknowledged": .int(Int64(statistics.acknowledged)), "failures": .int(Int64(statistics.failures)),
+                "refused": .int(Int64(statistics.refusals)), "latency_p50_ms": statistics.p50.map { .int($0) } ?? .null,
+                "latency_p99_ms": statistics.p99.map { .int($0) } ?? .null,
             ]
         }
         return result

@@ -91,6 +91,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var logs = LogsConfiguration()
     /// Connection timeout, EV-side disconnect, sockets' locks and `reset:` (SessionControlConfiguration.swift).
     public var sessionControl = SessionControlConfiguration()
+    /// Sessions pushed to an eMSP (`ocpi:`; nil or `push: false`: not pushed). OCPIPushConfiguration.swift.
+    public var ocpi: OCPIPushConfiguration?
 
     /// The station's setpoint policy and safe currents as `modbus` and `safeCurrents` say: a
     /// writable server enables external setpoints; no server (or a read-only one) leaves the
@@ -127,6 +129,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if firmware != other.firmware { keys.append("firmware") }
         if logs != other.logs { keys.append("logs") }
         if sessionControl != other.sessionControl { keys.append("authorization (connection timeout, EV-side disconnect), reset") }
+        if ocpi != other.ocpi { keys.append("ocpi") }
         let old = station.evses, new = other.station.evses
         if old.count != new.count || zip(old, new).contains(where: { !$0.sameLayout(as: $1) }) {
             keys.append("evses (ids, interfaces, connectors)")

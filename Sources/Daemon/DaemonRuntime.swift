@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 import Logging
 import Modbus
@@ -71,7 +72,9 @@ final class DaemonStatus: Sendable {
 /// - control socket and Modbus server (listening before the group starts, before READY=1);
 /// - station subscribers: the Josev announcer, the session recorder, the Modbus register image;
 /// - message intake: every message from `josev/cs` through the router, in order;
-/// - ticker: the station's clock, the Modbus image's refresh, the disk retries, the heartbeat;
+/// - ticker: the station's clock, the Modbus image's refresh, the sessions' meter samples, the disk
+///   retries, the heartbeat;
+/// - session pusher (with `ocpi.push`): the push outbox to the eMSP (docs/SESSIONS.md);
 /// - watchdog: WATCHDOG=1 while the heartbeat is fresh; reload on SIGHUP; the shutdown notice.
 final class DaemonRuntime: Sendable {
     let options: DaemonOptions
@@ -160,6 +163,13 @@ final class DaemonRuntime: Sendable {
                 .init(
                     service: StationSubscriber(
                         description: "session recorder", notifications: subscriptions.sessions, handle: { await sessions.observe($0) })))
+        }
+        if let sessions, let ocpi = configuration.ocpi, ocpi.push {
+            services.append(
+                .init(
+                    service: SessionPusher(
+                        configuration: ocpi, recorder: sessions, logger: logger,
+                        backlogChanged: { [self] in _ = notifier.status(statusLine()) })))
         }
         let backOffice = self.backOffice
         services += [
@@ -276,7 +286,10 @@ final class DaemonRuntime: Sendable {
         let stats = router.statistics
         let broker = connected ? "connected to \(host):\(port)" : "broker \(host):\(port) unreachable\(lastError.map { " (\($0))" } ?? "")"
         let shed = client.messages.shed.messages
+        let push = sessions?.pushBacklog.map { backlog in
+            "; push backlog \(backlog.count)\(backlog.oldestCreated.map { ", oldest unsent \(DateTimeText.wholeSeconds(unixMilliseconds: $0))" } ?? "")\(backlog.held > 0 ? ", \(backlog.held) refused" : "")"
+        } ?? ""
         return "\(broker); answered \(stats.answered), rejected \(stats.rejected), updates \(stats.updatesSent)"
-            + (shed > 0 ? ", shed \(shed)" : "")
+            + (shed > 0 ? ", shed \(shed)" : "") + push
     }
 }

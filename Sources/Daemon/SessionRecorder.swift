@@ -8,9 +8,11 @@ import Synchronization
     import Glibc
 #endif
 
-/// Records charging sessions in the store: one per transaction Josev (OCPP) runs, with a charging
-/// period per change of charging state (contactor) and at most every 5 minutes, energy from the
-/// EVSE's meter. It also keeps the persistent settings and the availability (`StatePersistence`).
+/// Records charging sessions in the store: every energy delivery is a session, with the OCPP
+/// transaction Josev runs or a local one (linked when the transaction arrives late), charging
+/// periods on every change of charging state or offered limit and at most every 5 minutes, energy
+/// from the EVSE's meter (`SessionTracking.swift`). It also keeps the persistent settings and the
+/// availability (`StatePersistence`).
 ///
 /// Storage problems never stop the station serving Josev. A write the store refuses because the
 /// disk is full, read-only or failing is kept, in order, in a bounded queue in memory (the oldest
@@ -20,6 +22,7 @@ import Synchronization
 /// While the queue is not empty, new writes join its end, so the store sees them in the order they
 /// happened. Problems are logged at most once a minute; a recovery once, with the writes it caught up.
 public final class SessionRecorder: Sendable {
+    /// The longest a charging period runs (OCPI platforms ask for at least every 5 minutes).
     static let periodLength: Duration = .seconds(300)
     /// Writes kept while the disk refuses them (a session writes about one a minute; this holds
     /// days of a busy station). Beyond it the oldest are dropped.
@@ -28,13 +31,22 @@ public final class SessionRecorder: Sendable {
     static let retryInterval: Duration = .seconds(1)
 
     let path: String
+    /// Sessions are pushed to an eMSP (`ocpi.push`): every change queues its push in the outbox.
+    let push: Bool
+    /// The longest a period runs here: 5 minutes, or `ocpi.update_interval` when shorter (each
+    /// new period is a PATCH).
+    let periodLength: Duration
+    /// What the push (`SessionPusher`) did since the start.
+    let pushStatistics = PushStatistics()
     let station: Station
     let logger: Logger
     /// The wall clock (what is recorded) and the monotonic one (period lengths, retry pacing).
     let time: any TimeSource
-    private let state = Mutex<[String: Active]>([:])
+    /// The session running on each EVSE. Held across the writes a decision makes (so the store sees
+    /// them in the order they were decided), hence a `Locked`; always taken before `storage`.
+    let sessions = Locked<[String: Active]>([:])
     /// Held across the store's blocking writes (SQLite, fsync), hence a `Locked` (Basics.swift).
-    private let storage: Locked<Storage>
+    let storage: Locked<Storage>
     private let lastProblem = Mutex<ContinuousClock.Instant?>(nil)
     /// Storage problems met (refused writes, failed opens), logged or not.
     private let problemCount = Mutex(0)
@@ -46,31 +58,42 @@ public final class SessionRecorder: Sendable {
     /// The session running on an EVSE.
     struct Active: Sendable {
         var sessionID: String
-        var transactionID: String
-        var periodStart: Int64
-        var periodStartedAt: ContinuousClock.Instant
-        var periodEnergyWh: Double
-        var maxPowerW: Double = 0
-        var charging: Bool
+        /// The OCPP transaction; nil for a local session (charging without one, so far).
+        var transactionID: String?
+        /// The session's meter reading at its start (Wh, as stored).
+        var startWh: Double
+        /// Added to the meter's import register: a meter that restarted (or was replaced) while
+        /// the daemon was down reads less than what the session already counted.
+        var offsetWh = 0.0
+        var period: OpenPeriod
+        /// The station time of the last observation taken (older ones, overtaken, are ignored).
+        var lastObservation: StationInstant?
+        /// Continued after a restart: Josev's end of the transaction may have been lost while the
+        /// daemon was down, so unplugging ends it too.
+        var adopted = false
+        /// The last state of charge the EV reported (carried into the next period).
+        var stateOfCharge: Double?
     }
 
     /// One write to the store, kept until the store took it.
     enum Write: Sendable {
         case start(
-            id: String, evseID: String, connectorID: Int, transactionID: String, tokenUID: String, tokenType: SessionTokenType,
+            id: String, evseID: String, connectorID: Int, transactionID: String?, tokenUID: String, tokenType: SessionTokenType,
             start: Int64, energyWh: Double)
-        case period(sessionID: String, start: Int64, dimensions: [ChargingDimension])
-        case update(sessionID: String, energyWh: Double, at: Int64)
-        case complete(sessionID: String, transactionID: String, evseID: String, stop: Int64, energyWh: Double)
+        /// The latest reading with the periods that changed (the closed one, the open one).
+        case progress(sessionID: String, energyWh: Double, at: Int64, periods: [ChargingPeriod])
+        /// A local session's transaction arrived.
+        case link(sessionID: String, transactionID: String, tokenUID: String?, tokenType: SessionTokenType?, at: Int64)
+        case complete(sessionID: String, evseID: String, stop: Int64, energyWh: Double, byRecovery: Bool)
         case setting(key: String, value: String?, at: Int64)
         case availability(scope: String, operative: Bool, at: Int64)
 
         var summary: String {
             switch self {
-            case .start(_, _, _, let transactionID, _, _, _, _): "the start of transaction \(transactionID)"
-            case .period(let sessionID, _, _): "a charging period of \(sessionID)"
-            case .update(let sessionID, _, _): "the energy of session \(sessionID)"
-            case .complete(_, let transactionID, _, _, _): "the end of transaction \(transactionID)"
+            case .start(let id, _, _, let transactionID, _, _, _, _): "the start of session \(id)\(transactionID.map { " (transaction \($0))" } ?? "")"
+            case .progress(let sessionID, _, _, _): "the energy and periods of session \(sessionID)"
+            case .link(let sessionID, let transactionID, _, _, _): "transaction \(transactionID) of session \(sessionID)"
+            case .complete(let sessionID, _, _, _, _): "the end of session \(sessionID)"
             case .setting(let key, _, _): "setting \(key)"
             case .availability(let scope, _, _): "the availability of \(scope)"
             }
@@ -108,9 +131,11 @@ public final class SessionRecorder: Sendable {
 
     init(
         path: String, store: Store?, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime()
+        time: any TimeSource = SystemTime(), push: Bool = false, periodLength: Duration = SessionRecorder.periodLength
     ) {
         self.path = path
+        self.push = push
+        self.periodLength = min(periodLength, Self.periodLength)
         self.station = station
         self.logger = logger
         self.time = time
@@ -121,48 +146,70 @@ public final class SessionRecorder: Sendable {
     /// reason is logged and the recorder keeps what happens in memory until it can.
     static func open(
         stateDirectory: String, station: Station, logger: Logger, queueLimit: Int = SessionRecorder.defaultQueueLimit,
-        time: any TimeSource = SystemTime()
+        time: any TimeSource = SystemTime(), push: Bool = false, periodLength: Duration = SessionRecorder.periodLength
     ) -> SessionRecorder {
         mkdir(stateDirectory, 0o700)
         let path = stateDirectory + "/cs-companion.db"
         do {
             let store = try Store(path: path)
             logger.info("sessions recorded in \(path)")
-            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time)
+            return SessionRecorder(path: path, store: store, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push, periodLength: periodLength)
         } catch {
             logger.error("cannot open the session store \(path): \(error); sessions are kept in memory until it can be opened")
-            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time)
+            return SessionRecorder(path: path, store: nil, station: station, logger: logger, queueLimit: queueLimit, time: time, push: push, periodLength: periodLength)
         }
     }
 
-    /// At start: a session still ACTIVE was cut by a crash or a power loss. The meter restarted
-    /// with the daemon, so it is closed with the last energy recorded for it. Runs when the store
-    /// opens (now, or later when the disk comes back).
+    /// At start: a session still ACTIVE was running when the daemon stopped (a crash, a power
+    /// loss). When its EV is still plugged in, the session continues (`adopt`: the meter register
+    /// tells the energy, Josev's end of the transaction closes it); otherwise it is closed with the
+    /// last energy recorded. Runs when the store opens.
     func recover() async {
-        storage.withLock { storage in
-            guard let store = storage.store, !storage.recovered else { return }
-            recover(store)
+        let found = storage.withLock { storage -> [RecoveredSession] in
+            guard let store = storage.store, !storage.recovered else { return [] }
             storage.recovered = true
+            do {
+                return try store.recoverAfterCrash { _ in nil }
+            } catch {
+                problem("cannot recover sessions", error)
+                return []
+            }
         }
+        for item in found { await adoptOrClose(item) }
     }
 
+    /// The store opened only later (the disk was away at start): what was running is closed, as
+    /// nothing can tell any more whether it went on.
     private func recover(_ store: Store) {
         do {
-            let recovered = try store.recoverAfterCrash { _ in nil }
-            for item in recovered {
-                let record = try store.closeRecovered(
-                    id: item.session.id, stop: item.suggestedStop, energyWh: item.suggestedEnergyWh)
-                logger.notice(
-                    "session \(record.id) on \(record.evseID) was running when the daemon stopped; closed with \(record.kwh) kWh",
-                    metadata: ["evse_id": "\(record.evseID)"])
-            }
+            for item in try store.recoverAfterCrash(meterReading: { _ in nil }) { closeRecovered(item, store: store) }
         } catch {
             problem("cannot recover sessions", error)
         }
     }
 
+    /// Closes a session found ACTIVE at start with the last energy recorded for it.
+    func closeRecovered(_ item: RecoveredSession, store: Store) {
+        do {
+            let record = try store.closeRecovered(
+                id: item.session.id, stop: item.suggestedStop, energyWh: item.suggestedEnergyWh,
+                also: owed(item.session.id, .put, at: item.suggestedStop))
+            logger.notice(
+                "session \(record.id) on \(record.evseID) was running when the daemon stopped and its EV is gone; closed with \(record.kwh) kWh",
+                metadata: ["evse_id": "\(record.evseID)"])
+        } catch {
+            problem("cannot close session \(item.session.id)", error)
+        }
+    }
+
     /// The open store, for reads at start (nil while it cannot be opened).
     var store: Store? { storage.withLock { $0.store } }
+
+    /// The push outbox (nil without `push`, or while the store is not open).
+    var pushBacklog: PushBacklog? {
+        guard push else { return nil }
+        return storage.withLock { storage in try? storage.store?.pushBacklog() }
+    }
 
     /// How many writes wait for the disk.
     var pendingWrites: Int { storage.withLock { $0.count } }
@@ -172,105 +219,6 @@ public final class SessionRecorder: Sendable {
     var storageState: (writable: Bool, queuedWrites: Int, problems: Int) {
         let (failing, queued) = storage.withLock { ($0.failing, $0.count) }
         return (!failing && queued == 0, queued, problemCount.withLock { $0 })
-    }
-
-    func transactionStarted(evseID: String, transactionID: String, token: ChargingToken?) async {
-        let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? 0
-        let connectorID = await station.configuration.evses.first { $0.evseID == evseID }?.connectors.first?.id ?? 1
-        let charging = await station.contactorClosed(evseID: evseID) ?? false
-        let now = time.unixMilliseconds()
-        let id = UUIDText.random()
-        let startedAt = time.monotonic()
-        // The same transaction started again (a redelivered update): its session is already stored.
-        guard state.withLock({ $0[evseID]?.transactionID }) != transactionID else { return }
-        // The session's row is written (or queued, in order) before the session becomes active:
-        // the station's notifications reach `observe` on another task, and a period written for a
-        // session whose row is not there yet would be refused.
-        write(
-            .start(
-                id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: token?.id ?? "",
-                tokenType: SessionTokenType(token?.type.rawValue ?? "no_authorization"), start: now, energyWh: energy))
-        state.withLock {
-            $0[evseID] = Active(
-                sessionID: id, transactionID: transactionID, periodStart: now, periodStartedAt: startedAt, periodEnergyWh: energy,
-                charging: charging)
-        }
-    }
-
-    func transactionEnded(evseID: String, transactionID: String) async {
-        // Only the session of that transaction ends: an `ended` for another id leaves the running one.
-        let active = state.withLock { state -> Active? in
-            guard state[evseID]?.transactionID == transactionID else { return nil }
-            return state.removeValue(forKey: evseID)
-        }
-        guard let active else { return }
-        let energy = await station.meterValues(evseID: evseID)?.energyImportedWh ?? active.periodEnergyWh
-        let now = time.unixMilliseconds()
-        closePeriod(active, energyWh: energy)
-        write(.complete(sessionID: active.sessionID, transactionID: transactionID, evseID: evseID, stop: now, energyWh: energy))
-    }
-
-    /// Contactor changes and periodic meter values: periods and the running energy; availability
-    /// and limits: the persistent state.
-    func observe(_ notification: StationNotification) async {
-        await countHardware(notification)
-        switch notification {
-        case .contactorChanged(let evseID, let closed):
-            await newPeriod(evseID: evseID, charging: closed, force: true)
-        case .meterValues(let evseID):
-            await newPeriod(evseID: evseID, charging: nil, force: false)
-        case .availabilityChanged, .statusAndLimitsChanged:
-            await persistState()
-        case .reservationChanged(let evseID, let connectorID, let reserved, _):
-            reservationChanged(evseID: evseID, connectorID: connectorID, reserved: reserved)
-        default:
-            break
-        }
-    }
-
-    private func newPeriod(evseID: String, charging: Bool?, force: Bool) async {
-        guard let snapshot = await station.meterValues(evseID: evseID) else { return }
-        let now = time.unixMilliseconds()
-        let instant = time.monotonic()
-        let closing: Active? = state.withLock { sessions in
-            guard var active = sessions[evseID] else { return nil }
-            active.maxPowerW = max(active.maxPowerW, snapshot.activePower)
-            let due = force || active.periodStartedAt.duration(to: instant) >= Self.periodLength
-            guard due else {
-                sessions[evseID] = active
-                return nil
-            }
-            let finished = active
-            active.periodStart = now
-            active.periodStartedAt = instant
-            active.periodEnergyWh = snapshot.energyImportedWh
-            active.maxPowerW = snapshot.activePower
-            if let charging { active.charging = charging }
-            sessions[evseID] = active
-            return finished
-        }
-        guard let closing else {
-            // Periodic meter values (once a minute): the running energy, so that a session cut by a
-            // crash is closed with at most a minute of energy unrecorded.
-            if charging == nil, let sessionID = state.withLock({ $0[evseID]?.sessionID }) {
-                write(.update(sessionID: sessionID, energyWh: snapshot.energyImportedWh, at: now))
-            }
-            return
-        }
-        closePeriod(closing, energyWh: snapshot.energyImportedWh)
-        write(.update(sessionID: closing.sessionID, energyWh: snapshot.energyImportedWh, at: now))
-    }
-
-    /// Stores the period that ends now: its energy, its maximum power and, when the EV did not
-    /// charge, its length as parking time.
-    private func closePeriod(_ active: Active, energyWh: Double) {
-        let hours = Double(active.periodStartedAt.duration(to: time.monotonic()).components.seconds) / 3600
-        var dimensions = [
-            ChargingDimension(.energy, max(0, (energyWh - active.periodEnergyWh) / 1000)),
-            ChargingDimension(.maxPower, max(0, active.maxPowerW / 1000)),
-        ]
-        if !active.charging { dimensions.append(ChargingDimension(.parkingTime, hours)) }
-        write(.period(sessionID: active.sessionID, start: active.periodStart, dimensions: dimensions))
     }
 
     // MARK: The write queue
@@ -348,23 +296,42 @@ public final class SessionRecorder: Sendable {
         }
     }
 
+    /// Performs a write; with `push` on, the push it owes the eMSP is queued in the same
+    /// transaction: the whole object (PUT) at the start, when a transaction is linked and at the
+    /// end; the changed fields (PATCH) with every new period.
     private func perform(_ write: Write, on store: Store) throws(StoreError) {
         switch write {
         case .start(let id, let evseID, let connectorID, let transactionID, let tokenUID, let tokenType, let start, let energyWh):
             try store.startSession(
                 id: id, evseID: evseID, connectorID: connectorID, transactionID: transactionID, tokenUID: tokenUID,
-                tokenType: tokenType, start: start, energyWh: energyWh)
-        case .period(let sessionID, let start, let dimensions):
-            try store.addPeriod(sessionID: sessionID, start: start, dimensions: dimensions)
-        case .update(let sessionID, let energyWh, let at):
-            try store.updateActive(sessionID: sessionID, energyWh: energyWh, at: at)
-        case .complete(let sessionID, _, let evseID, let stop, let energyWh):
-            let record = try store.completeSession(id: sessionID, stop: stop, energyWh: energyWh)
+                tokenType: tokenType, start: start, energyWh: energyWh, also: owed(id, .put, at: start))
+        case .progress(let sessionID, let energyWh, let at, let periods):
+            // A closed period comes with the new open one.
+            try store.recordProgress(
+                sessionID: sessionID, energyWh: energyWh, at: at, periods: periods,
+                also: periods.count > 1 ? owed(sessionID, .patch, at: at) : { _ in })
+        case .link(let sessionID, let transactionID, let tokenUID, let tokenType, let at):
+            try store.linkTransaction(
+                sessionID: sessionID, transactionID: transactionID, tokenUID: tokenUID, tokenType: tokenType, at: at,
+                also: owed(sessionID, .put, at: at))
+        case .complete(let sessionID, let evseID, let stop, let energyWh, let byRecovery):
+            let record =
+                byRecovery
+                ? try store.closeRecovered(id: sessionID, stop: stop, energyWh: energyWh, also: owed(sessionID, .put, at: stop))
+                : try store.completeSession(id: sessionID, stop: stop, energyWh: energyWh, also: owed(sessionID, .put, at: stop))
             logger.info("session \(record.id) recorded: \(record.kwh) kWh", metadata: ["evse_id": "\(evseID)"])
         case .setting(let key, let value, let at):
             try store.setSetting(key, value, at: at)
         case .availability(let scope, let operative, let at):
             try store.setAvailability(scope: scope, operative: operative, at: at)
+        }
+    }
+
+    /// What a session change owes the eMSP, to run in the change's transaction (nothing without `push`).
+    func owed(_ sessionID: String, _ kind: PushItem.Kind, at: Int64) -> (Database) throws(StoreError) -> Void {
+        let push = self.push
+        return { (database) throws(StoreError) in
+            if push { try Store.enqueuePush(sessionID: sessionID, kind: kind, at: at, in: database) }
         }
     }
 

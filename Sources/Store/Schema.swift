@@ -121,6 +121,23 @@ public enum Schema {
                 CREATE INDEX device_variable_changes_by_time ON device_variable_changes (at_ms);
                 """
         ),
+        Migration(
+            version: 3,
+            summary: "the push outbox: the OCPI Session pushes owed to the eMSP, in order, until acknowledged",
+            sql: """
+                CREATE TABLE session_pushes (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    session_id TEXT NOT NULL REFERENCES sessions (id),
+                    kind TEXT NOT NULL CHECK (kind IN ('PUT', 'PATCH')),
+                    created_ms INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1))
+                ) STRICT;
+                CREATE INDEX session_pushes_by_session ON session_pushes (session_id, seq);
+                """
+        ),
     ]
 
     /// Brings `database` to `currentVersion`. Throws `unsupportedSchemaVersion` (and changes

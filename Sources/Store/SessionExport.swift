@@ -255,9 +255,15 @@ public enum SessionExport {
         ]
     }
 
+    /// A period's `start_date_time`: whole seconds, or with its milliseconds when it has some
+    /// (OCPI allows three decimals): periods less than a second apart keep distinct starts.
     static func ocpiChargingPeriod(_ period: ChargingPeriod) -> ExportJSON {
-        [
-            "start_date_time": .string(DateTimeText.wholeSeconds(unixMilliseconds: period.start)),
+        let start =
+            period.start % 1000 == 0
+            ? DateTimeText.wholeSeconds(unixMilliseconds: period.start)
+            : DateTimeText.format(unixMilliseconds: period.start) ?? DateTimeText.wholeSeconds(unixMilliseconds: period.start)
+        return [
+            "start_date_time": .string(start),
             "dimensions": .array(period.dimensions.map { ["type": .string($0.type.rawValue), "volume": .double($0.volume)] }),
         ]
     }

@@ -101,7 +101,7 @@ public final class Store: Sendable {
     public func startSession(
         id: String? = nil, evseID: String, connectorID: Int, transactionID: String? = nil, tokenUID: String,
         tokenType: SessionTokenType, contractID: String? = nil, authMethod: AuthMethod? = nil, start: Int64,
-        energyWh: Double
+        energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
     ) throws(StoreError) -> String {
         let id = id ?? UUIDText.random()
         guard !id.isEmpty, id.utf8.count <= 36 else { throw .invalidArgument("session id must be 1…36 characters: \(id)") }
@@ -120,6 +120,7 @@ public final class Store: Sendable {
                     .text(tokenType.rawValue), .text(contractID), .text(authMethod?.rawValue), .integer(start),
                     .real(energyWh), .real(energyWh), .integer(start),
                 ])
+            try also(database)
         }
         return id
     }
@@ -137,30 +138,9 @@ public final class Store: Sendable {
     /// Adds a charging period to an ACTIVE session (or replaces the dimensions of its period with
     /// the same start). `dimensions` must not be empty; one volume per type.
     public func addPeriod(sessionID: String, start: Int64, dimensions: [ChargingDimension]) throws(StoreError) {
-        guard !dimensions.isEmpty else { throw .invalidArgument("a charging period needs at least one dimension") }
-        var seen = Set<DimensionType>()
-        for dimension in dimensions {
-            try Self.requireFinite(dimension.volume, dimension.type.rawValue)
-            guard seen.insert(dimension.type).inserted else { throw .invalidArgument("dimension \(dimension.type.rawValue) given twice") }
-        }
+        try Self.requireValid(dimensions)
         try write { (database) throws(StoreError) in
-            let (status, sessionStart) = try Self.statusAndStart(of: sessionID, in: database)
-            guard status == .active else { throw .invalidTransition(sessionID: sessionID, status: status, operation: "add a charging period to") }
-            guard start >= sessionStart else { throw .invalidArgument("period start \(start) before the session start \(sessionStart)") }
-            let periodID =
-                try database.query(
-                    """
-                    INSERT INTO charging_periods (session_id, start_ms) VALUES (?, ?)
-                    ON CONFLICT (session_id, start_ms) DO UPDATE SET start_ms = excluded.start_ms
-                    RETURNING id
-                    """, [.text(sessionID), .integer(start)]
-                ) { row in row.int64(0) }.first ?? 0
-            try database.execute("DELETE FROM period_dimensions WHERE period_id = ?", [.integer(periodID)])
-            let insert = try database.prepare("INSERT INTO period_dimensions (period_id, type, volume) VALUES (?, ?, ?)")
-            for dimension in dimensions {
-                try insert.bind([.integer(periodID), .text(dimension.type.rawValue), .real(dimension.volume)])
-                while try insert.step() {}
-            }
+            try Self.upsertPeriod(sessionID: sessionID, start: start, dimensions: dimensions, in: database)
             try database.execute(
                 "UPDATE sessions SET last_update_ms = max(last_update_ms, ?) WHERE id = ?", [.integer(start), .text(sessionID)])
         }
@@ -181,18 +161,24 @@ public final class Store: Sendable {
     /// Completes an ACTIVE session: status COMPLETED, stop time and final meter reading. Durable
     /// when it returns. Returns the stored record.
     @discardableResult
-    public func completeSession(id: String, stop: Int64, energyWh: Double) throws(StoreError) -> ChargingSessionRecord {
-        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: false)
+    public func completeSession(
+        id: String, stop: Int64, energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
+    ) throws(StoreError) -> ChargingSessionRecord {
+        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: false, also: also)
     }
 
     /// Completes a session returned by `recoverAfterCrash` (typically with its `suggestedStop` and
     /// `suggestedEnergyWh`); the record is flagged `closedByRecovery`.
     @discardableResult
-    public func closeRecovered(id: String, stop: Int64, energyWh: Double) throws(StoreError) -> ChargingSessionRecord {
-        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: true)
+    public func closeRecovered(
+        id: String, stop: Int64, energyWh: Double, also: (Database) throws(StoreError) -> Void = { _ in }
+    ) throws(StoreError) -> ChargingSessionRecord {
+        try finish(id: id, stop: stop, energyWh: energyWh, byRecovery: true, also: also)
     }
 
-    private func finish(id: String, stop: Int64, energyWh: Double, byRecovery: Bool) throws(StoreError) -> ChargingSessionRecord {
+    private func finish(
+        id: String, stop: Int64, energyWh: Double, byRecovery: Bool, also: (Database) throws(StoreError) -> Void
+    ) throws(StoreError) -> ChargingSessionRecord {
         try Self.requireFinite(energyWh, "stop energy")
         return try write { (database) throws(StoreError) -> ChargingSessionRecord in
             let (status, start) = try Self.statusAndStart(of: id, in: database)
@@ -209,6 +195,7 @@ public final class Store: Sendable {
                     .integer(stop), .real(energyWh), .real(energyWh), .real(Self.kwh(from: startWh, to: energyWh)),
                     .integer(stop), .integer(byRecovery ? 1 : 0), .text(id),
                 ])
+            try also(database)
             guard let record = try Self.load(where: "s.id = ?", [.text(id)], in: database).first else { throw .sessionNotFound(id) }
             return record
         }
@@ -331,13 +318,13 @@ public final class Store: Sendable {
     // MARK: - Helpers
 
     /// kWh between two meter readings, rounded to the Wh, never negative.
-    static func kwh(from startWh: Double, to currentWh: Double) -> Double {
+    public static func kwh(from startWh: Double, to currentWh: Double) -> Double {
         let delta = currentWh - startWh
         guard delta.isFinite, delta > 0 else { return 0 }
         return delta.rounded() / 1000
     }
 
-    private static func requireFinite(_ value: Double, _ what: String) throws(StoreError) {
+    static func requireFinite(_ value: Double, _ what: String) throws(StoreError) {
         guard value.isFinite else { throw .invalidArgument("\(what) is not a finite number") }
     }
 
@@ -345,7 +332,7 @@ public final class Store: Sendable {
         try statusAndStart(of: id, in: database).0
     }
 
-    private static func statusAndStart(of id: String, in database: Database) throws(StoreError) -> (SessionStatus, Int64) {
+    static func statusAndStart(of id: String, in database: Database) throws(StoreError) -> (SessionStatus, Int64) {
         let rows = try database.query("SELECT status, start_ms FROM sessions WHERE id = ?", [.text(id)]) { row in
             (row.string(0), row.int64(1))
         }
@@ -353,7 +340,7 @@ public final class Store: Sendable {
         return (SessionStatus(rawValue: row.0) ?? .invalid, row.1)
     }
 
-    private static func statusAndStartEnergy(of id: String, in database: Database) throws(StoreError) -> (SessionStatus, Double) {
+    static func statusAndStartEnergy(of id: String, in database: Database) throws(StoreError) -> (SessionStatus, Double) {
         let rows = try database.query("SELECT status, energy_start_wh FROM sessions WHERE id = ?", [.text(id)]) { row in
             (row.string(0), row.double(1))
         }

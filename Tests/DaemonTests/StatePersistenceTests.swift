@@ -152,13 +152,18 @@ struct StatePersistenceTests {
         let (station, recorder) = Self.recorder(configuration, state: state, queueLimit: 6, time: time)
         #expect(recorder.store == nil)
 
-        #expect(await EVSimulator(station: station).plug(evseID: Self.acEVSE, connectorID: 1, ev: SimulatedEV()))
+        let simulator = EVSimulator(station: station)
+        #expect(await simulator.plug(evseID: Self.acEVSE, connectorID: 1, ev: SimulatedEV()))
         await recorder.transactionStarted(evseID: Self.acEVSE, transactionID: "tx-late", token: nil)
-        time.advance(by: .milliseconds(5))
+        time.advance(by: .seconds(1))
+        // The EV charges: a new charging state, a new period.
+        #expect(await station.authorize(evseID: Self.acEVSE, token: .rfid("04AA"), decision: .accepted))
+        _ = await station.applyPWM(evseID: Self.acEVSE, hlc: false, current: 16)
+        #expect(await simulator.evRequestsPower(evseID: Self.acEVSE))
         await recorder.observe(.contactorChanged(evseID: Self.acEVSE, closed: true))
         time.advance(by: .milliseconds(5))
         await recorder.transactionEnded(evseID: Self.acEVSE, transactionID: "tx-late")
-        // start, period + update (contactor), period + complete (end)
+        // start + its open period, the closed and the new period (contactor), the last period + complete (end)
         #expect(recorder.pendingWrites == 5)
         recorder.retryPending()  // the directory is still missing
         #expect(recorder.pendingWrites == 5)

@@ -60,11 +60,13 @@ extension TransactionStatusUpdate: UpdateHandling {
         case .inProgress:
             if running != transactionID { logUnknown(transactionID, evse, running, in: context) }
         case .ended:
+            // The recorder matches the id itself: a session continued after a restart has a
+            // transaction the station no longer runs.
+            await context.sessions?.transactionEnded(evseID: evse, transactionID: transactionID)
             guard running == transactionID else {
                 logUnknown(transactionID, evse, running, in: context)
                 return
             }
-            await context.sessions?.transactionEnded(evseID: evse, transactionID: transactionID)
             let ended = await station.endTransaction(transactionID: transactionID, evseID: evse)
             let energy = ended.flatMap { t in t.energyAtEndWh.map { $0 - t.energyAtStartWh } }
             let delivered = energy.map { $0 < 1000 ? ", \(($0 * 10).rounded() / 10) Wh" : ", \(($0 / 100).rounded() / 10) kWh" } ?? ""

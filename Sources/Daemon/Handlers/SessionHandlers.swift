@@ -3,13 +3,19 @@ import Logging
 import Station
 
 // Contract §2.3, the ISO 15118 session: iso15118_state_info, hlc_charging, cs_contactor_status,
-// cable_check, power_electronics_setpoint, ev_rated_limits. (display_params is consumed without
-// action.)
+// cable_check, power_electronics_setpoint, ev_rated_limits, display_params (the EV's state of
+// charge, for the session's periods).
 
 extension ISO15118StateInfoUpdate: UpdateHandling {
     func consume(in context: HandlerContext, _ message: IncomingMessage) async {
         context.logger.debug("ISO 15118 \(sessionStatus.rawValue) on \(evseID)")
         if sessionStatus == .sessionStop { await context.station.sessionStopped(evseID: evseID) }
+    }
+}
+
+extension DisplayParamsUpdate: UpdateHandling {
+    func consume(in context: HandlerContext, _ message: IncomingMessage) async {
+        if let presentSOC { context.sessions?.stateOfCharge(evseID: evseID, percent: presentSOC) }
     }
 }
 

@@ -19,7 +19,7 @@ final class Heartbeat: Sendable {
 
 /// Advances the station's clock: meters integrate, the simulated hardware moves, periodic meter
 /// values fall due; refreshes the Modbus register image (bounding how stale drifting values are);
-/// retries the writes the disk refused; beats the heartbeat.
+/// samples the meters for the sessions' periods; retries the writes the disk refused; beats the heartbeat.
 struct StationTicker: Service {
     static let interval: Duration = .milliseconds(250)
 
@@ -41,6 +41,7 @@ struct StationTicker: Service {
             if let stallFile { stallWhileExists(stallFile) }
             await station.tick()
             await registerMap?.refreshSnapshotIfChanged()
+            await sessions?.sample()
             sessions?.retryPending()
             heartbeat.beat()
             do {
