@@ -18,6 +18,8 @@ struct StationSubscriptions: Sendable {
     let sessions: AsyncStream<StationNotification>
     /// Nil without a `modbus:` block.
     let registerImage: AsyncStream<StationNotification>?
+    /// Nil without an `uplink:` block.
+    var uplink: AsyncStream<StationNotification>? = nil
 }
 
 /// What the daemon is doing, for `STATUS=` and `cs-companion status`.
@@ -146,6 +148,15 @@ final class DaemonRuntime: Sendable {
                 for case let control as ControlService in services.map(\.service) { control.server.stop() }
                 return .failure
             }
+        }
+        do {
+            if let uplink = try UplinkService.make(
+                configuration: configuration, station: station, notifications: subscriptions.uplink, logger: logger)
+            {
+                services.append(.init(service: uplink))
+            }
+        } catch {
+            logger.error("no station uplink: \(error)")
         }
         let announcer = self.announcer
         let sessions = self.sessions
