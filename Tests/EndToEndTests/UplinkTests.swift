@@ -66,6 +66,15 @@ struct UplinkTests {
         let stored = try await Repository.run("cs-companion", ["sessions", "--db", directory.file("state") + "/cs-companion.db", "--format", "json"])
         #expect(ids.allSatisfy { stored.output.contains($0) }, "\(stored.output)")
 
+        // A job status the daemon sends Josev on cs/josev goes up too, retained (here one written
+        // as the daemon writes it; the uplink only reads cs/josev).
+        try MQTTProbe.publish(
+            broker: broker, topic: Topic.csToJosev,
+            payload: #"{"id":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","name":"logs_status","type":"update","data":{"request_id":7,"status":"uploaded"}}"#)
+        let jobs = Self.base + "/jobs/logs"
+        #expect(await waitUntil { probe.messages.contains { $0.topic == jobs && Self.json($0)?["request_id"] == 7 } }, "\(probe.transcript)")
+        #expect(probe.messages.first { $0.topic == jobs }.flatMap(Self.json)?["status"] == "uploaded")
+
         // The daemon dies without a DISCONNECT: the broker publishes the will, retained.
         await josev.close()
         daemon.signal(SIGKILL)
