@@ -566,6 +566,23 @@ else
     else
       check "Debian package: upgrade" "dpkg -i failed: $(tail -5 "$work/pkg/dpkg.log")" FAIL
     fi
+    sessions_after=${sessions_after:-0}
+    # The state on a data partition (docs/INTEGRATION.md, A/B images): a directory standing for
+    # the partition (/tmp/data, the namespace's tmpfs) bind-mounted over the StateDirectory=.
+    ns systemctl stop cs-companiond
+    ns_sh "mkdir -p /tmp/data && cp -a /var/lib/private/cs-companiond /tmp/data/ && mount --bind /tmp/data/cs-companiond /var/lib/private/cs-companiond"
+    ns systemctl start cs-companiond || true
+    sim session --scenario ac-eim --control-socket /run/cs-companiond/control.sock >/dev/null 2>&1 || true
+    on_data=$(ns cs-companion sessions --db /tmp/data/cs-companiond/cs-companion.db --format json 2>/dev/null \
+      | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+    mounts_for=$(prop cs-companiond RequiresMountsFor)
+    if [[ $(prop cs-companiond ActiveState) == active && $on_data == $((sessions_after + 1)) ]]; then
+      check "state on a data partition (bind mount)" "the daemon runs on /tmp/data/cs-companiond bound over /var/lib/private/cs-companiond: sessions there $sessions_after → $on_data (a new one written through the mount); RequiresMountsFor=$mounts_for"
+    else
+      check "state on a data partition (bind mount)" "state $(prop cs-companiond ActiveState), sessions on the data directory $on_data (expected $((sessions_after + 1)))" FAIL
+    fi
+    ns systemctl stop cs-companiond
+    ns umount /var/lib/private/cs-companiond
     t0=$(now_us)
     if ns env DEBIAN_FRONTEND=noninteractive dpkg --purge cs-companion >>"$work/pkg/dpkg.log" 2>&1; then
       t1=$(now_us)
