@@ -12,9 +12,9 @@
 # node B) writes every message it receives; the figures (sent, received, duplicates, lost) go to
 # .build/fleet-test/results.md, docs/FLEET.md holds one run. Exit 1 when a session is lost.
 #
-# Not in `make test` (it installs rabbitmq-server and takes minutes). What it does not cover: TLS
-# between the bridge and the fleet (the template's bridge_* lines are taken out here: no fleet CA
-# on this machine), and a cluster of more than two nodes.
+# Not in `make test` (it installs rabbitmq-server and takes minutes). The bridge speaks TLS with a
+# client certificate to the nodes' TLS listeners (a throwaway CA made here); the consumer uses plain
+# TCP. Not covered: a cluster of more than two nodes, a WAN with loss or latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -48,6 +48,21 @@ export HOME=$work/home  # the Erlang cookie both nodes and rabbitmqctl share
 mkdir -p "$HOME"
 head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$HOME/.erlang.cookie"
 chmod 0400 "$HOME/.erlang.cookie"
+# A throwaway fleet CA: the nodes' server certificate (for 127.0.0.1) and the station's client
+# certificate (CN = the serial), made with the openssl CLI.
+serial=FLEET-$(date +%s)
+certs=$work/certs
+mkdir -p "$certs"
+(
+  cd "$certs"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out fleet-ca.pem -days 2 -subj "/CN=fleet test CA" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+  openssl x509 -req -in server.csr -CA fleet-ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$serial.key" -out client.csr -subj "/CN=$serial" 2>/dev/null
+  openssl x509 -req -in client.csr -CA fleet-ca.pem -CAkey ca.key -CAcreateserial -out "$serial.crt" -days 2 2>/dev/null
+  chmod 0644 ./*  # mosquitto drops root for its own user and must read them (a test CA only)
+)
 node_env() { # node_env NAME: the environment of one node
   local name=$1 dir=$work/$1
   echo RABBITMQ_NODENAME="$name@localhost" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
@@ -68,12 +83,18 @@ start_node() {
 for name in fleeta fleetb; do
   dir=$work/$name
   mkdir -p "$dir/mnesia" "$dir/log"
-  free_port >"$dir/amqp.port"; free_port >"$dir/dist.port"; free_port >"$dir/mqtt.port"
+  free_port >"$dir/amqp.port"; free_port >"$dir/dist.port"; free_port >"$dir/mqtt.port"; free_port >"$dir/mqtts.port"
   echo '[rabbitmq_mqtt].' >"$dir/enabled_plugins"
   echo '[].' >"$dir/advanced.config"
   cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$(cat "$dir/amqp.port")
 mqtt.listeners.tcp.1 = 127.0.0.1:$(cat "$dir/mqtt.port")
+mqtt.listeners.ssl.1 = 127.0.0.1:$(cat "$dir/mqtts.port")
+ssl_options.cacertfile = $certs/fleet-ca.pem
+ssl_options.certfile = $certs/server.pem
+ssl_options.keyfile = $certs/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
 mqtt.allow_anonymous = true
 mqtt.default_user = guest
 mqtt.default_pass = guest
@@ -125,7 +146,6 @@ pids+=($!)
 
 # --- the station: broker with the shipped snippet and bridge template, the daemon with the uplink ----------
 station_port=$(free_port)
-serial=FLEET-$(date +%s)
 mkdir -p "$work/station" "$work/state"
 chmod 0777 "$work/station"
 {
@@ -133,10 +153,11 @@ chmod 0777 "$work/station"
   echo "persistence true"
   echo "persistence_location $work/station/"
   echo "autosave_interval 1"
-  # The template, its placeholders filled; no TLS here (see the header).
+  # The template, its placeholders filled: TLS to the nodes' TLS listeners with the station's
+  # client certificate (the nodes refuse a client without one).
   sed -e "s/<SERIAL>/$serial/g" \
-      -e "s/^address .*/address 127.0.0.1:$(cat "$work/fleeta/mqtt.port") 127.0.0.1:$(cat "$work/fleetb/mqtt.port")/" \
-      -e '/^bridge_cafile\|^bridge_certfile\|^bridge_keyfile\|^bridge_tls_version\|^bridge_insecure/d' \
+      -e "s/^address .*/address 127.0.0.1:$(cat "$work/fleeta/mqtts.port") 127.0.0.1:$(cat "$work/fleetb/mqtts.port")/" \
+      -e "s|/etc/mosquitto/certs/|$certs/|" \
       -e 's/^restart_timeout .*/restart_timeout 1 5/' \
       etc/mosquitto/cs-companion-bridge.conf.example
   echo "remote_username guest"
