@@ -5,7 +5,9 @@
 #                  daemon under a real systemd: scripts/systemd-test.sh)
 #   make bench     the daemon next to a C limit and a Python peer, behind one private mosquitto
 #   make soak      daemon, broker restarts, josev-sim load and sessions, gridbox-sim; memory over time
+#   make fleet-test  the station uplink bridged to a two-node RabbitMQ cluster (docs/FLEET.md)
 #   make hostile   issue 18's floods at full size against the real daemon; figures in hostile/results/
+#   make deb       the Debian package (debian/, debhelper) from the release build: .build/deb/*.deb
 #   make install   release build (Swift stdlib linked statically) into $(DESTDIR)$(PREFIX)
 #
 SHELL := /bin/bash
@@ -17,7 +19,7 @@ UNITDIR ?= /lib/systemd/system
 RELEASE_FLAGS := -c release --static-swift-stdlib
 RELEASE_DIR = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build release test check-architecture unit-tests check-unit check-footprint check-install systemd-test demo install install-files uninstall clean
+.PHONY: all deps build release release-binaries deb test check-architecture unit-tests check-unit check-footprint check-install systemd-test demo install install-files uninstall clean
 
 all: build
 
@@ -28,6 +30,10 @@ build: deps
 	$(SWIFT) build
 
 release: deps
+	@$(MAKE) --no-print-directory release-binaries
+
+# The release build alone (debian/rules calls it: no apt-get inside a package build).
+release-binaries:
 	$(SWIFT) build $(RELEASE_FLAGS) --product cs-companiond
 	$(SWIFT) build $(RELEASE_FLAGS) --product cs-companion
 
@@ -47,8 +53,9 @@ check-footprint: release
 	scripts/check-footprint.sh "$(RELEASE_DIR)/cs-companiond"
 
 # The installed daemon under the shipped unit, run by systemd 252 as PID 1 of fresh namespaces
-# (needs root; skips with a message where unshare or PID 1 is impossible). docs/RELIABILITY.md.
-systemd-test: release
+# (needs root; skips with a message where unshare or PID 1 is impossible), and the Debian package
+# installed, upgraded and purged there (hence `deb`). docs/RELIABILITY.md.
+systemd-test: deb
 	scripts/systemd-test.sh
 
 test: deps check-architecture unit-tests check-unit check-footprint check-install systemd-test
@@ -71,6 +78,11 @@ install-files:
 	sed -e 's|/usr/bin/cs-companiond|$(PREFIX)/bin/cs-companiond|g' systemd/cs-companiond.service \
 		> $(DESTDIR)$(UNITDIR)/cs-companiond.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/cs-companiond.service
+	install -m 0644 systemd/cs-companiond-modbus.socket $(DESTDIR)$(UNITDIR)/
+	for unit in iso15118-service slac-service; do \
+		install -d $(DESTDIR)$(UNITDIR)/$$unit.service.d; \
+		install -m 0644 systemd/josev-after-cs-companiond.conf $(DESTDIR)$(UNITDIR)/$$unit.service.d/50-cs-companiond.conf; \
+	done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/cs-companiond
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cs-companiond/cs-companiond.yaml ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cs-companiond/cs-companiond.yaml"; \
@@ -81,6 +93,7 @@ install-files:
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cs-companiond $(DESTDIR)$(PREFIX)/bin/cs-companion $(DESTDIR)$(UNITDIR)/cs-companiond.service
+	rm -f $(DESTDIR)$(UNITDIR)/cs-companiond-modbus.socket $(DESTDIR)$(UNITDIR)/*-service.service.d/50-cs-companiond.conf
 	rm -rf $(DESTDIR)$(PREFIX)/share/cs-companion
 
 clean:
@@ -115,3 +128,17 @@ hostile: deps
 .PHONY: bench
 bench: deps
 	scripts/bench.sh
+
+# make deb: debian/ with debhelper on the release build (built once: `make test` reuses the one its
+# `release` prerequisite made); the package, and lintian's report on it, in .build/deb/.
+.PHONY: deb
+deb: release
+	scripts/build-deb.sh
+
+# make fleet-test [FLEET_SESSIONS=12]: the station uplink through the shipped bridge template to a
+# two-node RabbitMQ cluster (Debian's rabbitmq-server, MQTT plugin) on loopback, a node stopped and
+# the station broker restarted mid-stream; figures in .build/fleet-test/results.md (docs/FLEET.md).
+# Not part of `make test` (it installs rabbitmq-server and takes minutes).
+.PHONY: fleet-test
+fleet-test: deps
+	FLEET_SESSIONS="$(FLEET_SESSIONS)" scripts/fleet-test.sh

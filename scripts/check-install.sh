@@ -10,7 +10,7 @@ trap 'rm -rf "$root"' EXIT
 make --no-print-directory install-files DESTDIR="$root" PREFIX=/opt/csc UNITDIR=/lib/systemd/system > "$root.log" 2>&1 || { cat "$root.log"; exit 1; }
 rm -f "$root.log"
 for file in opt/csc/bin/cs-companiond opt/csc/bin/cs-companion opt/csc/share/cs-companion/schemas/envelope.json \
-            opt/csc/share/cs-companion/schemas/config.schema.json lib/systemd/system/cs-companiond.service \
+            opt/csc/share/cs-companion/schemas/config.schema.json lib/systemd/system/cs-companiond.service lib/systemd/system/cs-companiond-modbus.socket \
             etc/cs-companiond/cs-companiond.yaml; do
   [[ -e "$root/$file" ]] || { echo "check-install: $file missing"; exit 1; }
 done

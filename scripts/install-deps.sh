@@ -31,6 +31,8 @@ PACKAGES=(
   valgrind              # make bench / docs/PERFORMANCE.md: callgrind instruction counts per message
   socat                 # pty pairs for the serial-line tests (board-sim, the phyVERSO link)
   libmodbus-dev         # Modbus RTU to the energy meters (MeterDriver, CModbus)
+  debhelper             # make deb: the Debian package from debian/ (dh, dh_shlibdeps, dh_installsystemd)
+  lintian               # make deb: the package's policy check (scripts/build-deb.sh)
 )
 
 if ! command -v swift >/dev/null 2>&1; then

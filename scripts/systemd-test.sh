@@ -6,7 +6,8 @@
 #   /tmp, /var/tmp, /run   tmpfs (systemd-tmpfiles must not clean the machine's /tmp)
 #   /usr                   overlay: `make install DESTDIR=<stage>` on top of the machine's /usr
 #                          (/usr/bin/cs-companiond, /usr/share/cs-companion/schemas, the unit in
-#                          /usr/lib/systemd/system), read-only
+#                          /usr/lib/systemd/system), writable into .build/systemd-test/usr-upper
+#                          (the Debian package's installation at the end)
 #   /etc, /var             overlays with writable upper layers under .build/systemd-test/: the
 #                          site's YAML, drop-ins, masks; StateDirectory=, the journal
 #   /dev/console, /dev/ttyS0  /dev/null: PID 1 writes its status to the console
@@ -21,7 +22,11 @@
 #   `cs-companion status` as root, reload, SIGSTOP → watchdog restart, SIGKILL during a session →
 #   restart with the session closed and nothing lost, a broken /etc file → exit 78 and no restart,
 #   Modbus on 1502 through SocketBindAllow=/IPAddressAllow= (and refused from outside the allowed
-#   range), LoadCredential= read from $CREDENTIALS_DIRECTORY.
+#   range), Modbus on 502 through cs-companiond-modbus.socket (socket activation: the passed socket
+#   served, a connection starting the stopped daemon, the fallback to its own bind without it),
+#   LoadCredential= read from $CREDENTIALS_DIRECTORY; last, the Debian package (.build/deb, make deb)
+#   on the machine cleared of make install's files: installed (enabled, started, serving Josev),
+#   upgraded (restarted, sessions and the edited configuration kept), purged (nothing left).
 #
 # What the machine cannot do is probed with bare transient units and reported as such, not as a
 # failure of the daemon: SocketBind*= (Debian 12's systemd has no BPF framework), LimitNICE= (PID 1
@@ -86,8 +91,8 @@ if [[ ${SYSTEMD_TEST_SKIP_INSTALL:-0} != 1 || ! -x $stage/usr/bin/cs-companiond 
   make --no-print-directory install-files DESTDIR="$stage" PREFIX=/usr UNITDIR=/usr/lib/systemd/system \
     >"$repo/.build/systemd-test.install.log" 2>&1 || { tail -20 "$repo/.build/systemd-test.install.log"; say "FAIL: make install"; exit 1; }
 fi
-rm -rf "$work/etc-upper" "$work/etc-work" "$work/var-upper" "$work/var-work"
-mkdir -p "$work/etc-upper" "$work/etc-work" "$work/var-upper" "$work/var-work"
+rm -rf "$work/etc-upper" "$work/etc-work" "$work/var-upper" "$work/var-work" "$work/usr-upper" "$work/usr-work" "$work/pkg"
+mkdir -p "$work/etc-upper" "$work/etc-work" "$work/var-upper" "$work/var-work" "$work/usr-upper" "$work/usr-work" "$work/pkg"
 : >"$results"
 
 # josev-sim: the test client playing Josev (not installed by make install).
@@ -141,7 +146,7 @@ unshare --fork --pid --mount --net --uts --ipc --mount-proc --propagation privat
   mount -t tmpfs tmpfs /var/tmp
   mount -t tmpfs tmpfs /run
   mount -t overlay overlay -o "lowerdir=/mnt/stage/etc:/etc,upperdir=/mnt/etc-upper,workdir=/mnt/etc-work" /etc
-  mount -t overlay overlay -o "lowerdir=/mnt/stage/usr:/usr" /usr
+  mount -t overlay overlay -o "lowerdir=/mnt/stage/usr:/usr,upperdir=/mnt/usr-upper,workdir=/mnt/usr-work" /usr
   # The unified cgroup hierarchy alone, as on a Debian 12 board (this machine mounts a hybrid one).
   umount -R /sys/fs/cgroup
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
@@ -410,6 +415,58 @@ ns rm /etc/systemd/system/cs-companiond.service.d/50-bind-test.conf
 ns_sh "sed -i 's/^  port: 1503$/  port: 1502/' $config"
 fi
 
+# --- 9b. Modbus on 502 by socket activation (cs-companiond-modbus.socket) --------------------------------
+# PID 1 binds 502 and passes the socket (FileDescriptorName=modbus); the unprivileged daemon serves
+# it instead of binding modbus.port (1502 in this configuration) itself.
+modbus_read() { # modbus_read PORT TIMEOUT: station serial (registers 157..167, unit 200) over raw Modbus TCP
+  ns python3 -c '
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=float(sys.argv[2]))
+s.sendall(struct.pack(">HHHBBHH", 7, 0, 6, 200, 3, 157, 11))
+answer = b""
+while len(answer) < 9 + 22:
+    chunk = s.recv(64)
+    if not chunk: break
+    answer += chunk
+print(answer[9:].rstrip(b"\0").decode("ascii", "replace") if len(answer) >= 9 + 22 and answer[7] == 3 else "bad answer: " + answer.hex())
+' "$1" "$2" 2>&1 | tail -1 || true
+}
+listeners() { { ns ss -ltnpH "sport = :$1" | grep -oE '"[^"]+"' || true; } | tr -d '"' | sort -u | tr '\n' ' '; }
+serial=$(modbus_read 1502 5)
+# PID 1 refuses to start a socket whose service already runs: stop, socket, start (as at boot).
+ns systemctl stop cs-companiond
+if ! ns systemctl start cs-companiond-modbus.socket; then
+  check "Modbus on 502 by socket activation" "the socket did not start: $(ns journalctl -q --no-pager -u cs-companiond-modbus.socket | tail -5)" FAIL
+fi
+restart || check "cs-companiond with the passed socket" "did not start: $(ns journalctl -q --no-pager -u cs-companiond | tail -5)" FAIL
+on502=$(modbus_read 502 5)
+owners=$(listeners 502)
+on1502=$(listeners 1502)
+if [[ -n $serial && $on502 == "$serial" && $owners == *cs-companiond* && -z $on1502 ]]; then
+  check "Modbus on 502 by socket activation" "serial '$on502' read on 502; port 502 held by: ${owners% } (one socket, passed as fd 3); nothing bound on 1502 (modbus.port) by the daemon"
+else
+  check "Modbus on 502 by socket activation" "on 502: '$on502' (1502 gave '$serial'), 502 held by '${owners}', 1502 held by '${on1502}'; $(ns journalctl -q --no-pager -u cs-companiond | grep -i modbus | tail -3)" FAIL
+fi
+# The daemon stopped, the socket still listens: a gridBox's connection starts it.
+ns systemctl stop cs-companiond
+t0=$(now_us)
+activated=$(modbus_read 502 30)
+t1=$(now_us)
+if [[ $activated == "$serial" && $(prop cs-companiond ActiveState) == active ]]; then
+  check "a connection to 502 starts the stopped daemon" "answered after $(ms "$t0" "$t1") (connect → PID 1 starts cs-companiond → READY=1 → the queued request served); unit active"
+else
+  check "a connection to 502 starts the stopped daemon" "got '$activated', unit $(prop cs-companiond ActiveState)" FAIL
+fi
+# Without the socket unit the daemon binds modbus.port itself again.
+ns systemctl stop cs-companiond-modbus.socket
+restart
+fallback=$(modbus_read 1502 5)
+if [[ $fallback == "$serial" && -z $(listeners 502) ]]; then
+  check "without the socket: the daemon binds modbus.port" "serial read on 1502 again, 502 closed"
+else
+  check "without the socket: the daemon binds modbus.port" "1502 gave '$fallback', 502 held by '$(listeners 502)'" FAIL
+fi
+
 # --- 10. LoadCredential= --------------------------------------------------------------------------------
 secret="s3cr3t-$(uuid | cut -c1-8)"
 ns mkdir -p -m 0700 /etc/cs-companiond/credentials
@@ -451,6 +508,99 @@ fi
 t0=$(now_us)
 ns systemctl stop cs-companiond
 check "systemctl stop" "inactive after $(ms "$t0" "$(now_us)"), exit status $(prop cs-companiond ExecMainStatus)"
+
+# --- 12. the Debian package: install, upgrade, purge under systemd ---------------------------------------
+deb=$(ls "$repo"/.build/deb/cs-companion_*.deb 2>/dev/null | head -1 || true)
+if [[ -z $deb ]]; then
+  check "Debian package" "no .build/deb/cs-companion_*.deb (make deb; make systemd-test builds it)" FAIL
+else
+  version=$(dpkg-deb --field "$deb" Version)
+  upgrade_version="$version+systemdtest1"
+  cp "$deb" "$work/pkg/cs-companion.deb"
+  # The upgrade: the same files under a higher version (what dpkg does on an upgrade depends on
+  # the versions and the maintainer scripts, not on the binaries).
+  dpkg-deb -R "$deb" "$work/pkg/root"
+  sed -i "s/^Version: .*/Version: $upgrade_version/" "$work/pkg/root/DEBIAN/control"
+  dpkg-deb --root-owner-group -b "$work/pkg/root" "$work/pkg/cs-companion-upgrade.deb" >/dev/null
+  rm -rf "$work/pkg/root"
+  # A machine without make install's files, state or configuration.
+  ns systemctl stop cs-companiond cs-companiond-modbus.socket
+  ns_sh "rm -rf /usr/bin/cs-companiond /usr/bin/cs-companion /usr/share/cs-companion /usr/lib/systemd/system/cs-companiond.service \
+    /usr/lib/systemd/system/cs-companiond-modbus.socket /usr/lib/systemd/system/iso15118-service.service.d \
+    /usr/lib/systemd/system/slac-service.service.d /etc/cs-companiond /var/lib/private/cs-companiond /var/lib/cs-companiond"
+  # A container's /usr/sbin/policy-rc.d (Docker's "exit 101") forbids maintainer scripts to start
+  # services; a board has none. The namespace's /usr is an overlay: removed there only.
+  ns rm -f /usr/sbin/policy-rc.d
+  ns systemctl daemon-reload
+  dpkg_i() { ns env DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >>"$work/pkg/dpkg.log" 2>&1; }
+  daemon_exe() { ns readlink "/proc/$(main_pid)/exe" 2>/dev/null; }
+  t0=$(now_us)
+  if dpkg_i /mnt/pkg/cs-companion.deb; then
+    t1=$(now_us)
+    enabled=$(ns systemctl is-enabled cs-companiond 2>&1 || true); active=$(prop cs-companiond ActiveState)
+    socket_enabled=$(ns systemctl is-enabled cs-companiond-modbus.socket 2>&1 || true)
+    conffiles=$(ns dpkg-query -W -f '${Conffiles}' cs-companion | awk '{print $1}' | tr '\n' ' ')
+    if [[ $enabled == enabled && $active == active && $(daemon_exe) == /usr/bin/cs-companiond && $socket_enabled == disabled \
+      && $conffiles == */etc/cs-companiond/cs-companiond.yaml* ]] && sim startup --compact >/dev/null 2>&1; then
+      check "Debian package: install" "dpkg -i $version in $(ms "$t0" "$t1"): cs-companiond enabled and active from /usr/bin/cs-companiond, Josev's start-up answered; cs-companiond-modbus.socket shipped, not enabled; conffiles: ${conffiles% }"
+    else
+      check "Debian package: install" "enabled=$enabled active=$active exe=$(daemon_exe) socket=$socket_enabled conffiles=$conffiles; $(tail -3 "$work/pkg/dpkg.log")" FAIL
+    fi
+    # State and a site's edit, then the upgrade.
+    sim session --scenario ac-eim --control-socket /run/cs-companiond/control.sock >/dev/null 2>&1 || true
+    sessions_before=$(sessions_json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+    ns_sh "printf '# edited on site %s\n' '$upgrade_version' >> $config"
+    pid=$(main_pid)
+    t0=$(now_us)
+    if dpkg_i /mnt/pkg/cs-companion-upgrade.deb; then
+      t1=$(now_us)
+      installed=$(ns dpkg-query -W -f '${Version}' cs-companion)
+      sessions_after=$(sessions_json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+      kept=$(ns tail -1 "$config")
+      if [[ $installed == "$upgrade_version" && $(main_pid) != "$pid" && $(prop cs-companiond ActiveState) == active \
+        && $sessions_before -ge 1 && $sessions_after == "$sessions_before" && $kept == "# edited on site $upgrade_version" ]]; then
+        check "Debian package: upgrade" "$version → $installed in $(ms "$t0" "$t1"): daemon restarted (pid $pid → $(main_pid)), sessions in the state directory $sessions_before → $sessions_after, the edited configuration kept (no conffile prompt)"
+      else
+        check "Debian package: upgrade" "version $installed, pid $pid → $(main_pid), state $(prop cs-companiond ActiveState), sessions $sessions_before → $sessions_after, last config line '$kept'; $(tail -3 "$work/pkg/dpkg.log")" FAIL
+      fi
+    else
+      check "Debian package: upgrade" "dpkg -i failed: $(tail -5 "$work/pkg/dpkg.log")" FAIL
+    fi
+    sessions_after=${sessions_after:-0}
+    # The state on a data partition (docs/INTEGRATION.md, A/B images): a directory standing for
+    # the partition (/tmp/data, the namespace's tmpfs) bind-mounted over the StateDirectory=.
+    ns systemctl stop cs-companiond
+    ns_sh "mkdir -p /tmp/data && cp -a /var/lib/private/cs-companiond /tmp/data/ && mount --bind /tmp/data/cs-companiond /var/lib/private/cs-companiond"
+    ns systemctl start cs-companiond || true
+    sim session --scenario ac-eim --control-socket /run/cs-companiond/control.sock >/dev/null 2>&1 || true
+    on_data=$(ns cs-companion sessions --db /tmp/data/cs-companiond/cs-companion.db --format json 2>/dev/null \
+      | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+    mounts_for=$(prop cs-companiond RequiresMountsFor)
+    if [[ $(prop cs-companiond ActiveState) == active && $on_data == $((sessions_after + 1)) ]]; then
+      check "state on a data partition (bind mount)" "the daemon runs on /tmp/data/cs-companiond bound over /var/lib/private/cs-companiond: sessions there $sessions_after → $on_data (a new one written through the mount); RequiresMountsFor=$mounts_for"
+    else
+      check "state on a data partition (bind mount)" "state $(prop cs-companiond ActiveState), sessions on the data directory $on_data (expected $((sessions_after + 1)))" FAIL
+    fi
+    ns systemctl stop cs-companiond
+    ns umount /var/lib/private/cs-companiond
+    t0=$(now_us)
+    if ns env DEBIAN_FRONTEND=noninteractive dpkg --purge cs-companion >>"$work/pkg/dpkg.log" 2>&1; then
+      t1=$(now_us)
+      load=$(prop cs-companiond LoadState)
+      left=$(ns_sh 'for f in /usr/bin/cs-companiond /usr/share/cs-companion /etc/cs-companiond /var/lib/private/cs-companiond /var/lib/cs-companiond /lib/systemd/system/cs-companiond.service /etc/systemd/system/multi-user.target.wants/cs-companiond.service; do [ -e "$f" ] || [ -L "$f" ] && echo "$f"; done; true' | tr '\n' ' ')
+      if [[ $load == not-found && -z $left ]] && ! ns pgrep -x cs-companiond >/dev/null; then
+        check "Debian package: purge" "dpkg --purge in $(ms "$t0" "$t1"): unit gone (LoadState $load), no process, no binary, configuration, state or enablement link left"
+      else
+        check "Debian package: purge" "LoadState $load; left: ${left:-nothing}; process: $(ns pgrep -x cs-companiond || echo none)" FAIL
+      fi
+    else
+      check "Debian package: purge" "dpkg --purge failed: $(tail -5 "$work/pkg/dpkg.log")" FAIL
+    fi
+  else
+    check "Debian package: install" "dpkg -i failed: $(tail -8 "$work/pkg/dpkg.log")" FAIL
+  fi
+fi
+
 ns systemctl poweroff --no-block >/dev/null 2>&1 || true
 wait_for 30 sh -c "! kill -0 $spid 2>/dev/null" || { say "systemd did not power off in 30 s; killing the namespace"; kill -KILL "$spid" 2>/dev/null || true; }
 kill -KILL "$unshare_pid" 2>/dev/null || true

@@ -15,11 +15,19 @@ public struct JournalSource: Sendable, Equatable {
     public var unit: String
     /// … or with this `SYSLOG_IDENTIFIER` (the daemon started by hand, or by a test).
     public var identifier: String
+    /// The station's other units (Josev's, mosquitto) whose entries a diagnostics log includes too,
+    /// so that one GetLog gives the whole station (`logs.include_units`). Not in a security log:
+    /// its filter knows the daemon's events only.
+    public var otherUnits: [String]
 
-    public init(directory: String? = nil, unit: String = "cs-companiond.service", identifier: String = "cs-companiond") {
+    public init(
+        directory: String? = nil, unit: String = "cs-companiond.service", identifier: String = "cs-companiond",
+        otherUnits: [String] = []
+    ) {
         self.directory = directory
         self.unit = unit
         self.identifier = identifier
+        self.otherUnits = otherUnits
     }
 }
 
@@ -86,6 +94,11 @@ public enum LogCollector {
         _ = sd_journal_add_match(journal, "_SYSTEMD_UNIT=\(source.unit)", 0)
         _ = sd_journal_add_disjunction(journal)
         _ = sd_journal_add_match(journal, "SYSLOG_IDENTIFIER=\(source.identifier)", 0)
+        let otherUnits = securityOnly ? [] : source.otherUnits.filter { $0 != source.unit }
+        for unit in otherUnits {
+            _ = sd_journal_add_disjunction(journal)
+            _ = sd_journal_add_match(journal, "_SYSTEMD_UNIT=\(unit)", 0)
+        }
         if let oldest {
             _ = sd_journal_seek_realtime_usec(journal, UInt64(max(0, oldest)))
         } else {
@@ -110,7 +123,7 @@ public enum LogCollector {
             let messageID = field(journal, "MESSAGE_ID")
             let securityEvent = field(journal, "SECURITY_EVENT")
             if securityOnly, !isSecurityRelevant(message: message, messageID: messageID, securityEvent: securityEvent) { continue }
-            var line = "\(timestamp(microseconds: time)) \(field(journal, "SYSLOG_IDENTIFIER") ?? source.identifier)"
+            var line = "\(timestamp(microseconds: time)) \(field(journal, "SYSLOG_IDENTIFIER") ?? field(journal, "_COMM") ?? source.identifier)"
             if let pid = field(journal, "_PID") ?? field(journal, "SYSLOG_PID") { line += "[\(pid)]" }
             line += " <\(level(field(journal, "PRIORITY")))>: \(message)"
             if let messageID { line += " [MESSAGE_ID=\(messageID)]" }
@@ -122,7 +135,8 @@ public enum LogCollector {
             }
             entries += 1
         }
-        let footer = "# \(entries) entries of \(source.identifier) (\(source.unit))\(securityOnly ? ", security events only" : "")\n"
+        let others = otherUnits.isEmpty ? "" : " and of \(otherUnits.joined(separator: ", "))"
+        let footer = "# \(entries) entries of \(source.identifier) (\(source.unit))\(others)\(securityOnly ? ", security events only" : "")\n"
         if !failed { failed = !write(footer, to: file) }
         let closed = gzclose(file)
         guard !failed, closed == Z_OK else {

@@ -39,6 +39,8 @@ public struct LogsConfiguration: Sendable, Equatable {
     public var journalDirectory: String?
     public var unit = "cs-companiond.service"
     public var identifier = "cs-companiond"
+    /// The station's other units whose entries a diagnostics log includes (Josev's, mosquitto).
+    public var includeUnits: [String] = []
     /// Default `<state_directory>`.
     public var workDirectory: String?
     public var httpMethod = HTTPUploadMethod.put
@@ -103,6 +105,7 @@ extension ConfigLoader {
             logs.journalDirectory = block["journal_directory"]?.stringValue
             if let value = block["unit"]?.stringValue { logs.unit = value }
             if let value = block["identifier"]?.stringValue { logs.identifier = value }
+            logs.includeUnits = strings(block["include_units"]) ?? []
             logs.workDirectory = block["work_directory"]?.stringValue
             if let value = block["http_method"]?.stringValue.flatMap(HTTPUploadMethod.init(rawValue:)) { logs.httpMethod = value }
             logs.caFile = readable(block["ca_file"], "/logs/ca_file")

@@ -58,7 +58,8 @@ final class BackOfficeServices: Sendable {
         mkdir(work, 0o700)
         let logs = LogUploader(
             settings: LogUploadSettings(
-                source: JournalSource(directory: block.journalDirectory, unit: block.unit, identifier: block.identifier),
+                source: JournalSource(
+                    directory: block.journalDirectory, unit: block.unit, identifier: block.identifier, otherUnits: block.includeUnits),
                 workDirectory: work, httpMethod: block.httpMethod,
                 transfer: TransferOptions(
                     caFile: block.caFile, connectTimeout: block.connectTimeout, stallTimeout: block.stallTimeout,

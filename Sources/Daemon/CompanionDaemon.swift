@@ -150,7 +150,8 @@ public enum CompanionDaemon {
         let station = makeStation(configuration, hardware: board)
         let subscriptions = StationSubscriptions(
             announcer: await station.subscribe(), sessions: await station.subscribe(),
-            registerImage: configuration.modbus == nil ? nil : await station.subscribe())
+            registerImage: configuration.modbus == nil ? nil : await station.subscribe(),
+            uplink: configuration.uplink == nil ? nil : await station.subscribe())
         if let board { await BoardStartup.attach(board, to: station) }
         let outbox = Outbox(schemas: schemas, publisher: MosquittoPublisher(client: client), logger: logger)
         let identity = OCPPIdentityBox(configuration.ocpp)

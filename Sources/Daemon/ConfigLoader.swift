@@ -264,6 +264,7 @@ public struct ConfigLoader: Sendable {
         }
         if let level = root["log_level"]?.stringValue.flatMap(Logger.Level.init(rawValue:)) { configuration.logLevel = level }
         decodeBackOffice(root, into: &configuration, problems: &problems, located: located)
+        decodeUplink(root, into: &configuration, problems: &problems, located: located)
         IdentityConfig.check(root, problems: &problems, located: located)
         decodeSessionControl(root, into: &configuration, problems: &problems, located: located)
         configuration.ocpi = decodeOCPI(root["ocpi"], credentialsDirectory: credentialsDirectory, problems: &problems, located: located)

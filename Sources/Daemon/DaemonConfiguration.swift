@@ -93,6 +93,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var sessionControl = SessionControlConfiguration()
     /// Sessions pushed to an eMSP (`ocpi:`; nil or `push: false`: not pushed). OCPIPushConfiguration.swift.
     public var ocpi: OCPIPushConfiguration?
+    /// The station uplink for the fleet (`uplink:`; nil: off). UplinkConfiguration.swift.
+    public var uplink: UplinkConfiguration?
 
     /// The station's setpoint policy and safe currents as `modbus` and `safeCurrents` say: a
     /// writable server enables external setpoints; no server (or a read-only one) leaves the
@@ -119,6 +121,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if stateDirectory != other.stateDirectory { keys.append("state_directory") }
         if station.identity.serialNumber != other.station.identity.serialNumber { keys.append("station.serial_number") }
         if controlSocket != other.controlSocket { keys.append("control_socket") }
+        if uplink != other.uplink { keys.append("uplink") }
         if hardware != other.hardware || board != other.board { keys.append("hardware") }
         if meters != other.meters { keys.append("hardware (meters)") }
         if modbus != other.modbus || safeCurrents != other.safeCurrents { keys.append("modbus") }

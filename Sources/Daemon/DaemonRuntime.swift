@@ -19,6 +19,8 @@ struct StationSubscriptions: Sendable {
     let sessions: AsyncStream<StationNotification>
     /// Nil without a `modbus:` block.
     let registerImage: AsyncStream<StationNotification>?
+    /// Nil without an `uplink:` block.
+    var uplink: AsyncStream<StationNotification>? = nil
 }
 
 /// What the daemon is doing, for `STATUS=` and `cs-companion status`.
@@ -136,14 +138,28 @@ final class DaemonRuntime: Sendable {
         if let control = startControlServer(path: configuration.controlSocket) {
             services.append(.init(service: ControlService(server: control)))
         }
+        let passedModbusSocket = PassedModbusSocket.choose(
+            from: ListenSockets.take(), serverConfigured: configuration.modbus != nil && registerMap != nil, logger: logger)
         if let settings = configuration.modbus, let registerMap {
             do {
-                services.append(.init(service: ModbusService(server: try await startModbusServer(settings, map: registerMap))))
+                services.append(
+                    .init(
+                        service: ModbusService(
+                            server: try await startModbusServer(settings, map: registerMap, passedSocket: passedModbusSocket))))
             } catch {
                 logger.critical("cannot start the Modbus server on \(settings.bind):\(settings.port): \(error)")
                 for case let control as ControlService in services.map(\.service) { control.server.stop() }
                 return .failure
             }
+        }
+        do {
+            if let uplink = try UplinkService.make(
+                configuration: configuration, station: station, notifications: subscriptions.uplink, logger: logger)
+            {
+                services.append(.init(service: uplink))
+            }
+        } catch {
+            logger.error("no station uplink: \(error)")
         }
         let announcer = self.announcer
         let sessions = self.sessions
@@ -221,17 +237,22 @@ final class DaemonRuntime: Sendable {
     }
 
     /// The Modbus TCP server with the Alfen-compatible map (PROFILE.md), listening before READY=1.
-    private func startModbusServer(_ settings: DaemonConfiguration.Modbus, map: AlfenRegisterMap) async throws -> ModbusServer {
+    /// With a socket systemd passed (`passedSocket`), that one is served instead of `bind:port`.
+    private func startModbusServer(
+        _ settings: DaemonConfiguration.Modbus, map: AlfenRegisterMap, passedSocket: Int32?
+    ) async throws -> ModbusServer {
         var allow: [ModbusAddressRange] = []
         for text in settings.allow { allow.append(try ModbusAddressRange(text)) }
         let server = ModbusServer(
             configuration: ModbusServerConfiguration(
                 host: settings.bind, port: settings.port, maxConnections: settings.maxClients,
-                idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)), allowList: allow, readOnly: settings.readOnly),
+                idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)), allowList: allow, readOnly: settings.readOnly,
+                listeningSocket: passedSocket),
             handler: map, logger: logger)
         let port = try await server.start()
+        let place = passedSocket.map { "the socket systemd passed (fd \($0), port \(port))" } ?? "\(settings.bind):\(port)"
         logger.info(
-            "Modbus TCP on \(settings.bind):\(port)\(settings.readOnly ? " (read-only)" : ""), \(allow.isEmpty ? "any client" : "clients \(settings.allow.joined(separator: ", "))")")
+            "Modbus TCP on \(place)\(settings.readOnly ? " (read-only)" : ""), \(allow.isEmpty ? "any client" : "clients \(settings.allow.joined(separator: ", "))")")
         return server
     }
 

@@ -61,12 +61,15 @@ public struct ModbusServerConfiguration: Sendable {
     public var maxUnsentAnswerBytes: Int
     /// A connection that stays unable to take its answers this long is closed.
     public var unwritableTimeout: Duration
+    /// A socket already bound and listening (systemd socket activation, `sd_listen_fds`): when set,
+    /// the server adopts it and `host`/`port` are not bound. The server owns it from then on.
+    public var listeningSocket: Int32?
 
     public init(
         host: String = "0.0.0.0", port: Int = 502, maxConnections: Int = 4, idleTimeout: Duration = .seconds(60),
         frameTimeout: Duration = .seconds(5), allowList: [ModbusAddressRange] = [], readOnly: Bool = false,
         maxQueuedRequests: Int = 32, maxUnsentAnswerBytes: Int = 4 * ModbusFraming.maxADULength,
-        unwritableTimeout: Duration = .seconds(10)
+        unwritableTimeout: Duration = .seconds(10), listeningSocket: Int32? = nil
     ) {
         self.host = host
         self.port = port
@@ -78,6 +81,7 @@ public struct ModbusServerConfiguration: Sendable {
         self.maxQueuedRequests = maxQueuedRequests
         self.maxUnsentAnswerBytes = maxUnsentAnswerBytes
         self.unwritableTimeout = unwritableTimeout
+        self.listeningSocket = listeningSocket
     }
 }
 
@@ -145,12 +149,18 @@ public final class ModbusServer: Sendable {
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            if let socket = configuration.listeningSocket {
+                channel = try await bootstrap.withBoundSocket(socket).get()
+            } else {
+                channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            }
         } catch {
             state.withLock { $0.started = false }
-            throw ModbusServerError.bindFailed("\(configuration.host):\(configuration.port): \(error)")
+            let what = configuration.listeningSocket.map { "the passed socket (fd \($0))" } ?? "\(configuration.host):\(configuration.port)"
+            throw ModbusServerError.bindFailed("\(what): \(error)")
         }
         let port = channel.localAddress?.port ?? configuration.port
+        let address = channel.localAddress?.ipAddress ?? configuration.host
         let stoppedMeanwhile = state.withLock { state in
             state.serverChannel = channel
             return state.stopped
@@ -159,7 +169,8 @@ public final class ModbusServer: Sendable {
         logger.info(
             "Modbus server listening",
             metadata: [
-                "address": "\(configuration.host):\(port)", "max_connections": "\(configuration.maxConnections)",
+                "address": "\(address):\(port)", "passed_by_systemd": "\(configuration.listeningSocket != nil)",
+                "max_connections": "\(configuration.maxConnections)",
                 "read_only": "\(configuration.readOnly)",
                 "allow_list": "\(configuration.allowList.isEmpty ? "any" : configuration.allowList.map(\.description).joined(separator: ","))",
             ])

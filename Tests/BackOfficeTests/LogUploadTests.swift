@@ -170,3 +170,50 @@ struct LogUploadTests {
         await server.stop()
     }
 }
+
+/// The diagnostics scope of issue 17: the station's other units beside the daemon.
+@Suite("log collection: the station's other units", .timeLimit(.minutes(2)))
+struct LogScopeTests {
+    func writeStationJournal(into directory: String) async throws {
+        func entry(_ time: String, _ message: String, unit: String, identifier: String) -> TestJournal.Entry {
+            TestJournal.Entry(
+                realtime: microseconds(time),
+                fields: ["MESSAGE": message, "SYSLOG_IDENTIFIER": identifier, "PRIORITY": "6", "_PID": "77", "_SYSTEMD_UNIT": unit])
+        }
+        try await TestJournal.write(
+            [
+                entry("2026-03-01T10:00:00.000Z", "cs-companiond starting", unit: "cs-companiond.service", identifier: "cs-companiond"),
+                entry("2026-03-01T10:01:00.000Z", "BootNotification accepted", unit: "ocpp-service.service", identifier: "ocpp"),
+                entry("2026-03-01T10:02:00.000Z", "New client connected from 127.0.0.1", unit: "mosquitto.service", identifier: "mosquitto"),
+                entry("2026-03-01T10:03:00.000Z", "Accepted publickey for root", unit: "ssh.service", identifier: "sshd"),
+                entry("2026-03-01T10:04:00.000Z", "TLS handshake with the CSMS failed", unit: "ocpp-service.service", identifier: "ocpp"),
+            ], into: directory)
+    }
+
+    @Test("include_units: a diagnostics log has the listed units' entries too, never an unlisted unit's")
+    func diagnosticsIncludeListedUnits() async throws {
+        let directory = try TemporaryDirectory()
+        try await writeStationJournal(into: directory.file("journal"))
+        let output = directory.file("diag.log.gz")
+        let source = JournalSource(directory: directory.file("journal"), otherUnits: ["ocpp-service.service", "mosquitto.service"])
+        let collected = try LogCollector.collect(from: source, oldest: nil, latest: nil, securityOnly: false, to: output).get()
+        #expect(collected.entries == 4)
+        let text = try await gunzip(output)
+        #expect(text.contains("ocpp[77] <info>: BootNotification accepted"))
+        #expect(text.contains("mosquitto[77] <info>: New client connected"))
+        #expect(text.contains("cs-companiond[77] <info>: cs-companiond starting"))
+        #expect(!text.contains("publickey"))
+    }
+
+    @Test("include_units: a security log stays the daemon's (the other units' TLS lines are not in it)")
+    func securityLogStaysTheDaemons() async throws {
+        let directory = try TemporaryDirectory()
+        try await writeStationJournal(into: directory.file("journal"))
+        let output = directory.file("security.log.gz")
+        let source = JournalSource(directory: directory.file("journal"), otherUnits: ["ocpp-service.service"])
+        let collected = try LogCollector.collect(from: source, oldest: nil, latest: nil, securityOnly: true, to: output).get()
+        #expect(collected.entries == 0)
+        let text = try await gunzip(output)
+        #expect(!text.contains("TLS handshake"))
+    }
+}
