@@ -21,14 +21,27 @@ public func freeLoopbackPort() throws -> Int {
 
 /// True if a TCP connection to 127.0.0.1:`port` succeeds right now.
 public func loopbackPortAcceptsConnections(_ port: Int) -> Bool {
+    guard let fd = try? connectToLoopback(port: port) else { return false }
+    close(fd)
+    return true
+}
+
+/// A TCP socket connected to 127.0.0.1:`port` (blocking connect); `prepare` sets options on it
+/// before the handshake. The caller closes it.
+func connectToLoopback(port: Int, prepare: (Int32) -> Void = { _ in }) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
+    guard fd >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
+    prepare(fd)
     var address = loopbackAddress(port: port)
     let result = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    return result == 0
+    guard result == 0 else {
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        throw TestSupportError("connect 127.0.0.1:\(port): \(reason)")
+    }
+    return fd
 }
 
 func loopbackAddress(port: Int) -> sockaddr_in {
