@@ -9,6 +9,35 @@ import TestSupport
 struct SessionPushTests {
     static let evse = "DE*TST*E0001*1"
 
+    /// A broker, the test eMSP requiring token "t", the daemon pushing to it (READY) and Josev
+    /// played by the test: the set-up most tests here share.
+    struct PushRig {
+        let broker: TestBroker
+        let directory: TemporaryDirectory
+        let emsp: TestEMSP
+        let daemon: DaemonProcess
+        let josev: JosevTestClient
+
+        static func start() async throws -> PushRig {
+            let broker = try await TestBroker()
+            let directory = try TemporaryDirectory()
+            let emsp = try await TestEMSP(directory: directory, token: "t")
+            let daemon = try DaemonProcess(
+                config: SessionPushTests.config(broker: broker, emsp: emsp, auth: try SessionPushTests.tokenAuth(directory, "t")),
+                directory: directory)
+            #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+            let josev = try await JosevTestClient(broker: broker)
+            return PushRig(broker: broker, directory: directory, emsp: emsp, daemon: daemon, josev: josev)
+        }
+
+        /// Josev leaves, the daemon stops cleanly (exit 0), the eMSP stops.
+        func stop() async {
+            await josev.close()
+            #expect(await daemon.stop() == 0)
+            await emsp.stop()
+        }
+    }
+
     /// The daemon's configuration with the `ocpi:` block pointing at `emsp`.
     static func config(broker: TestBroker, emsp: TestEMSP, auth: String) -> String {
         stationConfigYAML(port: broker.port, logLevel: "info") + """
@@ -120,12 +149,8 @@ struct SessionPushTests {
 
     @Test("the eMSP down during a session: the backlog shows in status; afterwards everything arrives in order, no period twice")
     func downThenBack() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let emsp = try await TestEMSP(directory: directory, token: "t")
-        let daemon = try DaemonProcess(config: Self.config(broker: broker, emsp: emsp, auth: try Self.tokenAuth(directory, "t")), directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await PushRig.start()
+        let (daemon, emsp, josev) = (rig.daemon, rig.emsp, rig.josev)
         try Self.started(josev, "tx-down")
         #expect(await waitUntil { Self.pushes(emsp).count == 1 })
         await emsp.stop()
@@ -143,9 +168,7 @@ struct SessionPushTests {
         Self.checkSequence(pushes)
         let final = try #require(pushes.last?.body["charging_periods"]?.arrayValue?.compactMap { $0["start_date_time"]?.stringValue })
         #expect(Set(final).count == final.count, "a period twice: \(final)")
-        await josev.close()
-        #expect(await daemon.stop() == 0)
-        await emsp.stop()
+        await rig.stop()
     }
 
     @Test("SIGKILL after the database write, before the push: pushed after the restart, once")
@@ -179,12 +202,8 @@ struct SessionPushTests {
 
     @Test("a 2xxx answer is kept and shown, not retried; later pushes go on")
     func refused() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let emsp = try await TestEMSP(directory: directory, token: "t")
-        let daemon = try DaemonProcess(config: Self.config(broker: broker, emsp: emsp, auth: try Self.tokenAuth(directory, "t")), directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await PushRig.start()
+        let (daemon, emsp, josev) = (rig.daemon, rig.emsp, rig.josev)
         try emsp.setMode("2001")
         try Self.started(josev, "tx-2001")
         #expect(await waitUntil { daemon.status()?["push"]?["held"] == 1 }, "\(String(describing: daemon.status()?["push"]))")
@@ -196,9 +215,7 @@ struct SessionPushTests {
         let push = try #require(daemon.status()?["push"])
         #expect((push["held"]?.integerValue ?? 0) >= 1)
         #expect(push["refused"]?.integerValue == push["held"]?.integerValue, "a refused push was tried again: \(push)")
-        await josev.close()
-        #expect(await daemon.stop() == 0)
-        await emsp.stop()
+        await rig.stop()
     }
 
     @Test("OAuth2 client credentials with an ApiKey; a failing token endpoint is retried, no session lost")
@@ -230,12 +247,8 @@ struct SessionPushTests {
 
     @Test("latency from a stored change to the eMSP's acknowledgement: 40 changes, p50 and p99 ≤ 10 s")
     func latency() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let emsp = try await TestEMSP(directory: directory, token: "t")
-        let daemon = try DaemonProcess(config: Self.config(broker: broker, emsp: emsp, auth: try Self.tokenAuth(directory, "t")), directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await PushRig.start()
+        let (daemon, emsp, josev) = (rig.daemon, rig.emsp, rig.josev)
         try Self.started(josev, "tx-latency")
         #expect(await waitUntil { Self.pushes(emsp).count == 1 })
         // Each plug-in and each unplugging is a new period (EVConnected, Idle): a PATCH each.
@@ -254,19 +267,13 @@ struct SessionPushTests {
         try Self.ended(josev, "tx-latency")
         #expect(await waitUntil { Self.completed(emsp) })
         Self.checkSequence(Self.pushes(emsp))
-        await josev.close()
-        #expect(await daemon.stop() == 0)
-        await emsp.stop()
+        await rig.stop()
     }
 
     @Test("5xx answers are retried; a slow eMSP still gets everything in order")
     func serverErrorsAndSlow() async throws {
-        let broker = try await TestBroker()
-        let directory = try TemporaryDirectory()
-        let emsp = try await TestEMSP(directory: directory, token: "t")
-        let daemon = try DaemonProcess(config: Self.config(broker: broker, emsp: emsp, auth: try Self.tokenAuth(directory, "t")), directory: directory)
-        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
-        let josev = try await JosevTestClient(broker: broker)
+        let rig = try await PushRig.start()
+        let (daemon, emsp, josev) = (rig.daemon, rig.emsp, rig.josev)
         try emsp.setMode("5xx")
         try Self.started(josev, "tx-5xx")
         #expect(await waitUntil { (daemon.status()?["push"]?["failures"]?.integerValue ?? 0) >= 1 }, "\(daemon.log)")
@@ -278,8 +285,6 @@ struct SessionPushTests {
         #expect(await waitUntil(timeout: .seconds(60)) { Self.completed(emsp) }, "\(daemon.log)")
         Self.checkSequence(Self.pushes(emsp))
         #expect(daemon.status()?["push"]?["held"] == 0)
-        await josev.close()
-        #expect(await daemon.stop() == 0)
-        await emsp.stop()
+        await rig.stop()
     }
 }
