@@ -26,6 +26,10 @@ final class JosevAnnouncer: Sendable {
         /// When the last `cs_status_and_limits` went out, and whether a deferred one is on its way.
         var statusSentAt: ContinuousClock.Instant?
         var statusDeferred = false
+        /// A publish is reading the station and sending; `statusAgain` (forced or not): another
+        /// was asked for meanwhile, so that publisher reads the station once more when it is done.
+        var statusPublishing = false
+        var statusAgain: Bool?
     }
 
     init(
@@ -152,6 +156,34 @@ final class JosevAnnouncer: Sendable {
             }
             return false
         }
+        // One publisher at a time: two reading the station concurrently could send in the other
+        // order, leaving Josev with the older snapshot as the last word. A request that comes while
+        // one runs makes it read the station again when done.
+        let first = state.withLock { state in
+            guard !state.statusPublishing else {
+                state.statusAgain = (state.statusAgain ?? false) || force
+                return false
+            }
+            state.statusPublishing = true
+            return true
+        }
+        guard first else { return false }
+        var force = force
+        var sent = false
+        while true {
+            if await sendStatusAndLimits(force: force, reason: reason) { sent = true }
+            let again = state.withLock { state -> Bool? in
+                defer { state.statusAgain = nil }
+                if state.statusAgain == nil { state.statusPublishing = false }
+                return state.statusAgain
+            }
+            guard let forced = again else { return sent }
+            force = forced
+        }
+    }
+
+    /// Reads the station and sends its snapshot if it changed (or `force`); true when sent.
+    private func sendStatusAndLimits(force: Bool, reason: String) async -> Bool {
         let snapshot = await station.statusAndLimits()
         let changed = state.withLock { $0.statusAndLimits != snapshot }
         guard force || changed else { return false }
