@@ -194,7 +194,8 @@ final class DaemonRuntime: Sendable {
             .init(
                 service: StationTicker(
                     station: station, heartbeat: heartbeat, registerMap: registerMap, sessions: sessions, logger: logger,
-                    stallFile: getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 })),
+                    stallFile: getenv("CS_COMPANIOND_TEST_STALL").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 },
+                    watchdogInterval: SystemdNotifier.recommendedPingInterval())),
             .init(
                 service: OneShotService(description: "firmware update resumption") { await backOffice.resume() },
                 successTerminationBehavior: .ignore),

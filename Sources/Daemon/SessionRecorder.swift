@@ -234,6 +234,9 @@ public final class SessionRecorder: Sendable {
         }
     }
 
+    /// Writes the disk refused wait for `retryPending` (the ticker keeps ticking for them).
+    var hasPendingWrites: Bool { storage.withLock { $0.failing || $0.count > 0 } }
+
     /// From the daemon's tick: while writes wait, opens the store again (at most once a second) and
     /// replays them in order. Logs the recovery once when the queue is empty again.
     func retryPending() {

@@ -6,12 +6,13 @@ import Glibc
 /// network thread.
 ///
 /// Threading:
-/// * One network thread per running client (a detached pthread) runs `mosquitto_loop`, connects,
-///   times attempts out and waits out the backoff. All libmosquitto callbacks run on it, inside
-///   `mosquitto_loop`.
+/// * One network thread per running client (a detached pthread) polls the broker's socket
+///   (`loopStep`: `mosquitto_loop_read/write/misc`), connects, times attempts out and waits out the
+///   backoff. All libmosquitto callbacks run on it. It sleeps until the socket, a `wakeup` or the
+///   keepalive needs it: idle, it wakes a few times a minute.
 /// * Any thread may call `publish`, `subscribe` and `unsubscribe`. libmosquitto is put in threaded
 ///   mode (`mosquitto_threaded_set(true)`), so those only queue the packet under libmosquitto's own
-///   mutexes and wake the loop; the network thread writes it.
+///   mutexes and signal `wakeup`; the network thread writes it.
 /// * Every piece of Swift state lives in `state`, a `Locked` (pthread mutex). Continuations (stream and waiter) are
 ///   resumed while holding it so that reported states keep their order.
 ///
@@ -63,9 +64,12 @@ final class ClientCore: @unchecked Sendable {
     let messages: IncomingMessages
     let stateContinuation: AsyncStream<ConnectionState>.Continuation
 
-    /// How long one `mosquitto_loop` call may block; bounds the latency of `disconnect()` and of the
-    /// connect timeout. Publishes do not wait for it: libmosquitto wakes the loop when a packet is queued.
-    static let loopTimeoutMilliseconds: Int32 = 100
+    /// Signalled by every other thread that gives the network thread work (a packet queued, a stop).
+    let wakeup = LoopWakeup()
+
+    /// How long one poll may block while a connection attempt is under way: the granularity of the
+    /// connect timeout. Once the session is up, the keepalive alone bounds it (`idlePollMilliseconds`).
+    static let connectingPollMilliseconds: Int32 = 100
 
     init(
         configuration: MosquittoConfiguration,
@@ -415,6 +419,7 @@ final class ClientCore: @unchecked Sendable {
                 // Nobody else waits for the client that this connect() started: give up on it.
                 if s.stopOnFirstFailure && s.connectWaiters.isEmpty && s.lifecycle == .running && s.stopRequest == nil {
                     s.stopRequest = .toIdle
+                    wakeup.signal()
                 }
             }
         }
@@ -432,6 +437,7 @@ final class ClientCore: @unchecked Sendable {
                 case .running:
                     s.stopRequest = .final
                     s.stopWaiters.append(waiter)
+                    wakeup.signal()
                 }
             }
         }
@@ -443,7 +449,9 @@ final class ClientCore: @unchecked Sendable {
             switch s.lifecycle {
             case .stopped: break
             case .idle: finishStreams(&s)
-            case .running: s.stopRequest = .final
+            case .running:
+                s.stopRequest = .final
+                wakeup.signal()
             }
         }
     }
@@ -461,6 +469,7 @@ final class ClientCore: @unchecked Sendable {
         }
         guard sendNow else { return }
         let result = mosquitto_subscribe(mosq, nil, filter, qos.rawValue)
+        wakeup.signal()
         try checkLive(result, "mosquitto_subscribe(\"\(filter)\")")
     }
 
@@ -470,7 +479,9 @@ final class ClientCore: @unchecked Sendable {
             return s.sessionUp
         }
         guard sendNow else { return }
-        try checkLive(mosquitto_unsubscribe(mosq, nil, filter), "mosquitto_unsubscribe(\"\(filter)\")")
+        let result = mosquitto_unsubscribe(mosq, nil, filter)
+        wakeup.signal()
+        try checkLive(result, "mosquitto_unsubscribe(\"\(filter)\")")
     }
 
     /// For subscribe/unsubscribe: losing the connection meanwhile is fine (re-issued on reconnect).
@@ -496,6 +507,7 @@ final class ClientCore: @unchecked Sendable {
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             throw MosquittoError.library(rc, errno: saved, context: "mosquitto_publish(\"\(topic)\")")
         }
+        wakeup.signal()
     }
 
     // MARK: - Network thread
@@ -550,9 +562,7 @@ final class ClientCore: @unchecked Sendable {
             if !linkActive {
                 let now = clock.now
                 if now < nextAttempt {
-                    let remaining = min(nextAttempt - now, .milliseconds(50))
-                    let (seconds, attoseconds) = remaining.components
-                    usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+                    waitForWakeup(atMost: nextAttempt - now)
                     continue
                 }
                 state.withLock { s in
@@ -585,7 +595,7 @@ final class ClientCore: @unchecked Sendable {
             }
 
             errno = 0
-            let rc = mosquitto_loop(mosq, ClientCore.loopTimeoutMilliseconds, 1)
+            let rc = loopStep(timeoutMilliseconds: ready ? idlePollMilliseconds : ClientCore.connectingPollMilliseconds)
             let saved = errno
             let socket = mosquitto_socket(mosq)
             if socket == -1 {
@@ -619,6 +629,49 @@ final class ClientCore: @unchecked Sendable {
                 if stillWaiting { shutdown(socket, Int32(SHUT_RDWR)) }
             }
         }
+    }
+
+    /// The longest poll once the session is up: a quarter of the keepalive, so that
+    /// `mosquitto_loop_misc` sends PINGREQ at most keepalive/4 late (the broker allows 1.5×).
+    private var idlePollMilliseconds: Int32 {
+        wakeup.descriptor < 0 ? ClientCore.connectingPollMilliseconds : Int32(max(1, configuration.keepAlive) * 1000 / 4)
+    }
+
+    /// One round of what `mosquitto_loop` does, polling `wakeup` beside the broker's socket: read
+    /// what arrived, write what is queued (a wake-up may mean a packet was queued, as libmosquitto's
+    /// own wake-up pipe does), then the keepalive. Returns what `mosquitto_loop` would.
+    private func loopStep(timeoutMilliseconds: Int32) -> Int32 {
+        let socket = mosquitto_socket(mosq)
+        guard socket != -1 else { return MOSQ_ERR_NO_CONN.rawValue }
+        var descriptors = [
+            pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(mosq) ? Int16(POLLOUT) : 0), revents: 0),
+            pollfd(fd: wakeup.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let count = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds)
+        if count == -1 { return errno == EINTR ? MOSQ_ERR_SUCCESS.rawValue : MOSQ_ERR_ERRNO.rawValue }
+        var writable = descriptors[0].revents & Int16(POLLOUT) != 0
+        if descriptors[1].revents & Int16(POLLIN) != 0 {
+            wakeup.clear()
+            writable = true
+        }
+        if descriptors[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            let rc = mosquitto_loop_read(mosq, 1)
+            if rc != MOSQ_ERR_SUCCESS.rawValue || mosquitto_socket(mosq) == -1 { return rc }
+        }
+        if writable && mosquitto_socket(mosq) != -1 {
+            let rc = mosquitto_loop_write(mosq, 1)
+            if rc != MOSQ_ERR_SUCCESS.rawValue || mosquitto_socket(mosq) == -1 { return rc }
+        }
+        return mosquitto_loop_misc(mosq)
+    }
+
+    /// Between connection attempts: sleeps until `duration` has passed or another thread signals.
+    private func waitForWakeup(atMost duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+        var descriptor = pollfd(fd: wakeup.descriptor, events: Int16(POLLIN), revents: 0)
+        let limit = wakeup.descriptor < 0 ? min(milliseconds, 50) : milliseconds
+        if poll(&descriptor, 1, limit) > 0 { wakeup.clear() }
     }
 
     /// Starts one connection attempt: asynchronous in MQTT 3.1.1; in MQTT 5 with the Maximum Packet
@@ -657,7 +710,7 @@ final class ClientCore: @unchecked Sendable {
             let until = clock.now + .seconds(1)
             if mosquitto_disconnect(mosq) == MOSQ_ERR_SUCCESS.rawValue {
                 while mosquitto_socket(mosq) != -1 && clock.now < until {
-                    _ = mosquitto_loop(mosq, 50, 1)
+                    _ = loopStep(timeoutMilliseconds: 50)
                 }
             }
             let socket = mosquitto_socket(mosq)
@@ -665,7 +718,7 @@ final class ClientCore: @unchecked Sendable {
                 // No DISCONNECT possible (attempt still in progress, or the broker does not read):
                 // close under libmosquitto and let one more loop clean up.
                 shutdown(socket, Int32(SHUT_RDWR))
-                _ = mosquitto_loop(mosq, 10, 1)
+                _ = loopStep(timeoutMilliseconds: 10)
             }
         }
         return state.withLock { s in

@@ -109,10 +109,16 @@ public protocol StationHardware: AnyObject, Sendable {
     /// The board driver itself, under whatever wraps it (energy meters beside it): what the
     /// simulator's entry points and `hardware check` look for.
     var boardDriver: any StationHardware { get }
+    /// Nothing on the hardware moves with time alone (no EV plugged into a simulation, no test
+    /// running) and whatever changes comes with `Station.handle(.eventsQueued)`: the station may then
+    /// stop ticking while it is at rest itself. False (the default) keeps the tick going: a real
+    /// driver's measurements age and must be looked at.
+    var isAtRest: Bool { get }
 }
 
 extension StationHardware {
     public var boardDriver: any StationHardware { self }
+    public var isAtRest: Bool { false }
     public var confirmsContactor: Bool { false }
     public func resetRCD(evseID: String) -> Bool { false }
     public func setPhases(evseID: String, phases: Int) {}
@@ -127,6 +133,7 @@ extension StationHardware {
 /// never ran is `no_imd` (no isolation monitor), never a pass.
 public final class NullHardware: StationHardware {
     public init() {}
+    public var isAtRest: Bool { true }
     public func setPilot(evseID: String, connectorID: Int, signal: PilotSignal) {}
     public func setCurrentLimit(evseID: String, current: Double) {}
     public func setContactor(evseID: String, closed: Bool) {}

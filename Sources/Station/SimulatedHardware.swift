@@ -71,6 +71,13 @@ public final class SimulatedHardware: StationHardware {
 
     private let state: Mutex<State>
     public let isolationTestDuration: Duration
+
+    /// No EV plugged, no insulation test or DC output running, nothing queued: time changes nothing.
+    public var isAtRest: Bool {
+        state.withLock { s in
+            s.pending.isEmpty && s.boards.values.allSatisfy { $0.plugged == nil && $0.isolationStarted == nil && $0.dcOutput == nil }
+        }
+    }
     public let frequency: Double
 
     public init(configuration: StationConfiguration, isolationTestDuration: Duration = .seconds(2), frequency: Double = 50) {

@@ -1,3 +1,4 @@
+import Basics
 import JosevContract
 
 /// The station: the one source of truth about EVSEs, connectors, control pilot, contactor,
@@ -32,6 +33,7 @@ public actor Station {
         observer: (@Sendable (StationNotification) -> Void)? = nil
     ) {
         core = StationCore(configuration: configuration, hardware: hardware, policy: policy, now: now)
+        published = PublishedStatus(core.statusAndLimits())
         self.observer = observer
         self.hardware = hardware
     }
@@ -54,8 +56,32 @@ public actor Station {
     /// Subscriptions still open (as of the last notification).
     public var subscriberCount: Int { subscribers.count }
 
+    /// `cs_status_and_limits` after the last operation, for readers that must not wait for the actor.
+    public nonisolated let published: PublishedStatus
+
+    /// Rung when the station leaves rest while the ticker sleeps (`enterRest`).
+    public nonisolated let restBell = Doorbell()
+    private var resting = false
+
+    /// The ticker asks before it sleeps: true when the station (and its hardware) is at rest, so
+    /// that nothing is due until an operation changes something; that operation then rings `restBell`.
+    public func enterRest() -> Bool {
+        resting = core.isAtRest
+        return resting
+    }
+
     /// Runs one core operation and publishes what it caused.
     private func run<T>(_ operation: (inout StationCore) -> T) -> T {
+        // At rest the clock was not moved on since the ticker's last round: the operation must see
+        // the time it happens at (a setpoint's valid time, a session's start count from it).
+        if resting { core.advanceTime(to: core.now()) }
+        defer {
+            published.publish(core.statusAndLimits())
+            if resting, !core.isAtRest {
+                resting = false
+                restBell.ring()
+            }
+        }
         let result = operation(&core)
         let notifications = core.takeNotifications()
         if !notifications.isEmpty { revision += 1 }

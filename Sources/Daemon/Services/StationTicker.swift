@@ -8,20 +8,32 @@ import Synchronization
     import Glibc
 #endif
 
-/// When the tick last completed a round: the main loop's heartbeat, read by the watchdog.
+/// When the tick last completed a round, and how long it then meant to sleep: the main loop's
+/// heartbeat, read by the watchdog.
 final class Heartbeat: Sendable {
-    private let last = Mutex<ContinuousClock.Instant>(.now)
+    private let last = Mutex<(at: ContinuousClock.Instant, pause: Duration)>((.now, .zero))
 
-    func beat() { last.withLock { $0 = .now } }
+    /// A round completed; `pause`: the tick sleeps that long before the next one unless woken
+    /// (zero while it ticks at its interval).
+    func beat(pausing pause: Duration = .zero) { last.withLock { $0 = (.now, pause) } }
 
-    var age: Duration { last.withLock { $0 }.duration(to: .now) }
+    var age: Duration { last.withLock { $0.at }.duration(to: .now) }
+
+    /// The pause the last round announced.
+    var pause: Duration { last.withLock { $0.pause } }
 }
 
 /// Advances the station's clock: meters integrate, the simulated hardware moves, periodic meter
 /// values fall due; refreshes the Modbus register image (bounding how stale drifting values are);
 /// samples the meters for the sessions' periods; retries the writes the disk refused; beats the heartbeat.
+///
+/// While the station is at rest (no EV, no session, no timer: `Station.enterRest`) and no write
+/// waits for a retry, it sleeps until the station rings `restBell` or `restInterval` passes, so an
+/// idle daemon does not wake four times a second for nothing.
 struct StationTicker: Service {
     static let interval: Duration = .milliseconds(250)
+    /// The longest sleep at rest (shorter with a watchdog: its ping interval).
+    static let restInterval: Duration = .seconds(10)
 
     let station: Station
     let heartbeat: Heartbeat
@@ -32,6 +44,8 @@ struct StationTicker: Service {
     /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick blocks its
     /// thread as a hung call would. Unset in production: the hook then costs nothing.
     let stallFile: String?
+    /// The watchdog's ping interval (nil without one): the rest never outlasts it.
+    let watchdogInterval: Duration?
 
     func run() async {
         if let stallFile {
@@ -43,6 +57,12 @@ struct StationTicker: Service {
             await registerMap?.refreshSnapshotIfChanged()
             await sessions?.sample()
             sessions?.retryPending()
+            if stallFile == nil, sessions?.hasPendingWrites != true, await station.enterRest() {
+                let pause = min(Self.restInterval, watchdogInterval ?? Self.restInterval)
+                heartbeat.beat(pausing: pause)
+                await cancelWhenGracefulShutdown { await station.restBell.wait(atMost: pause) }
+                continue
+            }
             heartbeat.beat()
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }

@@ -26,7 +26,8 @@ struct Watchdog: Service {
                 logger.warning("station answered the watchdog probe after \(took)", metadata: MessageID.watchdogLate.metadata)
             }
             let age = heartbeat.age
-            if age <= max(Self.heartbeatTolerance, interval) {
+            // At rest the tick sleeps on purpose (`StationTicker.restInterval`): that pause is no silence.
+            if age <= max(Self.heartbeatTolerance, interval) + heartbeat.pause {
                 if withheld { logger.notice("main loop alive again; watchdog pings resume", metadata: MessageID.watchdogLate.metadata) }
                 withheld = false
                 _ = notifier.watchdog()
