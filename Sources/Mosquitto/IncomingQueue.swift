@@ -76,9 +76,16 @@ public final class IncomingMessages: AsyncSequence, Sendable {
         var shed = ShedCount()
     }
 
+    /// Takes a message on the client's network thread; true when it was handled there in full.
+    public typealias ImmediateHandler = @Sendable (MQTTMessage) -> Bool
+
+    /// The largest message offered to the immediate handler (the requests it answers are small).
+    public static let immediateMaxBytes = 4096
+
     public let limits: IncomingLimits
     private let state = Locked(State())
     private let onShed: @Sendable (ShedCount) -> Void
+    private let immediate = Locked<ImmediateHandler?>(nil)
 
     /// `onShed` is called (on the producing thread, outside the lock) after every shed message with
     /// the running total.
@@ -95,10 +102,29 @@ public final class IncomingMessages: AsyncSequence, Sendable {
         state.withLock { ($0.ordinary.count + $0.large.count, $0.ordinary.bytes + $0.large.bytes) }
     }
 
-    /// Hands the message `make` builds to the consumer or queues it; false when it was shed, in
-    /// which case `make` is not called (a shed payload is never copied).
+    /// Installs `handler`, called on the client's network thread with each message of at most
+    /// `immediateMaxBytes` that arrives while the consumer waits with nothing queued, so every
+    /// earlier message has been consumed in full: order is kept. A message it handles (returns
+    /// true) is not queued; one it declines goes to the consumer as usual. It must not block.
+    public func handleAtOnce(_ handler: @escaping ImmediateHandler) {
+        immediate.withLock { $0 = handler }
+    }
+
+    /// Hands the message `make` builds to the immediate handler, the consumer or the queue; false
+    /// when it was shed, in which case `make` is not called (a shed payload is never copied).
     @discardableResult
     func offer(size: Int, _ make: () -> MQTTMessage) -> Bool {
+        // Only the network thread offers: a consumer found waiting stays so until this returns.
+        if size <= Self.immediateMaxBytes, let handler = immediate.withLock({ $0 }),
+            state.withLock({ $0.waiter != nil && !$0.finished })
+        {
+            let message = make()
+            return handler(message) ? true : enqueue(size: size) { message }
+        }
+        return enqueue(size: size, make)
+    }
+
+    private func enqueue(size: Int, _ make: () -> MQTTMessage) -> Bool {
         let shed: ShedCount? = state.withLock { s in
             guard !s.finished else { return nil }
             if let waiter = s.waiter {

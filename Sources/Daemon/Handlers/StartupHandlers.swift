@@ -14,9 +14,17 @@ extension CsParametersRequest: RequestHandling {
     }
 }
 
-extension CsStatusAndLimitsRequest: RequestHandling {
+extension CsStatusAndLimitsRequest: ImmediateAnswering {
     func answer(in context: HandlerContext, _ message: IncomingMessage) async -> Answer {
-        let snapshot = await context.station.statusAndLimits()
+        Self.answer(await context.station.statusAndLimits(), in: context)
+    }
+
+    /// From what the station published after its last operation (`Station.published`).
+    static func answerAtOnce(in context: HandlerContext) -> Answer {
+        answer(context.station.published.statusAndLimits, in: context)
+    }
+
+    private static func answer(_ snapshot: CsStatusAndLimits, in context: HandlerContext) -> Answer {
         guard let data = context.statusAndLimits.data(for: snapshot, logger: context.logger) else { return .none }
         return .respond(data)
     }

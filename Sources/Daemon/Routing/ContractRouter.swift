@@ -130,23 +130,36 @@ public final class ContractRouter: Sendable {
         facts.logger(logger).log(level: level, message(), metadata: metadata)
     }
 
-    private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
+    /// A message that passed the gate up to its own schema.
+    private struct Admitted {
+        let envelope: Envelope
+        let route: Route
+        var facts: MessageFacts
+    }
+
+    private enum Admission {
+        case settled(RouteOutcome)
+        case admitted(Admitted)
+    }
+
+    /// Size, JSON, envelope, route and schema: everything decided without the station.
+    private func admit(topic: String, payload: [UInt8]) -> Admission {
         var facts = MessageFacts(topic: topic)
         guard payload.count <= maxPayloadBytes else {
             log(.warning, facts, "payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
-            return .rejected(reason: "payload too large")
+            return .settled(.rejected(reason: "payload too large"))
         }
         let json: JSONValue
         do {
             json = try JSONValue.parse(payload, maxDepth: 64)
         } catch {
             log(.warning, facts, "payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
-            return .rejected(reason: "not JSON")
+            return .settled(.rejected(reason: "not JSON"))
         }
         let envelopeErrors = schemas.envelope.validate(json)
         guard envelopeErrors.isEmpty, let envelope = Envelope(json: json) else {
             log(.warning, facts, "invalid envelope: \(ValidationSummary.of(envelopeErrors))", metadata: MessageID.payloadInvalid.metadata)
-            return .rejected(reason: "invalid envelope")
+            return .settled(.rejected(reason: "invalid envelope"))
         }
         facts.name = envelope.name
         facts.type = envelope.type
@@ -156,56 +169,38 @@ public final class ContractRouter: Sendable {
             } else {
                 log(.notice, facts, "ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
             }
-            return .ignored(reason: "unknown (name, type)")
+            return .settled(.ignored(reason: "unknown (name, type)"))
         }
         let name = envelope.name
         if let errors = route.validator?.validate(json), !errors.isEmpty {
             log(.warning, facts, "invalid \(name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))", metadata: MessageID.payloadInvalid.metadata)
-            return .rejected(reason: "schema")
+            return .settled(.rejected(reason: "schema"))
         }
         if logger.logLevel <= .debug { unknownKeys.note(json, name: name, type: envelope.type, logger: facts.logger(logger)) }
-        let evseID = envelope.data["evse_id"]?.stringValue
-        facts.evseID = evseID
+        facts.evseID = envelope.data["evse_id"]?.stringValue
+        return .admitted(Admitted(envelope: envelope, route: route, facts: facts))
+    }
+
+    private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
+        let admitted: Admitted
+        switch admit(topic: topic, payload: payload) {
+        case .settled(let outcome): return outcome
+        case .admitted(let message): admitted = message
+        }
+        let envelope = admitted.envelope, facts = admitted.facts, name = envelope.name
+        let evseID = facts.evseID
         let foreign: Bool
         if let evseID { foreign = await !context.station.owns(evseID: evseID) } else { foreign = false }
         let message = IncomingMessage(envelope: envelope, foreignEVSE: foreign)
 
-        switch route.handler {
+        switch admitted.route.handler {
         case .request(let handler):
-            // Decide before acting: a request whose answer could not carry its id (the outgoing
-            // envelope's `id` must be a UUID) is refused here, not acted on and left unanswered.
-            guard isUUID(envelope.id) else {
-                if let unwritten = badIDLog.due() {
-                    let more = unwritten > 0 ? " (\(unwritten) more since the last line)" : ""
-                    log(.notice, facts, "refused \(name) request: its id '\(envelope.id)' is not a UUID, an answer could not carry it\(more)",
-                        metadata: MessageID.payloadInvalid.metadata)
-                }
-                return .rejected(reason: "id not a UUID")
-            }
-            if case .request(let answer) = recent.handled(envelope.id) {
-                guard let answer else {
-                    log(.info, facts, "ignored repeated \(name) request \(envelope.id): left unanswered the first time")
-                    return .ignored(reason: "duplicate id")
-                }
-                log(.info, facts, "repeated \(name) request \(envelope.id): the same answer published again")
-                return context.outbox.send(answer, facts: facts) ? .answered(name: name) : .failed(reason: "not sent")
-            }
+            if let settled = screen(request: envelope, facts: facts) { return settled }
             // A request for a foreign EVSE still goes to its handler: it answers with the rejecting
             // status the schema offers, or with nothing where there is none.
             if foreign { log(.info, facts, "\(name) request for foreign EVSE '\(evseID ?? "")'") }
             guard let request = decode(handler, envelope, facts) else { return .failed(reason: "no answer") }
-            switch await request.answer(in: context, message) {
-            case .respond(let data):
-                let response = envelope.response(data: data)
-                recent.remember(envelope.id, .request(answer: response))
-                let sent = context.outbox.send(response, facts: facts)
-                return sent ? .answered(name: name) : .failed(reason: "not sent")
-            case .none:
-                recent.remember(envelope.id, .request(answer: nil))
-                if foreign { return .ignored(reason: "foreign evse_id") }
-                log(.notice, facts, "\(name) request left unanswered")
-                return .failed(reason: "no answer")
-            }
+            return deliver(await request.answer(in: context, message), to: envelope, facts: facts, foreign: foreign)
         case .update(let handler):
             guard !foreign else {
                 log(.info, facts, "ignored \(name) update for foreign EVSE '\(evseID ?? "")'")
@@ -233,6 +228,72 @@ public final class ContractRouter: Sendable {
             log(.debug, facts, "\(name) \(envelope.type.rawValue) consumed")
             return envelope.type == .request ? .failed(reason: "no answer") : .consumed(name: name)
         }
+    }
+
+    /// Decides before acting: a request whose answer could not carry its id (the outgoing
+    /// envelope's `id` must be a UUID) is refused, not acted on and left unanswered; a repeated one
+    /// gets its first answer again. Nil: the request is to be answered.
+    private func screen(request envelope: Envelope, facts: MessageFacts) -> RouteOutcome? {
+        let name = envelope.name
+        guard isUUID(envelope.id) else {
+            if let unwritten = badIDLog.due() {
+                let more = unwritten > 0 ? " (\(unwritten) more since the last line)" : ""
+                log(.notice, facts, "refused \(name) request: its id '\(envelope.id)' is not a UUID, an answer could not carry it\(more)",
+                    metadata: MessageID.payloadInvalid.metadata)
+            }
+            return .rejected(reason: "id not a UUID")
+        }
+        if case .request(let answer) = recent.handled(envelope.id) {
+            guard let answer else {
+                log(.info, facts, "ignored repeated \(name) request \(envelope.id): left unanswered the first time")
+                return .ignored(reason: "duplicate id")
+            }
+            log(.info, facts, "repeated \(name) request \(envelope.id): the same answer published again")
+            return context.outbox.send(answer, facts: facts) ? .answered(name: name) : .failed(reason: "not sent")
+        }
+        return nil
+    }
+
+    /// Publishes a handler's answer to `envelope` (remembered for a repeated request).
+    private func deliver(_ answer: Answer, to envelope: Envelope, facts: MessageFacts, foreign: Bool) -> RouteOutcome {
+        let name = envelope.name
+        switch answer {
+        case .respond(let data):
+            let response = envelope.response(data: data)
+            recent.remember(envelope.id, .request(answer: response))
+            let sent = context.outbox.send(response, facts: facts)
+            return sent ? .answered(name: name) : .failed(reason: "not sent")
+        case .none:
+            recent.remember(envelope.id, .request(answer: nil))
+            if foreign { return .ignored(reason: "foreign evse_id") }
+            log(.notice, facts, "\(name) request left unanswered")
+            return .failed(reason: "no answer")
+        }
+    }
+
+    /// On the MQTT network thread, while no earlier message is queued or being handled: a request
+    /// whose answer is a pure read of what the station published (`ImmediateAnswering`) is checked
+    /// and answered right there, one hand-off less each way. Returns false, having done nothing
+    /// that shows, for any other message: the intake then takes it as usual. A message that
+    /// merely names such a request but fails the gate is refused here as the intake would.
+    public func answerAtOnce(topic: String, payload: [UInt8], retained: Bool) -> Bool {
+        guard !retained, ImmediateRequests.mayBeOne(payload) else { return false }
+        let outcome: RouteOutcome
+        switch admit(topic: topic, payload: payload) {
+        case .settled(let settled):
+            outcome = settled
+        case .admitted(let admitted):
+            guard admitted.facts.evseID == nil, case .request(let handler)? = admitted.route.handler,
+                let immediate = handler as? any ImmediateAnswering.Type
+            else { return false }
+            if let settled = screen(request: admitted.envelope, facts: admitted.facts) {
+                outcome = settled
+            } else {
+                outcome = deliver(immediate.answerAtOnce(in: context), to: admitted.envelope, facts: admitted.facts, foreign: false)
+            }
+        }
+        counters.withLock { $0.count(outcome) }
+        return true
     }
 
     /// The typed payload of a message that passed its schema; a failure (the schema allows what the
