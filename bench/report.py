@@ -88,18 +88,29 @@ def details(records):
     if mixed:
         out.append("## Mixed load: correct requests (QoS 1, 1 in flight) while bad ones flood in")
         out.append("")
-        out.append("| round | correct sent | answered | p50 µs | p99 µs | max µs | bad requests | of them 300 KiB | flood s | "
-                   "daemon CPU s | VmHWM MB |")
-        out.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for r in mixed:
+        out.append("Correct requests are sent only while the flood is being published (each one waits behind the bad ones")
+        out.append("queued before it); the C limit gets the same flood, for what the broker's queue alone costs.")
+        out.append("")
+        out.append("| responder | round | correct sent | answered | p50 µs | p99 µs | max µs | bad requests | of them 300 KiB | "
+                   "flood s | responder CPU s | VmHWM MB |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        labels = dict(RESPONDERS)
+        for r in sorted(mixed, key=lambda r: (r.get("responder", "daemon") != "daemon", r["run"])):
             load, flood = r["load"], r.get("flood") or {}
             lat = load["latency_us"]
-            out.append(f"| {r['run']} | {fmt(load['requests'])} | {fmt(load['answered'])} | {fmt(lat['p50'])} | "
+            out.append(f"| {labels.get(r.get('responder', 'daemon'), '?')} | {r['run']} | {fmt(load['requests'])} | {fmt(load['answered'])} | {fmt(lat['p50'])} | "
                        f"{fmt(lat['p99'])} | {fmt(lat['max'])} | {fmt(flood.get('published'))} | {fmt(flood.get('oversized'))} | "
                        f"{fmt(flood.get('elapsed_s'), 1)} | {fmt(r['cpu_ticks'] / r['clk_tck'], 2)} | {fmt(r['hwm_kb'] / 1024, 1)} |")
+        out.append("")
+        for name, label in (("daemon", "cs-companiond"), ("c-limit", "the C limit")):
+            mine = [r for r in mixed if r.get("responder", "daemon") == name and r["load"]["answered"]]
+            calm = [r for r in records if r["kind"] == "run" and r["responder"] == name and r["mode"] == "latency" and r["qos"] == 1]
+            if mine and calm:
+                ratios = [ratio(median([r["load"]["latency_us"][key] for r in mine]),
+                                median([r["load"]["latency_us"][key] for r in calm])) for key in ("p50", "p99")]
+                out.append(f"- {label}: p50 {fmt(ratios[0], 1)}×, p99 {fmt(ratios[1], 1)}× its latency row at QoS 1 (medians)")
         flood = mixed[-1].get("flood") or {}
         if flood:
-            out.append("")
             out.append(f"- the flood's mix: {fmt(flood['invalid_json'])} invalid JSON, {fmt(flood['wrong_shape'])} of the wrong "
                        f"shape, {fmt(flood['unknown_name'])} unknown names, {fmt(flood['bad_envelope'])} bad envelopes, "
                        f"{fmt(flood['oversized'])} of {fmt(flood['oversized_bytes'] / 1024)} KiB (the daemon refuses > 256 KiB)")

@@ -204,12 +204,13 @@ start_daemon() {
     --state-dir "$state" --schema-dir schemas --control-socket "$work/$name.sock"
 }
 
-# mixed_run RUN: the latency row (1 in flight, QoS 1) while bench/flood.c publishes the bad
+# mixed_run RUN NAME: the latency row (1 in flight, QoS 1) while bench/flood.c publishes the bad
 # requests at full speed (one in 200 of 300 KiB); the load generator sends correct requests only
 # until the flood is acknowledged (at most 4 × BENCH_LATENCY_REQUESTS), so that every one measured
-# was sent in between. VmHWM reset before; one record with both results.
+# was sent in between. VmHWM reset before; one record with both results. (The C limit gets the
+# same flood, to show what the broker's queue alone costs.)
 mixed_run() {
-  local run=$1 out="$work/mixed-$1" before after result flood_result
+  local run=$1 name=$2 out="$work/mixed-$2-$1" before after result flood_result
   mkdir -p "$out"
   rm -f "$out/flood.done"
   echo 5 > "/proc/$responder_pid/clear_refs"
@@ -217,22 +218,22 @@ mixed_run() {
   { "$work/flood" 127.0.0.1 "$port" "$FLOOD_REQUESTS" 200 $((300 * 1024)) > "$out/flood.json" || echo "bench: the flood was not acknowledged in full" >&2; touch "$out/flood.done"; } &
   local flood_pid=$!
   if ! result=$("$work/loadgen" 127.0.0.1 "$port" 1 $((4 * LATENCY_REQUESTS)) 1 "$TIMEOUT_S" "$out" "$out/flood.done"); then
-    fail "daemon mixed load: $result"
+    fail "$name mixed load: $result"
   fi
   wait "$flood_pid" || true
   after=$(cpu_ticks "$responder_pid")
-  check_answers daemon "$out" || true
+  check_answers "$name" "$out" || true
   flood_result=$(cat "$out/flood.json")
   [[ -n "$flood_result" ]] || flood_result=null
   local hwm
   hwm=$(status_kb "$responder_pid" VmHWM)
-  echo "{\"kind\":\"mixed\",\"run\":$run,\"cpu_ticks\":$((after - before)),\"clk_tck\":$CLK_TCK,\"hwm_kb\":$hwm,\"load\":$result,\"flood\":$flood_result}" >> "$records"
-  python3 - "$result" "$flood_result" "$hwm" <<'PY'
+  echo "{\"kind\":\"mixed\",\"responder\":\"$name\",\"run\":$run,\"cpu_ticks\":$((after - before)),\"clk_tck\":$CLK_TCK,\"hwm_kb\":$hwm,\"load\":$result,\"flood\":$flood_result}" >> "$records"
+  python3 - "$name" "$result" "$flood_result" "$hwm" <<'PY'
 import json, sys
-r, f, hwm = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+name, r, f, hwm = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
 lat = r["latency_us"]
 flood = f"{f['published']} bad requests in {f['elapsed_s']:.1f} s" if f else "flood failed"
-print(f"   {'daemon':>13} {'mixed':>10} QoS 1: {r['answered']}/{r['requests']} answered in {r['elapsed_s']:.1f} s, "
+print(f"   {name:>13} {'mixed':>10} QoS 1: {r['answered']}/{r['requests']} answered in {r['elapsed_s']:.1f} s, "
       f"p50 {lat['p50']:.0f} µs, p99 {lat['p99']:.0f} µs, VmHWM {hwm / 1024:.1f} MB; {flood}")
 PY
 }
@@ -273,7 +274,7 @@ for run in $(seq "$REPEAT"); do
   if start_daemon; then
     run_rows "$run" daemon
     modbus_run daemon "$modbus_port" "$responder_pid"
-    mixed_run "$run"
+    mixed_run "$run" daemon
     echo "{\"kind\":\"lifetime\",\"responder\":\"daemon\",\"run\":$run,\"rss_after_warm_up_kb\":$rss_after_warm_up,\"rss_at_end_kb\":$(status_kb "$responder_pid" VmRSS)}" >> "$records"
     echo "{\"kind\":\"rss\",\"responder\":\"daemon\",\"smaps_rollup\":$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "/proc/$responder_pid/smaps_rollup"),\"threads\":$(ls "/proc/$responder_pid/task" | wc -l)}" >> "$records"
     stop_responder
@@ -287,6 +288,7 @@ for run in $(seq "$REPEAT"); do
   # The limit: C, no parsing, no validation.
   if start_responder c-limit "$work/responder" 127.0.0.1 "$port" "$work/answer-data.json"; then
     run_rows "$run" c-limit
+    mixed_run "$run" c-limit
     stop_responder
   fi
   # The peer: Python, paho-mqtt + jsonschema against the project's schemas.
