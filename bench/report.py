@@ -88,8 +88,8 @@ def details(records):
     if mixed:
         out.append("## Mixed load: correct requests (QoS 1, 1 in flight) while bad ones flood in")
         out.append("")
-        out.append("Correct requests are sent only while the flood is being published (each one waits behind the bad ones")
-        out.append("queued before it); the C limit gets the same flood, for what the broker's queue alone costs.")
+        out.append("Correct requests are sent only while the flood is being published, so each one waits behind the bad")
+        out.append("ones queued before it.")
         out.append("")
         out.append("| responder | round | correct sent | answered | p50 µs | p99 µs | max µs | bad requests | of them 300 KiB | "
                    "flood s | responder CPU s | VmHWM MB |")
