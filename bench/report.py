@@ -17,9 +17,11 @@ import targets
 RESPONDERS = [("daemon", "cs-companiond"), ("daemon-8evse", "cs-companiond, 8 EVSEs"), ("c-limit", "C limit"),
               ("python-peer", "Python peer")]
 # Every start timed, by name: the rounds' daemons and responders, then the daemons of the other steps.
-STARTS = RESPONDERS + [("daemon-idle", "cs-companiond, idle step"), ("daemon-empty", "cs-companiond, empty state"),
-                       ("daemon-fill", "cs-companiond, creates the session database"),
-                       ("daemon-sessions", "cs-companiond, 100 000 sessions")]
+STARTS = RESPONDERS + [("daemon-idle", "cs-companiond, idle step"),
+                       ("daemon-fill", "cs-companiond, first start of the sessions' state directory"),
+                       ("daemon-create", "cs-companiond, first start of the empty one"),
+                       ("daemon-empty", "cs-companiond, database without sessions"),
+                       ("daemon-sessions", "cs-companiond, database with the sessions")]
 ROWS = [("latency", 1), ("throughput", 1), ("latency", 0), ("throughput", 0)]
 
 
@@ -72,8 +74,10 @@ DEFINITIONS = [
     "- memory over a daemon lifetime: VmRSS at the end of a round's daemon (after its rows, Modbus load and",
     "  mixed load) minus VmRSS after its warm-up, the largest over the rounds; `make soak` (scripts/soak.sh)",
     "  is the long form (hours, broker restarts, sessions), not run by `make bench`",
+    "- READY=1: the starts of the rounds' daemon, each on an empty state directory (it creates the database)",
     "- start-up unchanged by the database's size: the median READY=1 of 3 starts on the state directory with",
-    "  the recorded sessions within 20 % or 5 ms (whichever is larger) of the median of 3 on an empty one",
+    "  the recorded sessions within 20 % or 5 ms (whichever is larger) of the median of 3 on one whose",
+    "  database has no session (made by a first start, not counted), the starts alternating",
     "- mixed load: bench/flood.c publishes the bad requests at full speed (QoS 1) while the load generator",
     "  sends correct ones, 1 in flight, until the flood is acknowledged; compared with the same round's",
     "  latency row at QoS 1; VmHWM reset before the flood",

@@ -334,7 +334,7 @@ PY
 fi
 
 # --- 5. Recorded sessions: `cs-companion sessions --since` (a week before the newest) over a
-# database of BENCH_SESSIONS sessions, and the daemon's start-up on it next to an empty state.
+# database of BENCH_SESSIONS sessions, and the daemon's start-up on it next to a database without any.
 echo "== $SESSIONS recorded sessions: cs-companion sessions --since, start-up with and without them"
 if start_daemon daemon-fill "$work/cs-companiond.yaml" "$work/state-sessions"; then
   stop_responder
@@ -351,9 +351,11 @@ if start_daemon daemon-fill "$work/cs-companiond.yaml" "$work/state-sessions"; t
     listed=$(($(wc -l < "$work/sessions.txt") - 1))  # minus the header
     echo "{\"kind\":\"sessions\",\"fill\":$fill,\"listed\":$listed,\"cli_us\":[$(IFS=,; echo "${timings[*]}")]}" >> "$records"
     echo "   $listed sessions listed since $since; $(IFS=' '; echo "${timings[*]}") µs"
-    # Alternately, so that the machine's other load hits both alike.
+    # Next to a database without sessions (made by a first start: so that creating the database is
+    # not counted), alternately, so that the machine's other load hits both alike.
+    start_daemon daemon-create "$work/cs-companiond.yaml" "$work/state-empty" && stop_responder
     for i in 1 2 3; do
-      start_daemon daemon-empty && stop_responder
+      start_daemon daemon-empty "$work/cs-companiond.yaml" "$work/state-empty" keep && stop_responder
       start_daemon daemon-sessions "$work/cs-companiond.yaml" "$work/state-sessions" keep && stop_responder
     done
   else
