@@ -139,10 +139,14 @@ def details(records):
                    f"threads, CPU {fmt(idle['cpu_ticks'] / idle['clk_tck'], 2)} s, VmRSS at the end "
                    f"{fmt(idle['rss_kb'] / 1024, 1)} MB")
         out.append("")
-        out.append("| tid | thread (comm) | switches | per second |")
-        out.append("| ---: | --- | ---: | ---: |")
+        out.append("A thread the daemon does not name carries its creator's name (`oot.default-qos` is the end of")
+        out.append("`com.apple.root.default-qos`, a Swift concurrency thread); \"sleeps in\" is its system call at the end of")
+        out.append("the window.")
+        out.append("")
+        out.append("| tid | thread (comm) | switches | per second | sleeps in |")
+        out.append("| ---: | --- | ---: | ---: | --- |")
         for t in sorted(idle["threads"], key=lambda t: -t["switches"]):
-            out.append(f"| {t['tid']} | `{t['comm']}` | {fmt(t['switches'])} | {fmt(t['per_s'], 2)} |")
+            out.append(f"| {t['tid']} | `{t['comm']}` | {fmt(t['switches'])} | {fmt(t['per_s'], 2)} | {t.get('sleeps_in', '?')} |")
         out.append("")
 
     poll = next((r for r in records if r["kind"] == "modbus_poll"), None)
