@@ -4,8 +4,10 @@
  * "name":"cs_status_and_limits" and "type":"response"; the distinct answers (id replaced by a fixed UUID) are written
  * to OUT_DIR/answer-<n>.json so that the caller can check them against the schema. Prints one JSON
  * object. Exit 0 when every request got exactly one correct answer, 1 otherwise, 2 on usage errors.
+ * With STOP_FILE, sends no more requests once that file exists (the mixed load: correct requests only
+ * while the flood lasts); REQUESTS is then a maximum, and "requests" in the output counts those sent.
  *
- *   loadgen HOST PORT QOS REQUESTS IN_FLIGHT TIMEOUT_S OUT_DIR
+ *   loadgen HOST PORT QOS REQUESTS IN_FLIGHT TIMEOUT_S OUT_DIR [STOP_FILE]
  */
 #include <errno.h>
 #include <mosquitto.h>
@@ -40,7 +42,8 @@ static int distinct_lengths[MAX_DISTINCT];
 static char first_problem[256];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t progress = PTHREAD_COND_INITIALIZER;
-static bool subscribed;
+static bool subscribed, stopped;
+static const char *stop_file;
 
 static uint64_t now_ns(void) {
   struct timespec now;
@@ -49,7 +52,11 @@ static uint64_t now_ns(void) {
 }
 
 static void send_next(struct mosquitto *mosq, uint64_t now) {
-  if (next_index >= total) return;
+  if (next_index >= total || stopped) return;
+  if (stop_file && access(stop_file, F_OK) == 0) {
+    stopped = true;
+    return;
+  }
   long index = next_index++;
   static const char hex[] = "0123456789abcdef";
   uint64_t value = (uint64_t)index;
@@ -159,10 +166,11 @@ static double percentile(double p) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: loadgen HOST PORT QOS REQUESTS IN_FLIGHT TIMEOUT_S OUT_DIR\n");
+  if (argc != 8 && argc != 9) {
+    fprintf(stderr, "usage: loadgen HOST PORT QOS REQUESTS IN_FLIGHT TIMEOUT_S OUT_DIR [STOP_FILE]\n");
     return 2;
   }
+  if (argc == 9) stop_file = argv[8];
   qos = atoi(argv[3]);
   total = atol(argv[4]);
   in_flight = atol(argv[5]);
@@ -209,7 +217,7 @@ int main(int argc, char **argv) {
   pthread_mutex_lock(&lock);
   long seen = -1;
   uint64_t last_progress = now_ns();
-  while (answered + send_errors < total) {
+  while (answered + send_errors < (stopped ? next_index : total)) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_nsec += 100000000;
@@ -218,6 +226,7 @@ int main(int argc, char **argv) {
     if (answered != seen) seen = answered, last_progress = now_ns();
     else if ((double)(now_ns() - last_progress) / 1e9 > timeout) break;
   }
+  if (stopped) total = next_index; /* the requests sent */
   long timeouts = total - answered - send_errors;
   pthread_mutex_unlock(&lock);
   mosquitto_disconnect(mosq);

@@ -1,10 +1,12 @@
 /* bench/modbusload.c: the Modbus load of `make bench`. CLIENTS connections, each reading the
  * 125-register meter block (FC03, 300..424) of UNIT back to back for SECONDS; every answer must be
  * a well-formed FC03 answer with the request's transaction id and 250 data bytes. Prints one JSON
- * object (requests/s, latency percentiles). With --dump, reads the block once and prints its 125
- * values (the pymodbus peer serves them).
+ * object (requests/s, latency percentiles). With --every MS, each client sends one request per MS
+ * milliseconds instead (paced like a gridBox polling; the clients' ticks spread evenly over the
+ * interval). With --dump, reads the block once and prints its 125 values (the pymodbus peer serves
+ * them).
  *
- *   modbusload HOST PORT UNIT CLIENTS SECONDS
+ *   modbusload [--every MS] HOST PORT UNIT CLIENTS SECONDS
  *   modbusload --dump HOST PORT UNIT
  */
 #include <arpa/inet.h>
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
 
 #define START 300
 #define COUNT 125
@@ -28,7 +31,8 @@
 static const char *host;
 static int port, unit;
 static double seconds;
-static uint64_t deadline;
+static uint64_t deadline, started, every_ns;
+static int client_count;
 static uint64_t *samples;
 static long sample_count, wrong, failures;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,8 +85,16 @@ static int read_block(int fd, uint16_t transaction, uint8_t answer[ANSWER_LENGTH
   return 0;
 }
 
-static void *client(void *unused) {
-  (void)unused;
+static void sleep_until(uint64_t when) {
+  struct timespec at = {.tv_sec = (time_t)(when / 1000000000u), .tv_nsec = (long)(when % 1000000000u)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
+  }
+}
+
+static void *client(void *argument) {
+  long index = (long)(intptr_t)argument;
+  /* Paced: this client's ticks, offset by its share of the interval. */
+  uint64_t next = started + (every_ns ? every_ns * (uint64_t)index / (uint64_t)client_count : 0);
   int fd = connect_to_server();
   if (fd < 0) {
     pthread_mutex_lock(&lock);
@@ -95,6 +107,11 @@ static void *client(void *unused) {
   uint64_t *local = malloc(sizeof(uint64_t) * 1000000);
   long local_count = 0, local_wrong = 0, local_failures = 0;
   while (local && local_count < 1000000) {
+    if (every_ns) {
+      if (next >= deadline) break;
+      sleep_until(next);
+      next += every_ns;
+    }
     uint64_t start = now_ns();
     if (start >= deadline) break;
     int result = read_block(fd, ++transaction, answer);
@@ -138,26 +155,32 @@ int main(int argc, char **argv) {
     close(fd);
     return 0;
   }
+  if (argc == 8 && strcmp(argv[1], "--every") == 0) {
+    double every_ms = atof(argv[2]);
+    if (every_ms <= 0) return 2;
+    every_ns = (uint64_t)(every_ms * 1e6);
+    argv += 2, argc -= 2;
+  }
   if (argc != 6) {
-    fprintf(stderr, "usage: modbusload HOST PORT UNIT CLIENTS SECONDS | --dump HOST PORT UNIT\n");
+    fprintf(stderr, "usage: modbusload [--every MS] HOST PORT UNIT CLIENTS SECONDS | --dump HOST PORT UNIT\n");
     return 2;
   }
   host = argv[1], port = atoi(argv[2]), unit = atoi(argv[3]);
-  int clients = atoi(argv[4]);
+  int clients = client_count = atoi(argv[4]);
   seconds = atof(argv[5]);
   if (clients < 1 || clients > 64 || seconds <= 0) return 2;
   samples = malloc(sizeof(uint64_t) * MAX_SAMPLES);
   if (!samples) return 2;
   pthread_t threads[64];
-  uint64_t start = now_ns();
+  uint64_t start = started = now_ns();
   deadline = start + (uint64_t)(seconds * 1e9);
-  for (int i = 0; i < clients; i++) pthread_create(&threads[i], NULL, client, NULL);
+  for (int i = 0; i < clients; i++) pthread_create(&threads[i], NULL, client, (void *)(intptr_t)i);
   for (int i = 0; i < clients; i++) pthread_join(threads[i], NULL);
   double elapsed = (double)(now_ns() - start) / 1e9;
   qsort(samples, (size_t)sample_count, sizeof *samples, compare);
-  printf("{\"clients\":%d,\"requests\":%ld,\"wrong\":%ld,\"failures\":%ld,\"elapsed_s\":%.3f,\"requests_per_s\":%.1f,"
+  printf("{\"clients\":%d,\"every_ms\":%.1f,\"requests\":%ld,\"wrong\":%ld,\"failures\":%ld,\"elapsed_s\":%.3f,\"requests_per_s\":%.1f,"
          "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
-         clients, sample_count, wrong, failures, elapsed, (double)sample_count / elapsed, percentile(50), percentile(90),
+         clients, (double)every_ns / 1e6, sample_count, wrong, failures, elapsed, (double)sample_count / elapsed, percentile(50), percentile(90),
          percentile(99), percentile(100));
   return (wrong == 0 && failures == 0 && sample_count > 0) ? 0 : 1;
 }
