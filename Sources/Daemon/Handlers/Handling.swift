@@ -56,6 +56,8 @@ struct IncomingMessage: Sendable {
 enum Answer: Sendable {
     /// The response's data.
     case respond(JSONObject)
+    /// The response's data, shared with other answers (serialized and validated once).
+    case respondPrepared(PreparedAnswer)
     /// No answer owed or possible (the handler logged why).
     case none
 }

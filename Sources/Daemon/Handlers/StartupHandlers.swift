@@ -25,8 +25,8 @@ extension CsStatusAndLimitsRequest: ImmediateAnswering {
     }
 
     private static func answer(_ snapshot: CsStatusAndLimits, in context: HandlerContext) -> Answer {
-        guard let data = context.statusAndLimits.data(for: snapshot, logger: context.logger) else { return .none }
-        return .respond(data)
+        guard let prepared = context.statusAndLimits.prepared(for: snapshot, logger: context.logger) else { return .none }
+        return .respondPrepared(prepared)
     }
 }
 
@@ -98,21 +98,21 @@ extension ClockSyncUpdate: UpdateHandling {
 /// Josev asks for `cs_status_and_limits` far more often than the station's status and limits
 /// change, and encoding the typed answer was the costliest step of answering it (42 000 of 126 000
 /// instructions, docs/PERFORMANCE.md). The data of the last answer is kept with the snapshot it was
-/// encoded from and reused while the snapshot is equal; the whole answer is still validated
-/// against its schema before it is published.
+/// encoded from and reused while the snapshot is equal, serialized once; the first whole answer
+/// carrying it is validated against its schema before it is published (`PreparedAnswer`).
 final class EncodedStatusAndLimits: Sendable {
-    private let last = Mutex<(snapshot: CsStatusAndLimits, data: JSONObject)?>(nil)
+    private let last = Mutex<(snapshot: CsStatusAndLimits, prepared: PreparedAnswer)?>(nil)
 
-    func data(for snapshot: CsStatusAndLimits, logger: Logger) -> JSONObject? {
-        if let hit = last.withLock({ $0 }), hit.snapshot == snapshot { return hit.data }
-        let data: JSONObject
+    func prepared(for snapshot: CsStatusAndLimits, logger: Logger) -> PreparedAnswer? {
+        if let hit = last.withLock({ $0 }), hit.snapshot == snapshot { return hit.prepared }
+        let prepared: PreparedAnswer
         do {
-            data = try snapshot.encodedData()
+            prepared = PreparedAnswer(data: try snapshot.encodedData())
         } catch {
             logger.error("cannot encode cs_status_and_limits: \(error)")
             return nil
         }
-        last.withLock { $0 = (snapshot, data) }
-        return data
+        last.withLock { $0 = (snapshot, prepared) }
+        return prepared
     }
 }

@@ -263,6 +263,10 @@ public final class ContractRouter: Sendable {
             recent.remember(envelope.id, .request(answer: response))
             let sent = context.outbox.send(response, facts: facts)
             return sent ? .answered(name: name) : .failed(reason: "not sent")
+        case .respondPrepared(let prepared):
+            recent.remember(envelope.id, .request(answer: envelope.response(data: prepared.data)))
+            let sent = context.outbox.send(prepared, answering: envelope, facts: facts)
+            return sent ? .answered(name: name) : .failed(reason: "not sent")
         case .none:
             recent.remember(envelope.id, .request(answer: nil))
             if foreign { return .ignored(reason: "foreign evse_id") }

@@ -74,15 +74,32 @@ final class Outbox: Sendable {
             lineLogger().error("refused to send invalid \(envelope.name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))")
             return false
         }
+        return publish(json.serializedBytes(), of: envelope, lineLogger: lineLogger())
+    }
+
+    /// The response to `request` carrying `prepared`: the first one is validated and serialized in
+    /// full (`send(_:facts:)`); once one passed, later ones reuse the prepared bytes.
+    @discardableResult
+    func send(_ prepared: PreparedAnswer, answering request: Envelope, facts: MessageFacts? = nil) -> Bool {
+        let response = request.response(data: prepared.data)
+        guard prepared.isValidated else {
+            guard send(response, facts: facts) else { return false }
+            prepared.markValidated()
+            return true
+        }
+        return publish(prepared.responseBytes(answering: request), of: response, lineLogger: facts?.logger(logger) ?? logger)
+    }
+
+    private func publish(_ bytes: [UInt8], of envelope: Envelope, lineLogger: Logger) -> Bool {
         do {
-            try publisher.publish(topic: Topic.csToJosev, payload: json.serializedBytes())
+            try publisher.publish(topic: Topic.csToJosev, payload: bytes)
         } catch {
-            lineLogger().warning("could not publish \(envelope.name) \(envelope.type.rawValue): \(error)")
+            lineLogger.warning("could not publish \(envelope.name) \(envelope.type.rawValue): \(error)")
             return false
         }
         if envelope.type == .update { state.withLock { $0.updatesSent += 1 } }
         if logger.logLevel <= .debug {
-            lineLogger().debug("sent \(envelope.name) \(envelope.type.rawValue)", metadata: ["msg_id": "\(envelope.id)"])
+            lineLogger.debug("sent \(envelope.name) \(envelope.type.rawValue)", metadata: ["msg_id": "\(envelope.id)"])
         }
         return true
     }
