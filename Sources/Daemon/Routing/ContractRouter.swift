@@ -65,6 +65,8 @@ public final class ContractRouter: Sendable {
     private let retainedLog: IntervalLog
     /// Requests whose id the answer could not carry (not a UUID), logged per interval.
     private let badIDLog: IntervalLog
+    /// Malformed messages: each logged while they are few, then one line per second.
+    private let invalidLines: LineBudget
 
     /// One (name, type) the CS receives.
     struct Route: Sendable {
@@ -82,6 +84,7 @@ public final class ContractRouter: Sendable {
         recent = RecentMessages(capacity: recentCapacity)
         retainedLog = IntervalLog(now: now)
         badIDLog = IntervalLog(now: now)
+        invalidLines = LineBudget(now: now)
         self.context = context
         logger = context.logger
         self.maxPayloadBytes = maxPayloadBytes
@@ -146,19 +149,19 @@ public final class ContractRouter: Sendable {
     private func admit(topic: String, payload: [UInt8]) -> Admission {
         var facts = MessageFacts(topic: topic)
         guard payload.count <= maxPayloadBytes else {
-            log(.warning, facts, "payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))", metadata: MessageID.payloadInvalid.metadata)
+            logInvalid(facts, "payload of \(payload.count) bytes refused (limit \(maxPayloadBytes))")
             return .settled(.rejected(reason: "payload too large"))
         }
         let json: JSONValue
         do {
             json = try JSONValue.parse(payload, maxDepth: 64)
         } catch {
-            log(.warning, facts, "payload is not JSON: \(error)", metadata: MessageID.payloadInvalid.metadata)
+            logInvalid(facts, "payload is not JSON: \(error)")
             return .settled(.rejected(reason: "not JSON"))
         }
         let envelopeErrors = schemas.envelope.validate(json)
         guard envelopeErrors.isEmpty, let envelope = Envelope(json: json) else {
-            log(.warning, facts, "invalid envelope: \(ValidationSummary.of(envelopeErrors))", metadata: MessageID.payloadInvalid.metadata)
+            logInvalid(facts, "invalid envelope: \(ValidationSummary.of(envelopeErrors))")
             return .settled(.rejected(reason: "invalid envelope"))
         }
         facts.name = envelope.name
@@ -173,12 +176,20 @@ public final class ContractRouter: Sendable {
         }
         let name = envelope.name
         if let errors = route.validator?.validate(json), !errors.isEmpty {
-            log(.warning, facts, "invalid \(name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))", metadata: MessageID.payloadInvalid.metadata)
+            logInvalid(facts, "invalid \(name) \(envelope.type.rawValue): \(ValidationSummary.of(errors))")
             return .settled(.rejected(reason: "schema"))
         }
         if logger.logLevel <= .debug { unknownKeys.note(json, name: name, type: envelope.type, logger: facts.logger(logger)) }
         facts.evseID = envelope.data["evse_id"]?.stringValue
         return .admitted(Admitted(envelope: envelope, route: route, facts: facts))
+    }
+
+    /// The payload-invalid warning about one message, within `invalidLines` (a flood of bad input
+    /// writes one line per second with the count of those it did not write).
+    private func logInvalid(_ facts: MessageFacts, _ message: @autoclosure () -> String) {
+        guard logger.logLevel <= .warning, let unwritten = invalidLines.take() else { return }
+        let more = unwritten > 0 ? " (\(unwritten) more invalid message(s) since the last line)" : ""
+        facts.logger(logger).warning("\(message())\(more)", metadata: MessageID.payloadInvalid.metadata)
     }
 
     private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
@@ -307,7 +318,7 @@ public final class ContractRouter: Sendable {
         do {
             return try Payload(data: .object(envelope.data))
         } catch {
-            log(.warning, facts, "cannot read \(envelope.name) \(envelope.type.rawValue): \(error)", metadata: MessageID.payloadInvalid.metadata)
+            logInvalid(facts, "cannot read \(envelope.name) \(envelope.type.rawValue): \(error)")
             return nil
         }
     }
