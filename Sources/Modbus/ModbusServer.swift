@@ -126,6 +126,13 @@ public final class ModbusServer: Sendable {
         self.group = group
     }
 
+    /// Before any server starts: the shared event-loop group (`MultiThreadedEventLoopGroup.singleton`,
+    /// every server's default) gets one thread instead of one per core. The daemon serves a handful
+    /// of gridBox connections; a thread per core would only sit idle beside its other threads.
+    public static func useOneEventLoopThread() {
+        NIOSingletons.groupLoopCountSuggestion = 1
+    }
+
     /// Number of client connections currently open.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
