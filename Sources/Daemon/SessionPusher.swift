@@ -16,8 +16,14 @@ import Synchronization
 /// token-endpoint failures: retried with capped exponential backoff (1 s doubling to 5 min), kept
 /// in the database across restarts. The body is built from the session as stored when it is sent:
 /// `last_updated` is the stored one, which never goes back.
+///
+/// Asleep while nothing is due: it waits for the recorder's `pushBell` (rung by every write), the
+/// next retry or the next backlog report, whichever comes first — never polling the database.
 struct SessionPusher: Service {
-    static let pollInterval: Duration = .milliseconds(200)
+    /// The longest sleep with nothing queued (a safety net: every write rings the bell).
+    static let idleWait: Duration = .seconds(60)
+    /// While the store cannot be opened: how often to look again.
+    static let storeRetry: Duration = .seconds(1)
     static let maxBackoffSeconds: Int64 = 300
 
     let configuration: OCPIPushConfiguration
@@ -49,30 +55,52 @@ struct SessionPusher: Service {
         var reported: Int?
         var lastReport: ContinuousClock.Instant?
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await pushDue()
+            var wait = Self.idleWait
+            switch await pushDue() {
+            case .storeUnavailable: wait = Self.storeRetry
+            case .sent: wait = .zero  // the next item of the same session may be due now
+            case .nothingDue(let nextAttempt):
+                if let nextAttempt { wait = min(wait, .milliseconds(max(10, nextAttempt - time.unixMilliseconds()))) }
+            }
             let now = time.monotonic()
-            if lastReport.map({ $0.duration(to: now) >= .seconds(1) }) ?? true, let backlog = recorder.pushBacklog?.count {
+            let reportDue = lastReport.map { $0 + .seconds(1) } ?? now
+            if reportDue <= now, let backlog = recorder.pushBacklog?.count {
                 lastReport = now
                 if backlog != reported {
                     reported = backlog
                     backlogChanged()
                 }
+            } else if reportDue > now, recorder.pushBacklog?.count != reported {
+                wait = min(wait, now.duration(to: reportDue))  // a change waits for the once-a-second report
             }
-            do {
-                try await cancelWhenGracefulShutdown { try await time.sleep(for: Self.pollInterval) }
-            } catch {
-                return
-            }
+            guard wait > .zero else { continue }
+            await cancelWhenGracefulShutdown { [recorder, wait] in await recorder.pushBell.wait(atMost: wait) }
         }
     }
 
+    enum Round: Equatable {
+        case storeUnavailable
+        /// At least one item went out (acknowledged, deferred or held).
+        case sent
+        /// Nothing was due; the earliest retry of a waiting item (Unix ms), if any.
+        case nothingDue(nextAttempt: Int64?)
+    }
+
     /// Sends every item that is due, oldest first.
-    func pushDue() async {
-        guard let store = recorder.store, let items = try? store.nextPushes() else { return }
-        for item in items where item.nextAttempt <= time.unixMilliseconds() {
-            guard !Task.isCancelled else { return }
+    func pushDue() async -> Round {
+        guard let store = recorder.store, let items = try? store.nextPushes() else { return .storeUnavailable }
+        var sent = false
+        var nextAttempt: Int64?
+        for item in items {
+            guard !Task.isCancelled else { break }
+            guard item.nextAttempt <= time.unixMilliseconds() else {
+                nextAttempt = min(nextAttempt ?? item.nextAttempt, item.nextAttempt)
+                continue
+            }
             await send(item, store: store)
+            sent = true
         }
+        return sent ? .sent : .nothingDue(nextAttempt: nextAttempt)
     }
 
     private func send(_ item: PushItem, store: Store) async {

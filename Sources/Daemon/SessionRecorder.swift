@@ -38,6 +38,8 @@ public final class SessionRecorder: Sendable {
     let periodLength: Duration
     /// What the push (`SessionPusher`) did since the start.
     let pushStatistics = PushStatistics()
+    /// Rung after every write (and every replay of queued ones): the push may have work.
+    let pushBell = Doorbell()
     let station: Station
     let logger: Logger
     /// The wall clock (what is recorded) and the monotonic one (period lengths, retry pacing).
@@ -223,7 +225,7 @@ public final class SessionRecorder: Sendable {
 
     // MARK: The write queue
 
-    /// Writes now, or queues behind earlier writes that still wait for the disk.
+    /// Writes now, or queues behind earlier writes that still wait for the disk; rings `pushBell`.
     func write(_ write: Write) {
         storage.withLock { storage in
             guard storage.count == 0, let store = storage.store else {
@@ -232,6 +234,7 @@ public final class SessionRecorder: Sendable {
             }
             if !apply(write, to: store, storage: &storage) { storage.enqueue(write) }
         }
+        pushBell.ring()
     }
 
     /// Writes the disk refused wait for `retryPending` (the ticker keeps ticking for them).
@@ -240,17 +243,17 @@ public final class SessionRecorder: Sendable {
     /// From the daemon's tick: while writes wait, opens the store again (at most once a second) and
     /// replays them in order. Logs the recovery once when the queue is empty again.
     func retryPending() {
-        storage.withLock { storage in
-            guard storage.failing || storage.count > 0 else { return }
+        let replayed = storage.withLock { storage -> Bool in
+            guard storage.failing || storage.count > 0 else { return false }
             let now = time.monotonic()
-            if let last = storage.lastAttempt, last.duration(to: now) < Self.retryInterval { return }
+            if let last = storage.lastAttempt, last.duration(to: now) < Self.retryInterval { return false }
             storage.lastAttempt = now
             if storage.store == nil {
                 do {
                     storage.store = try Store(path: path)
                 } catch {
                     problem("cannot open the session store \(path)", error)
-                    return
+                    return false
                 }
                 if !storage.recovered, let store = storage.store {
                     recover(store)
@@ -273,7 +276,9 @@ public final class SessionRecorder: Sendable {
                 let lost = dropped > 0 ? "; \(dropped) older writes were dropped while the queue was full" : ""
                 logger.notice("store writable again, \(caughtUp) writes caught up\(lost)")
             }
+            return caughtUp > 0
         }
+        if replayed { pushBell.ring() }
         restoreWhenOpen()
     }
 
