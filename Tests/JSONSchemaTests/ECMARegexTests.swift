@@ -191,7 +191,7 @@ import Testing
     }
 
     @Test func longSubjectsNeedNoDeepStack() throws {
-        let long = String(repeating: "x", count: 1_000_000)
+        let long = String(repeating: "x", count: 200_000)
         #expect(try ECMARegex("^https?://[^\\s]+$").matches("https://" + long))
         #expect(try ECMARegex("^(?:x|y)+$").matches(long))
         #expect(try !ECMARegex("^(?:x|y)+$").matches(long + " "))
