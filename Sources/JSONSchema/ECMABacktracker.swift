@@ -1,6 +1,7 @@
 // The backtracking matcher that runs an `ECMAProgram` over a subject's Unicode scalars.
 
-/// What a search found: a match, none, or no answer because the step budget ran out.
+/// What a search found: a match, none, or no answer because the step budget or the backtrack
+/// stack's limit ran out.
 enum ECMASearchResult: Sendable, Equatable {
     case match
     case noMatch
@@ -13,6 +14,11 @@ extension ECMAProgram {
     /// exponentially many steps on a hostile subject; past the budget the search gives up and
     /// the subject counts as not matching.
     static func stepBudget(forLength length: Int) -> Int { 1_000_000 + 100 * length }
+
+    /// The entries the backtrack stack may hold (≈ 20 MB): a loop leaves one or two per iteration,
+    /// so a loop of more than about 250 000 iterations (only a string near the 256 kB payload
+    /// limit) gives up like a search past its budget.
+    static let backtrackLimit = 500_000
 
     /// Whether the pattern matches anywhere in `subject` (an unanchored search).
     func search(_ subject: String, budget: Int? = nil) -> ECMASearchResult {
@@ -86,7 +92,7 @@ private struct ECMABacktracker {
         let instructions = program.instructions
         while true {
             stepsLeft -= 1
-            if stepsLeft < 0 {
+            if stepsLeft < 0 || stack.count > ECMAProgram.backtrackLimit {
                 exhausted = true
                 return nil
             }
@@ -175,9 +181,11 @@ private struct ECMABacktracker {
                 stack.append(.counter(counter, count: counts[counter], start: starts[counter]))
                 starts[counter] = position
                 pc += 1
-            case .loopTail(let counter, let min, let head):
-                if counts[counter] >= min && position == starts[counter] {
+            case .loopTail(let counter, let min, let bounded, let checksEmpty, let head):
+                if checksEmpty && counts[counter] >= min && position == starts[counter] {
                     ok = false
+                } else if !bounded && counts[counter] >= min {
+                    pc = head  // past the minimum of an unbounded loop the count no longer matters
                 } else {
                     stack.append(.counter(counter, count: counts[counter], start: starts[counter]))
                     counts[counter] += 1

@@ -21,11 +21,13 @@ enum ECMAInstruction: Sendable {
     case atomic(next: Int)
     /// A loop over a general body: `loopInit` resets its counter, `loopHead` decides whether to
     /// iterate, `loopEnter` notes where the iteration started, `loopTail` counts it (and fails an
-    /// iteration past the minimum that matched nothing, as ECMA-262 says).
+    /// iteration past the minimum that matched nothing, as ECMA-262 says). A body that cannot
+    /// match the empty string has no `loopEnter`; an unbounded loop stops counting at its minimum.
+    /// (So a long run of iterations leaves one backtrack entry each, not three.)
     case loopInit(counter: Int)
     case loopHead(counter: Int, min: Int, max: Int?, greedy: Bool, exit: Int)
     case loopEnter(counter: Int)
-    case loopTail(counter: Int, min: Int, head: Int)
+    case loopTail(counter: Int, min: Int, bounded: Bool, checksEmpty: Bool, head: Int)
     /// A repeated single set (`[a-z]+`, `\d{4}`, `.*?`): consumed in one step, given back one
     /// scalar at a time on backtracking.
     case run(set: Int, min: Int, max: Int?, greedy: Bool)
@@ -152,12 +154,13 @@ private struct ECMACompiler {
         append(.loopInit(counter: counter))
         let head = here
         append(.loopHead(counter: counter, min: min, max: max, greedy: greedy, exit: 0))
-        append(.loopEnter(counter: counter))
+        let canBeEmpty = Self.canMatchEmpty(inner)
+        if canBeEmpty { append(.loopEnter(counter: counter)) }
         if capturesNeeded, let (first, last) = Self.captureRange(inner) {
             append(.clearCaptures(first: first, last: last))
         }
         try emit(inner)
-        append(.loopTail(counter: counter, min: min, head: head))
+        append(.loopTail(counter: counter, min: min, bounded: max != nil, checksEmpty: canBeEmpty, head: head))
         program.instructions[head] = .loopHead(counter: counter, min: min, max: max, greedy: greedy, exit: here)
     }
 
@@ -176,6 +179,19 @@ private struct ECMACompiler {
         case .lookahead(let inner, _), .lookbehind(let inner, _), .repetition(let inner, _, _, _):
             return captureRange(inner)
         default: return nil
+        }
+    }
+
+    /// Whether the node may match the empty string (conservatively: assertions and back
+    /// references count as possibly empty).
+    static func canMatchEmpty(_ node: ECMANode) -> Bool {
+        switch node {
+        case .scalar, .set: false
+        case .sequence(let nodes): nodes.allSatisfy(canMatchEmpty)
+        case .alternation(let nodes): nodes.contains(where: canMatchEmpty)
+        case .group(let inner, _): canMatchEmpty(inner)
+        case .repetition(let inner, let min, _, _): min == 0 || canMatchEmpty(inner)
+        default: true
         }
     }
 

@@ -197,6 +197,17 @@ import Testing
         #expect(try !ECMARegex("^(?:x|y)+$").matches(long + " "))
     }
 
+    @Test func theBacktrackStackIsBounded() throws {
+        // Two entries per iteration (the loop's and the alternation's): past the limit the search
+        // gives up instead of growing the stack further.
+        let loop = try ECMARegex("^(?:x|y)+$")
+        let iterations = ECMAProgram.backtrackLimit / 2 + 1_000
+        #expect(loop.program.search(String(repeating: "x", count: iterations)) == .budgetExhausted)
+        #expect(loop.program.search(String(repeating: "x", count: iterations / 2)) == .match)
+        // A repeated set is one entry, whatever its length.
+        #expect(try ECMARegex("^x+$").program.search(String(repeating: "x", count: iterations)) == .match)
+    }
+
     @Test func bundledSchemaPatternsCompile() {
         let patterns = [
             "^(/|\\$CREDENTIALS_DIRECTORY/)", "^([Ee][Ii][Mm]|[Pp][Nn][Cc])$", "^(https?|ftps?|sftp)://", "^(ws|wss)://",
