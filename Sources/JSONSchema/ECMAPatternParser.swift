@@ -1,8 +1,9 @@
 // The syntax of ECMA-262 regular expressions (JSON Schema's `pattern`), parsed into `ECMANode`s.
 //
-// The accepted syntax is what the earlier translation to Swift `Regex` accepted: ECMA-262 with
-// Annex B's literal `{`/`}`/`]` and `[\d-z]`, identity escapes of ASCII punctuation only, and a
-// few forms Swift's engine also took (`{,n}`, possessive `*+`, `\k{name}`, `\k'name'`, `\k<1>`).
+// The accepted syntax is what the earlier translation to Swift `Regex` accepted (docs/FOOTPRINT.md,
+// step 2, lists the differences): ECMA-262 with Annex B's literal `{`/`}`/`]` and `[\d-z]`,
+// identity escapes of ASCII punctuation only, and a few forms Swift's engine also took (`{,n}`,
+// possessive `*+`, `\k{name}`, `\k'name'`, `\k<1>`).
 
 /// One node of a parsed pattern.
 indirect enum ECMANode: Sendable {

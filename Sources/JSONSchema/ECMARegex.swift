@@ -12,9 +12,10 @@
 /// digits are errors (as in Unicode mode). Classes with ranges, escapes and negation; capturing,
 /// named and non-capturing groups; lookahead; back references; greedy, lazy (and possessive)
 /// quantifiers; `\p{…}` for general categories and binary properties (ECMAScalarSet.swift).
-/// Lookbehind is valid syntax (`format: regex`) but refused as a `pattern`; so are scripts in
-/// `\p{…}`. Matching works on Unicode scalars and is an unanchored search, with a step budget
-/// (`ECMAProgram.stepBudget`): a subject that needs more steps counts as not matching.
+/// Lookbehind is valid syntax (`format: regex`) but refused as a `pattern`; scripts and other
+/// enumerated properties in `\p{…}` are refused. Matching works on Unicode scalars and is an unanchored search, within a step budget
+/// and a bounded backtrack stack (`ECMAProgram.stepBudget`, `backtrackLimit`): a subject that
+/// needs more counts as not matching.
 struct ECMARegex: Sendable {
     let source: String
     let program: ECMAProgram
