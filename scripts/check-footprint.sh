@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Footprint gate for the board: the stripped, statically linked release cs-companiond is at most
-# 20 MB and links no Foundation module at all (issue 20: not even FoundationEssentials) nor ICU.
+# 20 MB and links no Foundation module at all (issue 20: not even FoundationEssentials), nor ICU,
+# nor the Regex engine.
 set -euo pipefail
 binary=${1:?usage: check-footprint.sh PATH/TO/cs-companiond}
 limit_mb=${FOOTPRINT_LIMIT_MB:-20}
@@ -20,12 +21,20 @@ if ldd "$binary" | grep -Ei 'libFoundation|libicu|_FoundationICU|libswiftCore'; 
 fi
 
 # 3. Nor statically: no symbol of the Foundation or FoundationInternationalization modules.
-if nm "$binary" 2>/dev/null | grep -qE '\$s10Foundation|\$s31FoundationInternationalization|_FoundationICU'; then
+# (The symbols are read once: `nm | grep -q` under pipefail fails with nm's SIGPIPE when grep
+# finds a match early, and the check would pass.)
+symbols=$(nm "$binary" 2>/dev/null || true)
+if grep -qE '\$s10Foundation|\$s31FoundationInternationalization|_FoundationICU' <<<"$symbols"; then
   echo "footprint: $binary contains full Foundation or ICU symbols"; fail=1
 fi
 # ... nor FoundationEssentials (3.1 MB; swift-argument-parser brought it in: docs/FOOTPRINT.md).
-if nm "$binary" 2>/dev/null | grep -qE '\$s20FoundationEssentials'; then
+if grep -qE '\$s20FoundationEssentials' <<<"$symbols"; then
   echo "footprint: $binary contains FoundationEssentials symbols"; fail=1
+fi
+# ... nor the Regex engine (0.95 MB; JSON Schema's `pattern` and String's `firstRange(of:)`,
+# `replacing(_:with:)`, `contains(String)` brought it in: docs/FOOTPRINT.md, step 2).
+if grep -qE '17_StringProcessing|12_RegexParser' <<<"$symbols"; then
+  echo "footprint: $binary contains Regex engine (_StringProcessing, _RegexParser) symbols"; fail=1
 fi
 
 # 4. Size of the stripped binary.

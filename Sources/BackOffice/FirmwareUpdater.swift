@@ -330,8 +330,8 @@ public actor FirmwareUpdater {
         phase = .installing
         persist(request, phase: .installing)
         await send(.installing, id)
-        var arguments = settings.installCommand.map { $0.replacing("{image}", with: image) }
-        if !settings.installCommand.contains(where: { $0.contains("{image}") }) { arguments.append(image) }
+        var arguments = settings.installCommand.map { $0.replacing(text: "{image}", with: image) }
+        if !settings.installCommand.contains(where: { $0.contains(text: "{image}") }) { arguments.append(image) }
         logger.info("firmware update \(id): installing with \(settings.installCommand.first ?? "?") (timeout \(settings.installTimeout) s)")
         let output = outputPath(id, "install")
         let outcome = await ExternalCommand.run(

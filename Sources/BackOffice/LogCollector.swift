@@ -71,7 +71,7 @@ public enum LogCollector {
         if let messageID, securityMessageIDs.contains(messageID.lowercased()) { return true }
         let lower = message.lowercased()
         if lower.hasPrefix("local authorization of") { return lower.hasSuffix("rejected") }
-        return securityPhrases.contains { lower.contains($0) }
+        return securityPhrases.contains { lower.contains(text: $0) }
     }
 
     /// Writes the entries with realtime timestamps in `[oldest, latest]` (µs since the epoch;

@@ -1,3 +1,4 @@
+import Basics
 import CCurl
 import Synchronization
 
@@ -13,7 +14,7 @@ public enum TransferScheme {
 
     /// The lowercased scheme of `url` when it is allowed and something follows `://`, else nil.
     public static func allowedScheme(of url: String) -> String? {
-        guard let range = url.firstRange(of: "://") else { return nil }
+        guard let range = url.firstRange(ofText: "://") else { return nil }
         let scheme = url[url.startIndex..<range.lowerBound].lowercased()
         guard allowed.contains(scheme), range.upperBound < url.endIndex else { return nil }
         // No control characters or spaces: libcurl would reject them, the log must not carry them.
@@ -26,7 +27,7 @@ public enum TransferScheme {
     /// the install command's environment; only the transfer itself gets the full URL.
     public static func redacted(_ url: String) -> String {
         let withoutQuery = url.prefix { $0 != "?" && $0 != "#" }
-        guard let schemeEnd = withoutQuery.firstRange(of: "://") else { return String(withoutQuery) }
+        guard let schemeEnd = withoutQuery.firstRange(ofText: "://") else { return String(withoutQuery) }
         let rest = withoutQuery[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return String(withoutQuery) }
@@ -106,7 +107,7 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     var needsRestart: Bool {
         guard case .curl(let code, let message) = self else { return false }
         return code == Int(CURLE_RANGE_ERROR.rawValue) || code == Int(CURLE_BAD_DOWNLOAD_RESUME.rawValue)
-            || (code == Int(CURLE_HTTP_RETURNED_ERROR.rawValue) && message.contains("416"))
+            || (code == Int(CURLE_HTTP_RETURNED_ERROR.rawValue) && message.contains(text: "416"))
     }
 }
 

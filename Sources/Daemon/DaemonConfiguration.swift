@@ -172,7 +172,7 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
         guard !pointer.isEmpty else { return "(top level)" }
         var path = ""
         for token in pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-            let key = token.replacing("~1", with: "/").replacing("~0", with: "~")
+            let key = JSONPointer.unescape(String(token)) ?? String(token)
             if !key.isEmpty, key.allSatisfy(\.isNumber) {
                 path += "[\(key)]"
             } else {

@@ -1,4 +1,5 @@
 import BackOffice
+import Basics
 import Logging
 import Station
 
@@ -60,7 +61,7 @@ final class StationResetter: Sendable {
     /// The configured command for this scope, `{evse_id}` filled in.
     func command(for evseID: String?) -> [String]? {
         guard let evseID else { return settings.command }
-        return settings.evseCommand?.map { $0.replacing("{evse_id}", with: evseID) }
+        return settings.evseCommand?.map { $0.replacing(text: "{evse_id}", with: evseID) }
     }
 
     private func run(_ command: [String]?, scope: String) async {

@@ -146,9 +146,9 @@ func isIPv6(_ s: Substring) -> Bool {
     let doubleColons = text.ranges(ofDoubleColon: ())
     guard doubleColons <= 1 else { return false }
     if doubleColons == 1 {
-        guard let range = text.firstRange(of: "::") else { return false }
-        let head = text[..<range.lowerBound]
-        let tail = text[range.upperBound...]
+        guard let doubleColon = text.indices.first(where: { text[$0...].starts(with: "::") }) else { return false }
+        let head = text[..<doubleColon]
+        let tail = text[text.index(doubleColon, offsetBy: 2)...]
         let headGroups = head.isEmpty ? [] : head.split(separator: ":", omittingEmptySubsequences: false)
         let tailGroups = tail.isEmpty ? [] : tail.split(separator: ":", omittingEmptySubsequences: false)
         guard headGroups.allSatisfy(isHexGroup), tailGroups.allSatisfy(isHexGroup) else { return false }
@@ -246,7 +246,7 @@ func isEmail(_ s: String, international: Bool) -> Bool {
         }
         if escaped { return false }
     } else {
-        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
+        if local.hasPrefix(".") || local.hasSuffix(".") || zip(local, local.dropFirst()).contains(where: { $0 == "." && $1 == "." }) { return false }
         for scalar in local.unicodeScalars {
             if scalar.isASCII {
                 let c = UInt8(scalar.value)
@@ -358,12 +358,10 @@ func isURI(_ s: String, requireScheme: Bool, allowNonASCII: Bool) -> Bool {
     return true
 }
 
-/// Whether `s` is a syntactically valid ECMA-262 pattern (as far as the translation checks), and
-/// Swift can compile it; lookbehind that Swift's engine lacks is still accepted as valid syntax.
+/// Whether `s` is a syntactically valid ECMA-262 pattern; lookbehind, which `pattern` refuses
+/// (ECMARegex), is valid syntax.
 func isECMARegex(_ s: String) -> Bool {
-    guard (try? translateECMAPattern(s)) != nil else { return false }
-    if (try? ECMARegex(s)) != nil { return true }
-    return s.contains("(?<=") || s.contains("(?<!")
+    (try? ECMAPattern(s)) != nil
 }
 
 /// RFC 6570 URI Template syntax (levels 1–4).

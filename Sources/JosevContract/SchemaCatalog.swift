@@ -177,7 +177,7 @@ public final class SchemaCatalog: Sendable {
         if let executable {
             let binDirectory = SystemFile.directory(of: executable)
             candidates.append(SystemFile.directory(of: binDirectory) + "/share/cs-companion/schemas")
-            if let range = executable.firstRange(of: "/.build") {
+            if let range = executable.firstRange(ofText: "/.build") {
                 candidates.append(String(executable[..<range.lowerBound]) + "/schemas")
             }
         }
