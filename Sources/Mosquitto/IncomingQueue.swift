@@ -85,7 +85,13 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     public let limits: IncomingLimits
     private let state = Locked(State())
     private let onShed: @Sendable (ShedCount) -> Void
-    private let immediate = Locked<ImmediateHandler?>(nil)
+    /// In a class box: a closure stored directly in a generic lock is re-wrapped in a reabstraction
+    /// thunk on every `withLock` (its inout write-back), a chain that grew with every message.
+    private final class HandlerBox: Sendable {
+        let handler: ImmediateHandler
+        init(_ handler: @escaping ImmediateHandler) { self.handler = handler }
+    }
+    private let immediate = Locked<HandlerBox?>(nil)
 
     /// `onShed` is called (on the producing thread, outside the lock) after every shed message with
     /// the running total.
@@ -107,7 +113,7 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     /// earlier message has been consumed in full: order is kept. A message it handles (returns
     /// true) is not queued; one it declines goes to the consumer as usual. It must not block.
     public func handleAtOnce(_ handler: @escaping ImmediateHandler) {
-        immediate.withLock { $0 = handler }
+        immediate.withLock { $0 = HandlerBox(handler) }
     }
 
     /// Hands the message `make` builds to the immediate handler, the consumer or the queue; false
@@ -115,14 +121,15 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     @discardableResult
     func offer(size: Int, _ make: () -> MQTTMessage) -> Bool {
         // Only the network thread offers: a consumer found waiting stays so until this returns.
-        if size <= Self.immediateMaxBytes, let handler = immediate.withLock({ $0 }),
-            state.withLock({ $0.waiter != nil && !$0.finished })
-        {
+        if size <= Self.immediateMaxBytes, let handler = immediate.withLock({ $0 })?.handler, consumerWaits {
             let message = make()
             return handler(message) ? true : enqueue(size: size) { message }
         }
         return enqueue(size: size, make)
     }
+
+    /// The consumer waits for a message: nothing is queued and it is done with every earlier one.
+    var consumerWaits: Bool { state.withLock { $0.waiter != nil && !$0.finished } }
 
     private func enqueue(size: Int, _ make: () -> MQTTMessage) -> Bool {
         let shed: ShedCount? = state.withLock { s in

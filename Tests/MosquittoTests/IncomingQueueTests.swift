@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Mosquitto
 
@@ -59,4 +60,30 @@ final class ShedRecorder: Sendable {
     private let value = Mutex<ShedCount?>(nil)
     func record(_ count: ShedCount) { value.withLock { $0 = count } }
     var last: ShedCount? { value.withLock { $0 } }
+
+    @Test("the immediate handler takes messages only while the consumer waits with nothing queued; it stays cheap over 200 000 messages")
+    func immediateHandler() async {
+        let queue = IncomingMessages(limits: IncomingLimits())
+        let taken = Atomic<Int>(0)
+        queue.handleAtOnce { message in
+            guard message.payload.first == 1 else { return false }
+            taken.add(1, ordering: .relaxed)
+            return true
+        }
+        // No consumer waiting yet: queued, never handed to the handler.
+        #expect(queue.offer(IncomingQueueTests.message(10, 1)))
+        #expect(taken.load(ordering: .relaxed) == 0 && queue.waiting.messages == 1)
+        let consumer = Task {
+            var received: [UInt8] = []
+            for await message in queue { received.append(message.payload.first ?? 0) }
+            return received
+        }
+        // Once the consumer took the queued one and waits again, the handler takes what it wants.
+        #expect(await waitUntil { queue.consumerWaits })
+        for _ in 0..<200_000 { queue.offer(IncomingQueueTests.message(10, 1)) }
+        queue.offer(IncomingQueueTests.message(10, 2))  // declined: to the consumer
+        queue.finish()
+        #expect(await consumer.value == [1, 2])
+        #expect(taken.load(ordering: .relaxed) == 200_000)
+    }
 }
