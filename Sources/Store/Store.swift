@@ -385,14 +385,21 @@ public final class Store: Sendable {
         let dimensions = try database.query(periodsQuery(where: condition), bindings) { row in
             (row.string(0), row.int64(1), DimensionType(rawValue: row.string(2)), row.double(3))
         }
+        // A session's rows are consecutive (by session, then period start): its periods are built in one go.
         var periods: [String: [ChargingPeriod]] = [:]
-        for (sessionID, start, type, volume) in dimensions {
-            guard let type else { continue }
-            var list = periods[sessionID, default: []]
-            if list.last?.start == start {
-                list[list.count - 1].dimensions.append(ChargingDimension(type, volume))
-            } else {
-                list.append(ChargingPeriod(start: start, dimensions: [ChargingDimension(type, volume)]))
+        var next = dimensions.startIndex
+        while next < dimensions.endIndex {
+            let sessionID = dimensions[next].0
+            var list: [ChargingPeriod] = []
+            while next < dimensions.endIndex, dimensions[next].0 == sessionID {
+                let (_, start, type, volume) = dimensions[next]
+                next += 1
+                guard let type else { continue }
+                if list.last?.start == start {
+                    list[list.count - 1].dimensions.append(ChargingDimension(type, volume))
+                } else {
+                    list.append(ChargingPeriod(start: start, dimensions: [ChargingDimension(type, volume)]))
+                }
             }
             periods[sessionID] = list
         }
