@@ -348,6 +348,21 @@ public final class Store: Sendable {
         return (SessionStatus(rawValue: row.0) ?? .invalid, row.1)
     }
 
+    /// The dimensions of the periods of the sessions matching `condition` (on alias `s`): session
+    /// id, period start, type, volume; by session, then period start. Driven from the matching
+    /// sessions: their ids (by whatever index serves `condition`), then each one's periods by
+    /// `charging_periods (session_id, start_ms)` and their dimensions by `period_dimensions
+    /// (period_id, type)`, in that order without a sort. (Written as a join of the three tables, the
+    /// planner read all of charging_periods in index order to spare the sort: 100 000 sessions cost
+    /// over half a second for a week of them.)
+    static func periodsQuery(where condition: String) -> String {
+        """
+        SELECT p.session_id, p.start_ms, d.type, d.volume
+        FROM charging_periods p JOIN period_dimensions d ON d.period_id = p.id
+        WHERE p.session_id IN (SELECT s.id FROM sessions s WHERE \(condition)) ORDER BY p.session_id, p.start_ms
+        """
+    }
+
     /// Sessions matching `condition` (on alias `s`), with their periods, by start.
     static func load(where condition: String, _ bindings: [SQLValue], in database: Database) throws(StoreError) -> [ChargingSessionRecord] {
         var records = try database.query(
@@ -367,21 +382,24 @@ public final class Store: Sendable {
                 lastUpdate: row.int64(14), closedByRecovery: row.int64(15) != 0, chargingPeriods: [])
         }
         guard !records.isEmpty else { return records }
-        let dimensions = try database.query(
-            """
-            SELECT p.session_id, p.start_ms, d.type, d.volume
-            FROM sessions s JOIN charging_periods p ON p.session_id = s.id JOIN period_dimensions d ON d.period_id = p.id
-            WHERE \(condition) ORDER BY p.session_id, p.start_ms
-            """, bindings
-        ) { row in (row.string(0), row.int64(1), DimensionType(rawValue: row.string(2)), row.double(3)) }
+        let dimensions = try database.query(periodsQuery(where: condition), bindings) { row in
+            (row.string(0), row.int64(1), DimensionType(rawValue: row.string(2)), row.double(3))
+        }
+        // A session's rows are consecutive (by session, then period start): its periods are built in one go.
         var periods: [String: [ChargingPeriod]] = [:]
-        for (sessionID, start, type, volume) in dimensions {
-            guard let type else { continue }
-            var list = periods[sessionID, default: []]
-            if list.last?.start == start {
-                list[list.count - 1].dimensions.append(ChargingDimension(type, volume))
-            } else {
-                list.append(ChargingPeriod(start: start, dimensions: [ChargingDimension(type, volume)]))
+        var next = dimensions.startIndex
+        while next < dimensions.endIndex {
+            let sessionID = dimensions[next].0
+            var list: [ChargingPeriod] = []
+            while next < dimensions.endIndex, dimensions[next].0 == sessionID {
+                let (_, start, type, volume) = dimensions[next]
+                next += 1
+                guard let type else { continue }
+                if list.last?.start == start {
+                    list[list.count - 1].dimensions.append(ChargingDimension(type, volume))
+                } else {
+                    list.append(ChargingPeriod(start: start, dimensions: [ChargingDimension(type, volume)]))
+                }
             }
             periods[sessionID] = list
         }
