@@ -49,6 +49,8 @@ echo "== building (release, static Swift stdlib)"
 swift build -c release --static-swift-stdlib --product cs-companiond
 swift build -c release --static-swift-stdlib --product cs-companion
 swift build -c release --static-swift-stdlib --product bench-validator
+# A binary just linked is still dirty in the page cache: mapped, its text would count as Private_Dirty.
+sync
 BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 DAEMON=${BENCH_DAEMON:-$BIN/cs-companiond}
 CFLAGS=(-O2 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread)

@@ -77,7 +77,8 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     }
 
     /// Takes a message on the client's network thread; true when it was handled there in full.
-    public typealias ImmediateHandler = @Sendable (MQTTMessage) -> Bool
+    /// `consumerWaits`: the consumer waits with nothing queued (every earlier message was consumed).
+    public typealias ImmediateHandler = @Sendable (_ message: MQTTMessage, _ consumerWaits: Bool) -> Bool
 
     /// The largest message offered to the immediate handler (the requests it answers are small).
     public static let immediateMaxBytes = 4096
@@ -109,9 +110,9 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     }
 
     /// Installs `handler`, called on the client's network thread with each message of at most
-    /// `immediateMaxBytes` that arrives while the consumer waits with nothing queued, so every
-    /// earlier message has been consumed in full: order is kept. A message it handles (returns
-    /// true) is not queued; one it declines goes to the consumer as usual. It must not block.
+    /// `immediateMaxBytes` as it arrives, told whether the consumer waits with nothing queued (then
+    /// every earlier message has been consumed in full). A message it handles (returns true) is not
+    /// queued; one it declines goes to the consumer as usual. It must not block.
     public func handleAtOnce(_ handler: @escaping ImmediateHandler) {
         immediate.withLock { $0 = HandlerBox(handler) }
     }
@@ -121,9 +122,9 @@ public final class IncomingMessages: AsyncSequence, Sendable {
     @discardableResult
     func offer(size: Int, _ make: () -> MQTTMessage) -> Bool {
         // Only the network thread offers: a consumer found waiting stays so until this returns.
-        if size <= Self.immediateMaxBytes, let handler = immediate.withLock({ $0 })?.handler, consumerWaits {
+        if size <= Self.immediateMaxBytes, let handler = immediate.withLock({ $0 })?.handler {
             let message = make()
-            return handler(message) ? true : enqueue(size: size) { message }
+            return handler(message, consumerWaits) ? true : enqueue(size: size) { message }
         }
         return enqueue(size: size, make)
     }

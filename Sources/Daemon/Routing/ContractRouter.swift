@@ -67,6 +67,8 @@ public final class ContractRouter: Sendable {
     private let badIDLog: IntervalLog
     /// Malformed messages: each logged while they are few, then one line per second.
     private let invalidLines: LineBudget
+    /// Messages of a name the contract does not know, likewise.
+    private let unknownLines: LineBudget
 
     /// One (name, type) the CS receives.
     struct Route: Sendable {
@@ -85,6 +87,7 @@ public final class ContractRouter: Sendable {
         retainedLog = IntervalLog(now: now)
         badIDLog = IntervalLog(now: now)
         invalidLines = LineBudget(now: now)
+        unknownLines = LineBudget(now: now)
         self.context = context
         logger = context.logger
         self.maxPayloadBytes = maxPayloadBytes
@@ -170,7 +173,10 @@ public final class ContractRouter: Sendable {
             if MessageCatalog.knows(name: envelope.name) {
                 log(.debug, facts, "ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
             } else {
-                log(.notice, facts, "ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))")
+                if logger.logLevel <= .notice, let unwritten = unknownLines.take() {
+                    let more = unwritten > 0 ? " (\(unwritten) more unknown message(s) since the last line)" : ""
+                    facts.logger(logger).notice("ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))\(more)")
+                }
             }
             return .settled(.ignored(reason: "unknown (name, type)"))
         }
@@ -286,19 +292,22 @@ public final class ContractRouter: Sendable {
         }
     }
 
-    /// On the MQTT network thread, while no earlier message is queued or being handled: a request
-    /// whose answer is a pure read of what the station published (`ImmediateAnswering`) is checked
-    /// and answered right there, one hand-off less each way. Returns false, having done nothing
-    /// that shows, for any other message: the intake then takes it as usual. A message that
-    /// merely names such a request but fails the gate is refused here as the intake would.
-    public func answerAtOnce(topic: String, payload: [UInt8], retained: Bool) -> Bool {
-        guard !retained, ImmediateRequests.mayBeOne(payload) else { return false }
+    /// On the MQTT network thread, for each small message as it arrives. A message the gate refuses
+    /// or ignores (not JSON, a broken envelope, an unknown name, a schema error) is settled right
+    /// here: it owes no answer and changes nothing, so it never queues in front of a good one (a
+    /// flood of bad input costs its parsing, not the latency of the requests between). While no
+    /// earlier message is queued or being handled (`intakeIdle`), a request whose answer is a pure
+    /// read of what the station published (`ImmediateAnswering`) is answered here too, one hand-off
+    /// less each way. Returns false, having done nothing that shows, for any other message: the
+    /// intake then takes it as usual (and checks it again).
+    public func answerAtOnce(topic: String, payload: [UInt8], retained: Bool, intakeIdle: Bool) -> Bool {
+        guard !retained else { return false }
         let outcome: RouteOutcome
         switch admit(topic: topic, payload: payload) {
         case .settled(let settled):
             outcome = settled
         case .admitted(let admitted):
-            guard admitted.facts.evseID == nil, case .request(let handler)? = admitted.route.handler,
+            guard intakeIdle, admitted.facts.evseID == nil, case .request(let handler)? = admitted.route.handler,
                 let immediate = handler as? any ImmediateAnswering.Type
             else { return false }
             if let settled = screen(request: admitted.envelope, facts: admitted.facts) {
