@@ -70,8 +70,10 @@ struct SessionPusher: Service {
                     reported = backlog
                     backlogChanged()
                 }
-            } else if reportDue > now, recorder.pushBacklog?.count != reported {
-                wait = min(wait, now.duration(to: reportDue))  // a change waits for the once-a-second report
+            } else if reportDue > now {
+                // Something happened since the last report: look again when the next one is due
+                // (one wake-up, not a backlog query per round).
+                wait = min(wait, now.duration(to: reportDue))
             }
             guard wait > .zero else { continue }
             await cancelWhenGracefulShutdown { [recorder, wait] in await recorder.pushBell.wait(atMost: wait) }

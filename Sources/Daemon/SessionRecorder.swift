@@ -115,6 +115,8 @@ public final class SessionRecorder: Sendable {
         let limit: Int
         /// Crash recovery ran on an open store (once per start).
         var recovered = false
+        /// Writes wait for the disk (queued, or the last one failed).
+        var hasPending: Bool { failing || count > 0 }
 
         var count: Int { pending.count - head }
 
@@ -238,13 +240,13 @@ public final class SessionRecorder: Sendable {
     }
 
     /// Writes the disk refused wait for `retryPending` (the ticker keeps ticking for them).
-    var hasPendingWrites: Bool { storage.withLock { $0.failing || $0.count > 0 } }
+    var hasPendingWrites: Bool { storage.withLock { $0.hasPending } }
 
     /// From the daemon's tick: while writes wait, opens the store again (at most once a second) and
     /// replays them in order. Logs the recovery once when the queue is empty again.
     func retryPending() {
         let replayed = storage.withLock { storage -> Bool in
-            guard storage.failing || storage.count > 0 else { return false }
+            guard storage.hasPending else { return false }
             let now = time.monotonic()
             if let last = storage.lastAttempt, last.duration(to: now) < Self.retryInterval { return false }
             storage.lastAttempt = now
