@@ -35,15 +35,15 @@ struct StatusAndLimitsCacheTests {
         let second = Envelope.request(name: "cs_status_and_limits", data: [:])
 
         #expect(!prepared.isValidated)
-        #expect(outbox.send(prepared, answering: first))
+        #expect(outbox.send(first.response(data: prepared.data), prepared: prepared))
         #expect(prepared.isValidated)
-        #expect(outbox.send(prepared, answering: second))
+        #expect(outbox.send(second.response(data: prepared.data), prepared: prepared))
         let payloads = publisher.published.withLock { $0 }.map(\.payload)
         #expect(payloads == [first, second].map { $0.response(data: prepared.data).json.serializedBytes() })
 
         // Data the outgoing schema refuses is never published, and never taken as validated.
         let invalid = PreparedAnswer(data: ["evses": .string("not a list")])
-        #expect(!outbox.send(invalid, answering: first))
+        #expect(!outbox.send(first.response(data: invalid.data), prepared: invalid))
         #expect(!invalid.isValidated)
         #expect(publisher.count == 2)
     }

@@ -281,8 +281,9 @@ public final class ContractRouter: Sendable {
             let sent = context.outbox.send(response, facts: facts)
             return sent ? .answered(name: name) : .failed(reason: "not sent")
         case .respondPrepared(let prepared):
-            recent.remember(envelope.id, .request(answer: envelope.response(data: prepared.data)))
-            let sent = context.outbox.send(prepared, answering: envelope, facts: facts)
+            let response = envelope.response(data: prepared.data)
+            recent.remember(envelope.id, .request(answer: response))
+            let sent = context.outbox.send(response, prepared: prepared, facts: facts)
             return sent ? .answered(name: name) : .failed(reason: "not sent")
         case .none:
             recent.remember(envelope.id, .request(answer: nil))

@@ -77,17 +77,16 @@ final class Outbox: Sendable {
         return publish(json.serializedBytes(), of: envelope, lineLogger: lineLogger())
     }
 
-    /// The response to `request` carrying `prepared`: the first one is validated and serialized in
-    /// full (`send(_:facts:)`); once one passed, later ones reuse the prepared bytes.
+    /// A `response` whose data is `prepared`'s: the first one is validated and serialized in full
+    /// (`send(_:facts:)`); once one passed, later ones reuse the prepared bytes.
     @discardableResult
-    func send(_ prepared: PreparedAnswer, answering request: Envelope, facts: MessageFacts? = nil) -> Bool {
-        let response = request.response(data: prepared.data)
+    func send(_ response: Envelope, prepared: PreparedAnswer, facts: MessageFacts? = nil) -> Bool {
         guard prepared.isValidated else {
             guard send(response, facts: facts) else { return false }
             prepared.markValidated()
             return true
         }
-        return publish(prepared.responseBytes(answering: request), of: response, lineLogger: facts?.logger(logger) ?? logger)
+        return publish(prepared.bytes(of: response), of: response, lineLogger: facts?.logger(logger) ?? logger)
     }
 
     private func publish(_ bytes: [UInt8], of envelope: Envelope, lineLogger: Logger) -> Bool {
