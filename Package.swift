@@ -51,6 +51,8 @@ let package = Package(
         // clocks, UUIDs, POSIX files, the pthread-mutex lock (Sources/Basics/Basics.swift).
         .target(name: "Basics", swiftSettings: strict),
         .target(name: "JSONSchema", swiftSettings: strict),
+        // The daemon's Swift concurrency executor: every job on the main thread (MainLoopExecutor).
+        .target(name: "MainLoop", swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSONSchema"], swiftSettings: strict),
         .target(name: "Mosquitto", dependencies: ["CMosquitto", "Basics"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
@@ -93,7 +95,7 @@ let package = Package(
         // No exported dynamic symbols: SwiftPM links executables with --export-dynamic, which puts every
         // symbol in .dynsym/.dynstr (1.7 MB of the stripped daemon) for a binary nothing loads into.
         .executableTarget(
-            name: "cs-companiond", dependencies: ["Daemon"], swiftSettings: strict,
+            name: "cs-companiond", dependencies: ["Daemon", "MainLoop"], swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
         .executableTarget(name: "cs-companion", dependencies: ["Basics", "Daemon", "JosevContract", "Store", argumentParser], swiftSettings: strict),
         .executableTarget(
@@ -121,6 +123,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSONSchema"], swiftSettings: strict),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging], swiftSettings: strict),

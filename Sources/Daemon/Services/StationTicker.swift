@@ -41,8 +41,8 @@ struct StationTicker: Service {
     let registerMap: AlfenRegisterMap?
     let sessions: SessionRecorder?
     let logger: Logger
-    /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick blocks its
-    /// thread as a hung call would. Unset in production: the hook then costs nothing.
+    /// Test hook (`CS_COMPANIOND_TEST_STALL=<file>`): while the file exists, the tick hangs as a hung
+    /// call inside it would. Unset in production: the hook then costs nothing.
     let stallFile: String?
     /// The watchdog's ping interval (nil without one): the rest never outlasts it.
     let watchdogInterval: Duration?
@@ -52,7 +52,7 @@ struct StationTicker: Service {
             logger.warning("test hook armed: the main loop blocks while \(stallFile) exists (CS_COMPANIOND_TEST_STALL)")
         }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            if let stallFile { stallWhileExists(stallFile) }
+            if let stallFile { await stallWhileExists(stallFile) }
             await station.tick()
             await registerMap?.refreshSnapshotIfChanged()
             await sessions?.sample()
@@ -72,11 +72,13 @@ struct StationTicker: Service {
         }
     }
 
-    /// The test hook: blocks this thread (not just this task) while `file` exists.
-    private func stallWhileExists(_ file: String) {
+    /// The test hook: holds the tick while `file` exists. This task only, not its thread: every task
+    /// of the daemon runs on the main thread (`MainLoop`), and a blocked thread would silence the
+    /// watchdog's own report with the pings.
+    private func stallWhileExists(_ file: String) async {
         guard access(file, F_OK) == 0 else { return }
         logger.warning("main loop blocked by the test hook (\(file))")
-        while access(file, F_OK) == 0 { usleep(20_000) }
+        while access(file, F_OK) == 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
         logger.warning("main loop released by the test hook")
     }
 }
