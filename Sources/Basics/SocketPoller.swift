@@ -44,9 +44,13 @@ public final class SocketPoller: @unchecked Sendable {
         var client: any SocketPollerClient
         var interest: Events
         var deadline: ContinuousClock.Instant?
+        /// Tells a descriptor number's registrations apart: one closed and reused within a round
+        /// must not receive the events of the old socket.
+        var serial: UInt64
     }
 
     private var watched: [Int32: Entry] = [:]
+    private var nextSerial: UInt64 = 0
     private var running = true
 
     public init(name: String) {
@@ -82,7 +86,8 @@ public final class SocketPoller: @unchecked Sendable {
 
     /// Watches `fd` for `interest` (hang-ups and errors are always reported).
     public func watch(_ fd: Int32, for interest: Events, client: any SocketPollerClient) {
-        watched[fd] = Entry(client: client, interest: interest, deadline: nil)
+        nextSerial += 1
+        watched[fd] = Entry(client: client, interest: interest, deadline: nil, serial: nextSerial)
     }
 
     /// Changes what `fd` is watched for.
@@ -124,10 +129,14 @@ public final class SocketPoller: @unchecked Sendable {
         threadID.store(UInt(pthread_self()), ordering: .releasing)
         _ = cs_name_current_thread(String(name.prefix(15)))
         var descriptors: [pollfd] = []
+        var serials: [UInt64] = []
         while running {
             descriptors.removeAll(keepingCapacity: true)
+            serials.removeAll(keepingCapacity: true)
             descriptors.append(pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0))
+            serials.append(0)
             for (fd, entry) in watched {
+                serials.append(entry.serial)
                 var events: Int16 = 0
                 if entry.interest.contains(.readable) { events |= Int16(POLLIN) }
                 if entry.interest.contains(.writable) { events |= Int16(POLLOUT) }
@@ -136,13 +145,13 @@ public final class SocketPoller: @unchecked Sendable {
             let count = poll(&descriptors, nfds_t(descriptors.count), timeoutMilliseconds())
             if count < 0 && errno != EINTR { fatalError("\(name): poll: \(String(cString: strerror(errno)))") }
             if count > 0 {
-                for descriptor in descriptors where descriptor.revents != 0 {
+                for (descriptor, serial) in zip(descriptors, serials) where descriptor.revents != 0 {
                     if descriptor.fd == wakeup {
                         runJobs()
                         continue
                     }
                     // Unwatched (or replaced) by an earlier callback of this round: skip.
-                    guard let entry = watched[descriptor.fd] else { continue }
+                    guard let entry = watched[descriptor.fd], entry.serial == serial else { continue }
                     let mask = descriptor.revents
                     var ready: Events = []
                     if mask & Int16(POLLIN) != 0 { ready.insert(.readable) }
