@@ -63,9 +63,11 @@ struct ServerRulesTests {
         }
     }
 
-    static func start(_ configuration: ModbusServerConfiguration, handler: Counting = Counting()) async throws -> (ModbusServer, Int) {
+    static func start(
+        _ configuration: ModbusServerConfiguration, handler: Counting = Counting(), host: String = "127.0.0.1"
+    ) async throws -> (ModbusServer, Int) {
         var configuration = configuration
-        configuration.host = "127.0.0.1"
+        configuration.host = host
         configuration.port = 0
         let server = ModbusServer(configuration: configuration, handler: handler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         return (server, try await server.start())
@@ -107,6 +109,24 @@ struct ServerRulesTests {
         #expect(try await client.readHoldingRegisters(unit: 1, address: 5, count: 1) == [5])
         await client.close()
         await open.stop()
+    }
+
+    @Test("bound to \"::\": IPv6 and IPv4 clients (IPv4-mapped) are served; the allow-list matches the mapped IPv4 peer")
+    func dualStack() async throws {
+        let (server, port) = try await Self.start(
+            ModbusServerConfiguration(allowList: [try ModbusAddressRange("127.0.0.1"), try ModbusAddressRange("::1")]), host: "::")
+        for host in ["::1", "127.0.0.1"] {
+            let client = try await ModbusClient.connect(host: host, port: port)
+            #expect(try await client.readHoldingRegisters(unit: 1, address: 40, count: 1) == [40], "\(host)")
+            await client.close()
+        }
+        await server.stop()
+    }
+
+    @Test("a host that is not an address of this machine: start throws bindFailed")
+    func bindFailure() async throws {
+        let server = ModbusServer(configuration: ModbusServerConfiguration(host: "192.0.2.1", port: 0), handler: Counting())
+        await #expect(throws: ModbusServerError.self) { try await server.start() }
     }
 
     @Test("idle timeout: a silent connection is closed after it, not before; a request postpones it")
