@@ -56,12 +56,21 @@ public final class SocketPoller: @unchecked Sendable {
     public init(name: String) {
         self.name = name
         wakeup = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        if wakeup < 0 { fatalError("\(name): no eventfd: \(String(cString: strerror(errno)))") }
     }
+
+    /// The eventfd stays open while anyone can still `submit` (a job after `shutdown` is never run).
+    deinit { close(wakeup) }
 
     /// Runs `job` on the poller's thread (in submission order), starting the thread if needed.
     public func submit(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
+        let first = jobs.withLock { jobs in
+            jobs.append(job)
+            return jobs.count == 1
+        }
         startIfNeeded()
+        // Jobs queued behind others are taken by the same drain: one wake-up for the batch.
+        guard first else { return }
         var one: UInt64 = 1
         _ = write(wakeup, &one, 8)
     }
@@ -162,7 +171,6 @@ public final class SocketPoller: @unchecked Sendable {
             }
             expireDeadlines()
         }
-        close(wakeup)
     }
 
     private func runJobs() {
