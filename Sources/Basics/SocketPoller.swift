@@ -136,7 +136,7 @@ public final class SocketPoller: @unchecked Sendable {
 
     private func run() {
         threadID.store(UInt(pthread_self()), ordering: .releasing)
-        _ = cs_name_current_thread(String(name.prefix(15)))
+        nameCurrentThread(name)
         var descriptors: [pollfd] = []
         var serials: [UInt64] = []
         while running {

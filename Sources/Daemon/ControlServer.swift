@@ -106,6 +106,7 @@ public final class ControlServer: Sendable {
         let created = pthread_create(&thread, nil, { context in
             guard let context else { return nil }
             let job = Unmanaged<ConnectionJob>.fromOpaque(context).takeRetainedValue()
+            nameCurrentThread("control")
             job.server.serve(job.connection)
             close(job.connection)
             job.done()
