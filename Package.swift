@@ -44,6 +44,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>: mallopt for the daemon's MemoryPolicy
+        .systemLibrary(name: "CSocketPoller"),  // eventfd and thread name for Basics/SocketPoller.swift
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),  // headers only: loaded with dlopen (shim.h)
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -52,7 +53,7 @@ let package = Package(
         // Libraries.
         // What several modules need once: civil time and ISO 8601 text, the wall clock and injected
         // clocks, UUIDs, POSIX files, the pthread-mutex lock (Sources/Basics/Basics.swift).
-        .target(name: "Basics", swiftSettings: strict),
+        .target(name: "Basics", dependencies: ["CSocketPoller"], swiftSettings: strict),
         .target(name: "JSONSchema", swiftSettings: strict),
         // The daemon's Swift concurrency executor: every job on the main thread (MainLoopExecutor).
         .target(name: "MainLoop", swiftSettings: strict),
@@ -61,8 +62,11 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
         .target(name: "JosevContract", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
         .target(name: "Station", dependencies: ["Basics", "JosevContract"], swiftSettings: strict),
-        // Modbus TCP: framing, server and client (SwiftNIO), the Alfen-compatible register map.
-        .target(name: "Modbus", dependencies: ["Basics", nioCore, nioPosix, logging], swiftSettings: strict),
+        // Modbus TCP: framing, the server (on the "servers" poll thread of Basics, no SwiftNIO), a
+        // blocking client for meters, the Alfen-compatible register map.
+        .target(name: "Modbus", dependencies: ["Basics", logging], swiftSettings: strict),
+        // The async Modbus TCP client on SwiftNIO: the simulators and tests only (the daemon links no NIO).
+        .target(name: "ModbusNIOClient", dependencies: ["Modbus", nioCore, nioPosix], swiftSettings: strict),
         // Crash-safe persistence (SQLite C API): charging sessions, settings, availability.
         .target(name: "Store", dependencies: ["CSQLite", "Basics"], swiftSettings: cold),
         // Fuzz entry points (one function per target), shared by the libFuzzer builds of `make fuzz`
@@ -111,7 +115,7 @@ let package = Package(
 
         .executableTarget(
             name: "gridbox-sim",
-            dependencies: ["Basics", "Modbus", "LoadManagement", argumentParser, flyingFox, logging],
+            dependencies: ["Basics", "Modbus", "ModbusNIOClient", "LoadManagement", argumentParser, flyingFox, logging],
             swiftSettings: strict
         ),
 
@@ -138,7 +142,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "StationTests", dependencies: ["Station", "JosevContract"], swiftSettings: strict),
-        .testTarget(name: "ModbusTests", dependencies: ["Modbus", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
+        .testTarget(name: "ModbusTests", dependencies: ["Modbus", "ModbusNIOClient", "Basics", "TestSupport", nioCore, nioPosix], swiftSettings: strict),
         .testTarget(name: "PhyVersoTests", dependencies: ["PhyVerso"], swiftSettings: strict),
         .testTarget(name: "MeterDriverTests", dependencies: ["MeterDriver", "Station", "JosevContract"], swiftSettings: strict),
         .testTarget(name: "BoardDriverTests", dependencies: ["BoardDriver", "PhyVerso", "Station"], swiftSettings: strict),
@@ -156,12 +160,12 @@ let package = Package(
         // The built binaries as processes: cs-companiond with real brokers, sockets and files; cs-companion.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", "Store"],
+            dependencies: ["Daemon", "Mosquitto", "JosevContract", "JSONSchema", "TestSupport", "Modbus", "ModbusNIOClient", "Store"],
             swiftSettings: strict
         ),
         // josev-sim (load, session scenarios) against the real daemon.
         .testTarget(name: "JosevSimTests", dependencies: ["JosevContract", "JSONSchema", "Systemd", "TestSupport"], swiftSettings: strict),
         // gridbox-sim (load management over Modbus, its HTTP API) against the real daemon.
-        .testTarget(name: "GridboxSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport", "Modbus"], swiftSettings: strict),
+        .testTarget(name: "GridboxSimTests", dependencies: ["JosevContract", "JSONSchema", "TestSupport", "Modbus", "ModbusNIOClient"], swiftSettings: strict),
     ]
 )

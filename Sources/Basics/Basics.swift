@@ -8,10 +8,11 @@
 // - `UUIDText`: random (version 4) UUIDs.
 // - `SystemFile`, `FileError`: POSIX file reading, status and atomic replacement.
 // - `Locked`: a lock around a value.
+// - `SocketPoller`: the poll thread the Modbus server and the control socket's accept run on.
 //
 // Which lock (the one rule): a value shared with a thread that Swift concurrency does not run
-// — a C library's callback thread (libmosquitto, libcurl), a SwiftNIO event loop, a
-// `DedicatedThread`, the control socket's thread, a test helper's thread — or held across a
+// — a C library's callback thread (libmosquitto, libcurl), the "servers" poll thread
+// (`SocketPoller`), a `DedicatedThread`, a control connection's thread, a test helper's thread — or held across a
 // blocking call (SQLite, file I/O, a child process), is guarded by `Locked` (a pthread mutex:
 // ThreadSanitizer on Linux understands it, and it is the lock those threads' C code expects).
 // Everything else — short critical sections touched only by Swift tasks, never held across a

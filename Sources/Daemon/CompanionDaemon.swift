@@ -87,7 +87,6 @@ public enum CompanionDaemon {
     /// Runs the daemon until SIGTERM/SIGINT. Returns the exit code.
     public static func run(_ options: DaemonOptions) async -> DaemonExitCode {
         MemoryPolicy.apply()
-        ModbusServer.useOneEventLoopThread()
         signal(SIGPIPE, SIG_IGN)
         // A parent may have started us with signals blocked (Foundation's Process does, from a
         // worker thread): SIGHUP/SIGTERM must reach the daemon whatever its parent did.

@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// Only root, the daemon's own user and members of the daemon's group may use it: the socket file
 /// is mode 0660, and every connection's peer credentials (SO_PEERCRED) are checked as well.
-/// Connections are served concurrently, each on its own short-lived thread, at most
+/// Connections are accepted on the daemon's "servers" poll thread (`SocketPoller.shared`, beside the
+/// Modbus server) and served concurrently, each on its own short-lived thread, at most
 /// `maxConnections` at a time (one more waits up to `slotWait` for a free slot, then is told so in one
 /// line and closed): an idle or slow client cannot delay another's `status`. A request is at most 64 KiB and must arrive whole within
 /// `requestDeadline` of the connection's accept (or of the previous answer): a client dribbling one
@@ -29,8 +30,8 @@ public final class ControlServer: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let maxConnections: Int
     private let requestDeadline: Duration
-    /// Free connection slots: taken at accept, given back when the connection's thread ends.
-    private let slots: Semaphore
+    private let poller: SocketPoller
+    private let acceptor = Locked<ControlAcceptor?>(nil)
     /// How long the accept loop waits for a free slot before refusing a connection: a burst of short
     /// calls beyond the cap is served, a cap's worth of idle connections does not queue anyone for long.
     static let slotWait: Duration = .seconds(1)
@@ -44,12 +45,12 @@ public final class ControlServer: Sendable {
 
     public init(
         path: String, logger: Logger, maxConnections: Int = 16, requestDeadline: Duration = .seconds(5),
-        handler: @escaping Handler
+        poller: SocketPoller = .shared, handler: @escaping Handler
     ) throws(SetupError) {
         self.path = path
         self.maxConnections = max(1, maxConnections)
         self.requestDeadline = requestDeadline
-        slots = Semaphore(value: UInt32(max(1, min(maxConnections, 1024))))
+        self.poller = poller
         self.handler = handler
         self.logger = logger
         var address = sockaddr_un()
@@ -67,7 +68,9 @@ public final class ControlServer: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, Self.listenBacklog) == 0 else {
+        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, Self.listenBacklog) == 0,
+              fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0
+        else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw SetupError(description: "cannot listen on \(path): \(reason)")
@@ -75,62 +78,38 @@ public final class ControlServer: Sendable {
         listener = fd
     }
 
-    /// Serves connections on a dedicated thread until `stop()`.
+    /// Accepts connections on the poll thread until `stop()`.
     public func start() {
-        let unmanaged = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            let server = Unmanaged<ControlServer>.fromOpaque(context).takeRetainedValue()
-            server.acceptLoop()
-            return nil
-        }, unmanaged.toOpaque())
-        if created == 0 {
-            pthread_detach(thread)
-        } else {
-            unmanaged.release()
-            logger.error("control socket: cannot start its thread (\(created))")
-        }
+        let acceptor = ControlAcceptor(server: self, listener: listener, poller: poller, maxConnections: maxConnections)
+        self.acceptor.withLock { $0 = acceptor }
+        poller.submit { acceptor.begin() }
     }
 
     public func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         unlink(path)
-    }
-
-    private func acceptLoop() {
-        while !stopped.load(ordering: .acquiring) {
-            let connection = accept(listener, nil, nil)
-            if connection < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
-            }
-            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            guard slots.wait(timeout: Self.slotWait) else {
-                reply(connection, ["ok": false, "error": .string("busy: \(maxConnections) control connections already open")])
-                close(connection)
-                continue
-            }
-            if !serveOnOwnThread(connection) {
-                slots.signal()
-                reply(connection, ["ok": false, "error": "busy: cannot start a thread"])
-                close(connection)
-            }
+        shutdown(listener, Int32(SHUT_RDWR))
+        if let acceptor = acceptor.withLock({ acceptor in
+            defer { acceptor = nil }
+            return acceptor
+        }) {
+            poller.submit { acceptor.stop() }  // closes the listener on the thread that polls it
+        } else {
+            close(listener)
         }
     }
 
-    /// One detached thread per connection (at most `maxConnections`): it serves, closes, and counts down.
-    private func serveOnOwnThread(_ connection: Int32) -> Bool {
-        let job = Unmanaged.passRetained(ConnectionJob(server: self, connection: connection))
+    /// One detached thread per connection: it serves, closes, and calls `done` (the acceptor counts).
+    func serveOnOwnThread(_ connection: Int32, done: @escaping @Sendable () -> Void) -> Bool {
+        let job = Unmanaged.passRetained(ConnectionJob(server: self, connection: connection, done: done))
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { context in
             guard let context else { return nil }
             let job = Unmanaged<ConnectionJob>.fromOpaque(context).takeRetainedValue()
+            nameCurrentThread("control")
             job.server.serve(job.connection)
             close(job.connection)
-            job.server.slots.signal()
+            job.done()
             return nil
         }, job.toOpaque())
         guard created == 0 else {
@@ -144,9 +123,11 @@ public final class ControlServer: Sendable {
     private final class ConnectionJob: Sendable {
         let server: ControlServer
         let connection: Int32
-        init(server: ControlServer, connection: Int32) {
+        let done: @Sendable () -> Void
+        init(server: ControlServer, connection: Int32, done: @escaping @Sendable () -> Void) {
             self.server = server
             self.connection = connection
+            self.done = done
         }
     }
 
@@ -231,7 +212,7 @@ public final class ControlServer: Sendable {
     }
 
     @discardableResult
-    private func reply(_ connection: Int32, _ object: JSONObject) -> Bool {
+    func reply(_ connection: Int32, _ object: JSONObject) -> Bool {
         var bytes = JSONValue.object(object).serializedBytes()
         bytes.append(UInt8(ascii: "\n"))
         var offset = 0
@@ -261,7 +242,7 @@ final class Semaphore: @unchecked Sendable {
     // @unchecked: the sem_t is only touched through sem_* calls, which are thread-safe.
     private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
 
-    init(value: UInt32 = 0) { sem_init(semaphore, 0, value) }
+    init() { sem_init(semaphore, 0, 0) }
 
     deinit {
         sem_destroy(semaphore)
@@ -272,19 +253,6 @@ final class Semaphore: @unchecked Sendable {
 
     func wait() {
         while sem_wait(semaphore) != 0 && errno == EINTR {}
-    }
-
-    /// Waits at most `timeout`; false if the semaphore was not signalled in time.
-    func wait(timeout: Duration) -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)  // sem_timedwait takes an absolute CLOCK_REALTIME time
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = Int(now.tv_nsec) + Int(attoseconds / 1_000_000_000)
-        var deadline = timespec(tv_sec: now.tv_sec + Int(seconds) + nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
-        while true {
-            if sem_timedwait(semaphore, &deadline) == 0 { return true }
-            if errno != EINTR { return false }
-        }
     }
 }
 

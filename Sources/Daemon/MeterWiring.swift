@@ -42,15 +42,15 @@ enum MeterWiring {
     }
 }
 
-/// A Modbus TCP meter through the project's own client (`Modbus.ModbusClient`), used from its
-/// bus thread: each read waits for the async answer. Holding (FC03) and input (FC04) registers; a
-/// connection that breaks is opened again at the next read (a meter or gateway that restarts comes
-/// back by itself), and a meter that cannot be reached reads as a timeout.
+/// A Modbus TCP meter through the project's own blocking client (`Modbus.ModbusBlockingClient`),
+/// used from its bus thread. Holding (FC03) and input (FC04) registers; a connection that breaks is
+/// opened again at the next read (a meter or gateway that restarts comes back by itself), and a
+/// meter that cannot be reached reads as a timeout.
 final class ModbusTCPLine: RegisterTransport {
     private let host: String
     private let port: Int
-    /// Nil until connected, and again after the connection broke.
-    private let client = Locked<ModbusClient?>(nil)
+    /// Nil until connected, and again after the connection broke. Only the bus thread uses it.
+    private var client: ModbusBlockingClient?
 
     init(host: String, port: Int) {
         self.host = host
@@ -58,63 +58,35 @@ final class ModbusTCPLine: RegisterTransport {
     }
 
     func read(unit: UInt8, function: RegisterSpec.FunctionCode, address: UInt16, count: UInt16) -> Result<[UInt16], RegisterReadError> {
-        let (host, port, line) = (host, port, client)
-        let answer = Self.wait { () async -> Result<[UInt16], RegisterReadError> in
-            let connected: ModbusClient
-            if let client = line.withLock({ $0 }) {
-                connected = client
-            } else {
-                do throws(ModbusError) {
-                    connected = try await ModbusClient.connect(host: host, port: port, requestTimeout: .seconds(1))
-                } catch {
-                    return .failure(.timeout)
-                }
-                line.withLock { $0 = connected }
-            }
+        let connected: ModbusBlockingClient
+        if let client, client.isConnected {
+            connected = client
+        } else {
             do throws(ModbusError) {
-                switch function {
-                case .holding: return .success(try await connected.readHoldingRegisters(unit: unit, address: address, count: count))
-                case .input: return .success(try await connected.readInputRegisters(unit: unit, address: address, count: count))
-                }
+                connected = try ModbusBlockingClient.connect(host: host, port: port, requestTimeout: .seconds(1))
             } catch {
-                switch error {
-                case .timeout: return .failure(.timeout)
-                case .exception(let code): return .failure(.exception(code.rawValue))
-                case .connectionClosed:
-                    line.withLock { $0 = nil }
-                    await connected.close()
-                    return .failure(.timeout)
-                default: return .failure(.badData)
-                }
+                return .failure(.timeout)
+            }
+            client = connected
+        }
+        do throws(ModbusError) {
+            switch function {
+            case .holding: return .success(try connected.readHoldingRegisters(unit: unit, address: address, count: count))
+            case .input: return .success(try connected.readInputRegisters(unit: unit, address: address, count: count))
+            }
+        } catch {
+            switch error {
+            case .timeout: return .failure(.timeout)
+            case .exception(let code): return .failure(.exception(code.rawValue))
+            case .connectionClosed:
+                client = nil
+                connected.close()
+                return .failure(.timeout)
+            default: return .failure(.badData)
             }
         }
-        return answer ?? .failure(.timeout)
     }
 
     /// TCP answers carry their transaction id: a late one is dropped by the client itself.
     func recover(after error: RegisterReadError) -> Int { 0 }
-
-    /// Runs `body` as a task and blocks this (bus) thread until it is done.
-    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T? {
-        let box = Locked<T?>(nil)
-        var semaphore = sem_t()
-        sem_init(&semaphore, 0, 0)
-        defer { sem_destroy(&semaphore) }
-        withUnsafeMutablePointer(to: &semaphore) { pointer in
-            let signal = SemaphorePointer(pointer)
-            Task {
-                let value = await body()
-                box.withLock { $0 = value }
-                sem_post(signal.pointer)
-            }
-            while sem_wait(pointer) != 0, errno == EINTR {}
-        }
-        return box.withLock { $0 }
-    }
-}
-
-/// A semaphore handed to the task that posts it (it outlives the task: `wait` blocks until then).
-private struct SemaphorePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<sem_t>
-    init(_ pointer: UnsafeMutablePointer<sem_t>) { self.pointer = pointer }
 }

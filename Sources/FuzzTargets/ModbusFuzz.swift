@@ -1,6 +1,5 @@
 import Logging
 import Modbus
-import NIOCore
 
 /// The `modbus` target: the bytes are what a client sent on one TCP connection.
 enum ModbusFuzz {
@@ -13,7 +12,7 @@ enum ModbusFuzz {
 
     static func run(_ bytes: [UInt8]) {
         // 1. Framing: the whole buffer at once, byte by byte, and in chunks whose sizes the input's
-        //    own bytes give (with `discardReadBytes` between chunks, as NIO's decoder does). A
+        //    own bytes give (dropping the decoded bytes between chunks, as the server's connection does). A
         //    decoder that depends on how TCP cut the stream is a bug.
         let whole = cut(bytes, chunkSizes: [bytes.count], discard: false)
         let byteByByte = cut(bytes, chunkSizes: Array(repeating: 1, count: bytes.count), discard: false)
@@ -42,22 +41,26 @@ enum ModbusFuzz {
     /// Feeds `bytes` to `decodeFrame` in chunks of the given sizes (cycled), decoding after each.
     static func cut(_ bytes: [UInt8], chunkSizes: [Int], discard: Bool) -> Cut {
         var result = Cut()
-        var buffer = ByteBuffer()
+        var buffer: [UInt8] = []
+        var index = 0
         var offset = 0
         var next = 0
         while offset < bytes.count {
             let size = max(1, chunkSizes.isEmpty ? bytes.count : chunkSizes[next % chunkSizes.count])
             next += 1
             let end = min(bytes.count, offset + size)
-            buffer.writeBytes(bytes[offset..<end])
+            buffer.append(contentsOf: bytes[offset..<end])
             offset = end
             do {
-                while let frame = try ModbusFraming.decodeFrame(from: &buffer) { result.frames.append(frame) }
+                while let frame = try ModbusFraming.decodeFrame(from: buffer, at: &index) { result.frames.append(frame) }
             } catch {
                 result.error = error
                 return result
             }
-            if discard { buffer.discardReadBytes() }
+            if discard {
+                buffer.removeFirst(index)
+                index = 0
+            }
         }
         return result
     }

@@ -58,7 +58,7 @@ public struct ModbusDateTime: Sendable, Hashable {
 ///
 /// Reads are answered from `snapshot`, an image of every readable block of every unit, rebuilt by
 /// `refreshSnapshot()`. With `Configuration.snapshotMaxAge` set, the server answers reads on its
-/// event loop from the installed image while it is fresh (`fastReader`); otherwise (and when the
+/// poll thread from the installed image while it is fresh (`fastReader`); otherwise (and when the
 /// image is stale) a read comes to this actor, which rebuilds the image and answers from it. The
 /// image is rebuilt after every accepted write, before the write's answer is sent, so a read after
 /// a write sees it; and whenever the owner calls `refreshSnapshot()` (the daemon: on station
@@ -77,7 +77,7 @@ public actor AlfenRegisterMap: ModbusRequestHandler {
         public var maxSetpoint: Float
         /// When false every write is answered with 01 (Alfen's "allow writing" switch).
         public var writesEnabled: Bool
-        /// Turns the fast read path on: reads are answered on the server's event loop from the
+        /// Turns the fast read path on: reads are answered on the server's poll thread from the
         /// register snapshot while it is at most this old; an older one makes the next read
         /// refresh it through the actor. Only for an owner that calls `refreshSnapshot()` whenever
         /// the source changes (writes through this map refresh it themselves) and periodically for

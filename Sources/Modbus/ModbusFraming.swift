@@ -1,7 +1,5 @@
-import NIOCore
-
 // Modbus TCP framing: the MBAP header (transaction id, protocol id 0, length, unit id) around a
-// PDU, and the PDUs of the three function codes. Pure functions over byte buffers and arrays,
+// PDU, and the PDUs of the three function codes. Pure functions over byte arrays,
 // defensive against any input: they never trap, they report.
 
 /// One Modbus TCP application data unit (MBAP header + PDU).
@@ -42,52 +40,63 @@ public enum ModbusFraming {
     /// The largest PDU (ADU minus header).
     public static let maxPDULength = maxADULength - headerLength
 
-    /// Takes one complete frame off the front of `buffer`. Returns nil (and leaves the buffer as it
-    /// was) when more bytes are needed. Throws as soon as the bytes seen prove the stream corrupt,
-    /// without waiting for the rest of a frame that cannot be valid.
-    public static func decodeFrame(from buffer: inout ByteBuffer) throws(ModbusFramingError) -> ModbusFrame? {
-        let start = buffer.readerIndex
-        if buffer.readableBytes >= 4, let protocolID = buffer.getInteger(at: start + 2, as: UInt16.self), protocolID != 0 {
-            throw .invalidProtocolID(protocolID)
-        }
-        guard buffer.readableBytes >= 6, let length = buffer.getInteger(at: start + 4, as: UInt16.self) else {
-            return nil
-        }
+    /// Takes one complete frame from `bytes` at `index` and moves `index` past it. Returns nil
+    /// (and leaves `index` as it was) when more bytes are needed. Throws as soon as the bytes seen
+    /// prove the stream corrupt, without waiting for the rest of a frame that cannot be valid.
+    public static func decodeFrame(from bytes: [UInt8], at index: inout Int) throws(ModbusFramingError) -> ModbusFrame? {
+        let start = index
+        let available = bytes.count - start
+        guard available >= 4 else { return nil }
+        let protocolID = word(bytes, start + 2)
+        guard protocolID == 0 else { throw .invalidProtocolID(protocolID) }
+        guard available >= 6 else { return nil }
+        let length = word(bytes, start + 4)
         guard length >= 2, Int(length) <= maxPDULength + 1 else { throw .invalidLength(length) }
         let total = 6 + Int(length)
-        guard buffer.readableBytes >= total,
-              let transactionID = buffer.getInteger(at: start, as: UInt16.self),
-              let unitID = buffer.getInteger(at: start + 6, as: UInt8.self),
-              let pdu = buffer.getBytes(at: start + headerLength, length: Int(length) - 1)
-        else { return nil }
-        buffer.moveReaderIndex(forwardBy: total)
-        return ModbusFrame(transactionID: transactionID, unitID: unitID, pdu: pdu)
+        guard available >= total else { return nil }
+        index = start + total
+        return ModbusFrame(
+            transactionID: word(bytes, start), unitID: bytes[start + 6], pdu: Array(bytes[start + headerLength..<start + total]))
     }
 
     /// Convenience for tests and fuzzing: every complete frame at the front of `bytes`, and how
     /// many bytes they used.
     public static func decodeFrames(_ bytes: [UInt8]) throws(ModbusFramingError) -> (frames: [ModbusFrame], consumed: Int) {
-        var buffer = ByteBuffer(bytes: bytes)
+        var index = 0
         var frames: [ModbusFrame] = []
-        while let frame = try decodeFrame(from: &buffer) { frames.append(frame) }
-        return (frames, bytes.count - buffer.readableBytes)
+        while let frame = try decodeFrame(from: bytes, at: &index) { frames.append(frame) }
+        return (frames, index)
     }
 
-    /// Appends the ADU of `frame` to `buffer`. The PDU must be 1...253 bytes (what `ModbusPDU`
+    /// Appends the ADU of `frame` to `bytes`. The PDU must be 1...253 bytes (what `ModbusPDU`
     /// produces); a longer one is cut, never sent with a wrong length.
-    public static func encode(_ frame: ModbusFrame, into buffer: inout ByteBuffer) {
+    public static func encode(_ frame: ModbusFrame, into bytes: inout [UInt8]) {
         let pdu = frame.pdu.prefix(maxPDULength)
-        buffer.writeInteger(frame.transactionID)
-        buffer.writeInteger(UInt16(0))
-        buffer.writeInteger(UInt16(pdu.count + 1))
-        buffer.writeInteger(frame.unitID)
-        buffer.writeBytes(pdu)
+        appendHeader(transactionID: frame.transactionID, length: UInt16(pdu.count + 1), unitID: frame.unitID, to: &bytes)
+        bytes.append(contentsOf: pdu)
     }
 
     public static func encode(_ frame: ModbusFrame) -> [UInt8] {
-        var buffer = ByteBuffer()
-        encode(frame, into: &buffer)
-        return buffer.readBytes(length: buffer.readableBytes) ?? []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerLength + frame.pdu.count)
+        encode(frame, into: &bytes)
+        return bytes
+    }
+
+    /// Appends an MBAP header (protocol id 0) whose length field counts the unit id and the PDU.
+    public static func appendHeader(transactionID: UInt16, length: UInt16, unitID: UInt8, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(transactionID >> 8))
+        bytes.append(UInt8(transactionID & 0xFF))
+        bytes.append(0)
+        bytes.append(0)
+        bytes.append(UInt8(length >> 8))
+        bytes.append(UInt8(length & 0xFF))
+        bytes.append(unitID)
+    }
+
+    /// Big-endian word at `offset`; callers check the length first.
+    static func word(_ bytes: [UInt8], _ offset: Int) -> UInt16 {
+        UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
     }
 }
 

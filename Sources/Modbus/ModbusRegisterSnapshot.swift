@@ -1,10 +1,9 @@
 import Basics
-import NIOCore
 
-// The fast read path: FC03 reads answered on the NIO event loop from a register image, without a
+// The fast read path: FC03 reads answered on the server's poll thread from a register image, without a
 // task hop and without an actor call. The image holds every readable block of every unit in wire
 // order (big-endian bytes), so an answer is one bounds check and one memcpy into the outbound
-// buffer. Images are built elsewhere (`AlfenRegisterMap.refreshSnapshot()`) and swapped whole
+// bytes. Images are built elsewhere (`AlfenRegisterMap.refreshSnapshot()`) and swapped whole
 // under a lock: a read sees the old image or the new one, never a mix.
 
 /// What a synchronous read answer produced.
@@ -18,10 +17,10 @@ public enum ModbusFastReadResult: Sendable, Hashable {
     case unavailable
 }
 
-/// Answers FC03 reads synchronously on the event loop. Must not block and must give the same
+/// Answers FC03 reads synchronously on the server's poll thread. Must not block and must give the same
 /// answers (registers and exceptions) as the handler it speeds up.
 public protocol ModbusFastReader: Sendable {
-    func answerRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout ByteBuffer) -> ModbusFastReadResult
+    func answerRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout [UInt8]) -> ModbusFastReadResult
 }
 
 /// The readable blocks of every unit, as a read answers them.
@@ -91,16 +90,14 @@ public struct ModbusRegisterImage: Sendable, Hashable {
 
     /// Appends the FC03 response PDU for the read to `buffer`, or returns the exception (nothing
     /// appended).
-    func encodeRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout ByteBuffer) -> ModbusFastReadResult {
+    func encodeRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout [UInt8]) -> ModbusFastReadResult {
         switch locate(unit: unit, address: address, count: count) {
         case .exception(let code):
             return .exception(code)
         case .block(let block, let offset):
-            buffer.writeInteger(ModbusFunctionCode.readHoldingRegisters.rawValue)
-            buffer.writeInteger(UInt8(truncatingIfNeeded: Int(count) * 2))
-            _ = block.bytes.withUnsafeBytes { bytes in
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[2 * offset..<2 * (offset + Int(count))]))
-            }
+            buffer.append(ModbusFunctionCode.readHoldingRegisters.rawValue)
+            buffer.append(UInt8(truncatingIfNeeded: Int(count) * 2))
+            buffer.append(contentsOf: block.bytes[2 * offset..<2 * (offset + Int(count))])
             return .answered
         }
     }
@@ -143,7 +140,7 @@ public final class ModbusRegisterSnapshot: ModbusFastReader {
     /// The generation of the installed image (0 before the first `install`).
     public var generation: UInt64 { installed.withLock { $0.generation } }
 
-    public func answerRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout ByteBuffer) -> ModbusFastReadResult {
+    public func answerRead(unit: UInt8, address: UInt16, count: UInt16, into buffer: inout [UInt8]) -> ModbusFastReadResult {
         let now = ContinuousClock.now
         return installed.withLock { installed in
             guard let image = installed.image, installed.taken.duration(to: now) <= maxAge else { return .unavailable }

@@ -1,4 +1,5 @@
 import Modbus
+import ModbusNIOClient
 
 /// The simulator's transport: the project's own Modbus TCP client (the `Modbus` module, the same
 /// framing the station's server uses), reconnected by the simulator when a station comes back.

@@ -2,6 +2,7 @@ import Foundation
 import JSONSchema
 import JosevContract
 import Modbus
+import ModbusNIOClient
 import Mosquitto
 import Testing
 import TestSupport

@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Modbus
+import ModbusNIOClient
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import JSONSchema
 import Modbus
+import ModbusNIOClient
 import Testing
 import TestSupport
 

@@ -1,5 +1,4 @@
 import Modbus
-import NIOCore
 import Testing
 
 @Suite("MBAP framing and PDUs")
@@ -16,14 +15,15 @@ struct FramingTests {
     @Test("a frame split at every position across reads")
     func splitFrames() throws {
         for cut in 0...read.count {
-            var buffer = ByteBuffer(bytes: read[..<cut])
-            #expect(try ModbusFraming.decodeFrame(from: &buffer) == nil || cut == read.count)
+            var buffer = Array(read[..<cut])
+            var index = 0
+            #expect(try ModbusFraming.decodeFrame(from: buffer, at: &index) == nil || cut == read.count)
             if cut < read.count {
-                #expect(buffer.readableBytes == cut, "an incomplete frame must stay in the buffer")
-                buffer.writeBytes(read[cut...])
-                let frame = try ModbusFraming.decodeFrame(from: &buffer)
+                #expect(buffer.count - index == cut, "an incomplete frame must stay in the buffer")
+                buffer.append(contentsOf: read[cut...])
+                let frame = try ModbusFraming.decodeFrame(from: buffer, at: &index)
                 #expect(frame?.transactionID == 0x1234)
-                #expect(buffer.readableBytes == 0)
+                #expect(buffer.count - index == 0)
             }
         }
     }
@@ -190,13 +190,13 @@ struct RegisterValueTests {
         let single = try ModbusAddressRange("192.168.1.10")
         let net = try ModbusAddressRange("10.0.0.0/8")
         let v6 = try ModbusAddressRange("fd00::/8")
-        #expect(single.contains(try SocketAddress(ipAddress: "192.168.1.10", port: 1)))
-        #expect(!single.contains(try SocketAddress(ipAddress: "192.168.1.11", port: 1)))
-        #expect(net.contains(try SocketAddress(ipAddress: "10.200.3.4", port: 1)))
-        #expect(!net.contains(try SocketAddress(ipAddress: "11.0.0.1", port: 1)))
-        #expect(net.contains(try SocketAddress(ipAddress: "::ffff:10.1.2.3", port: 1)))
-        #expect(v6.contains(try SocketAddress(ipAddress: "fd12::1", port: 1)))
-        #expect(!v6.contains(try SocketAddress(ipAddress: "10.1.2.3", port: 1)))
+        #expect(single.contains(ipAddress: "192.168.1.10"))
+        #expect(!single.contains(ipAddress: "192.168.1.11"))
+        #expect(net.contains(ipAddress: "10.200.3.4"))
+        #expect(!net.contains(ipAddress: "11.0.0.1"))
+        #expect(net.contains(ipAddress: "::ffff:10.1.2.3"))
+        #expect(v6.contains(ipAddress: "fd12::1"))
+        #expect(!v6.contains(ipAddress: "10.1.2.3"))
         #expect(try ModbusAddressRange("10.1.2.3/8").description == "10.0.0.0/8")
         #expect(throws: ModbusAddressRange.ParseError.self) { try ModbusAddressRange("10.0.0.0/33") }
         #expect(throws: ModbusAddressRange.ParseError.self) { try ModbusAddressRange("gridbox.local") }

@@ -1,5 +1,6 @@
 import Foundation
 import Modbus
+import ModbusNIOClient
 import Testing
 
 #if canImport(Glibc)

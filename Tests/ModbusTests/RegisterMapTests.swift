@@ -1,4 +1,5 @@
 import Modbus
+import ModbusNIOClient
 import Testing
 
 /// PROFILE.md §1–§3 against the real server over loopback TCP, with our own client.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Modbus
+import ModbusNIOClient
 import NIOCore
 import NIOPosix
 import TestSupport

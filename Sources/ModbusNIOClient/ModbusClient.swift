@@ -1,7 +1,8 @@
+import Modbus
 import NIOCore
 import NIOPosix
 
-/// Modbus TCP client on SwiftNIO. Requests may be issued concurrently; each gets its own
+/// Modbus TCP client on SwiftNIO (the simulators and tests; the daemon links no NIO). Requests may be issued concurrently; each gets its own
 /// transaction id and the answer is matched by it (answers with unknown ids are ignored).
 public final class ModbusClient: Sendable {
     private let channel: any Channel
@@ -127,7 +128,7 @@ final class ModbusClientHandler: ChannelDuplexHandler {
 
     private var nextTransactionID: UInt16 = 0
     private var pending: [UInt16: Pending] = [:]
-    private var buffer = ByteBuffer()
+    private var received: [UInt8] = []
     private var closed = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -151,23 +152,23 @@ final class ModbusClientHandler: ChannelDuplexHandler {
             }
         }
         pending[id] = Pending(unit: request.unit, promise: request.promise, timer: timer)
-        var out = context.channel.allocator.buffer(capacity: ModbusFraming.headerLength + request.pdu.count)
-        ModbusFraming.encode(ModbusFrame(transactionID: id, unitID: request.unit, pdu: request.pdu), into: &out)
-        context.writeAndFlush(wrapOutboundOut(out), promise: promise)
+        let out = ModbusFraming.encode(ModbusFrame(transactionID: id, unitID: request.unit, pdu: request.pdu))
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: out)), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        buffer.writeBuffer(&bytes)
+        let bytes = unwrapInboundIn(data)
+        received.append(contentsOf: bytes.readableBytesView)
+        var index = 0
+        defer { received.removeFirst(min(index, received.count)) }
         do {
-            while let frame = try ModbusFraming.decodeFrame(from: &buffer) {
+            while let frame = try ModbusFraming.decodeFrame(from: received, at: &index) {
                 // Answers to unknown (timed-out) transactions are dropped.
                 guard let entry = pending[frame.transactionID], entry.unit == frame.unitID else { continue }
                 pending.removeValue(forKey: frame.transactionID)
                 entry.timer.cancel()
                 entry.promise.succeed(frame.pdu)
             }
-            buffer.discardReadBytes()
         } catch {
             // The server's stream is corrupt: nothing further can be matched.
             context.close(promise: nil)
