@@ -15,7 +15,7 @@ struct ProcessSignalsTests {
 
     @Test("each consumer gets the signals it asked for, one element per signal, repeated ones included")
     func signalsToConsumers() async throws {
-        let signals = try ProcessSignals.start().get()
+        let signals = try ProcessSignals.start(forwarding: false).get()
         var reloads = signals.stream([SIGHUP]).makeAsyncIterator()
         var stops = signals.stream([SIGTERM, SIGINT]).makeAsyncIterator()
         for _ in 0..<3 {
@@ -33,7 +33,7 @@ struct ProcessSignalsTests {
 
     @Test("a signal no consumer ever asked for is reported as such; one whose consumers are gone is dropped")
     func unwatchedSignals() throws {
-        let signals = try ProcessSignals.start().get()
+        let signals = try ProcessSignals.start(forwarding: false).get()
         #expect(!signals.deliver(SIGINT))
         do {
             _ = signals.stream([SIGINT])
@@ -43,7 +43,7 @@ struct ProcessSignalsTests {
 
     @Test("the reading thread is named signals and blocks the handled signals")
     func readerThread() throws {
-        _ = try ProcessSignals.start().get()
+        _ = try ProcessSignals.start(forwarding: false).get()
         var found = false
         for tid in try taskIDs() {
             guard let comm = read("/proc/self/task/\(tid)/comm"), comm == "signals\n" else { continue }

@@ -9,10 +9,14 @@ import Synchronization
 /// consumer, each with the signals it asked for, in the order they came.
 ///
 /// They are read from a `signalfd` on one thread of our own ("signals"), in a blocking read (it
-/// sleeps until a signal comes). That works only while they are blocked in every thread of the
-/// process: `blockHandled()` blocks them in the calling thread, so it must come before any thread
+/// sleeps until a signal comes). A process-wide signal reaches the signalfd while every thread
+/// blocks it: `blockHandled()` blocks them in the calling thread, so it must come before any thread
 /// is started (every thread inherits the mask); a child process must unblock them (`posix_spawn`
-/// with `POSIX_SPAWN_SETSIGMASK`, as `InstallCommand` does).
+/// with `POSIX_SPAWN_SETSIGMASK`, as `InstallCommand` does). One thread does not block them: the
+/// main thread, which libdispatch parks for good in `sigsuspend` with an empty mask once an async
+/// `main` runs (`dispatch_main`). A handler catches what lands on such a thread and sends it on to
+/// the reading thread, where it is blocked and the signalfd reads it (libdispatch's own signal
+/// sources do the same).
 ///
 /// A signal that no consumer ever asked for takes its default action, as it would unblocked (an
 /// early SIGTERM ends the process at once; an inherited SIG_IGN still ignores). One that came after
@@ -36,6 +40,8 @@ final class ProcessSignals: Sendable {
     private let descriptor: Int32
     /// The reading thread, once started.
     private let reader = Mutex<pthread_t?>(nil)
+    /// The dispositions the handled signals had before the forwarding handler (`start`).
+    private let dispositions = Mutex<[Int32: sigaction]>([:])
 
     /// Blocks the handled signals in the calling thread, and unblocks every other one (a parent
     /// may have started the process with signals blocked).
@@ -44,8 +50,10 @@ final class ProcessSignals: Sendable {
         pthread_sigmask(SIG_SETMASK, &mask, nil)
     }
 
-    /// Starts reading the handled signals on a thread of its own.
-    static func start() -> Result<ProcessSignals, SignalsError> {
+    /// Starts reading the handled signals on a thread of its own; with `forwarding`, the handled
+    /// signals that land on a thread that does not block them are sent on to that thread (once per
+    /// process: tests that start several pass false, and send their signals to the reader alone).
+    static func start(forwarding: Bool = true) -> Result<ProcessSignals, SignalsError> {
         var mask = handledSet()
         let descriptor = signalfd(-1, &mask, Int32(SFD_CLOEXEC))
         guard descriptor >= 0 else { return .failure(.system("signalfd", errno)) }
@@ -71,6 +79,15 @@ final class ProcessSignals: Sendable {
         }
         pthread_detach(thread)
         signals.reader.withLock { $0 = thread }
+        if forwarding {
+            strayTarget = thread
+            for signal in handled {
+                var previous = sigaction()
+                var action = forwardingAction
+                sigaction(signal, &action, &previous)
+                signals.dispositions.withLock { $0[signal] = previous }
+            }
+        }
         return .success(signals)
     }
 
@@ -116,18 +133,35 @@ final class ProcessSignals: Sendable {
             if count < 0, errno == EINTR { continue }
             guard count == size else { return }  // cannot happen with a valid signalfd
             let signal = Int32(bitPattern: info.ssi_signo)
-            if !deliver(signal) { Self.takeDefaultAction(signal) }
+            if !deliver(signal) { takeDefaultAction(signal) }
         }
     }
 
-    /// What `signal` would have done unblocked: raised at this thread, with it unblocked here.
-    private static func takeDefaultAction(_ signal: Int32) {
+    /// What `signal` would have done unblocked, with the disposition it had before `start`: raised
+    /// at this thread, with it unblocked here.
+    private func takeDefaultAction(_ signal: Int32) {
         var one = sigset_t()
         sigemptyset(&one)
         sigaddset(&one, signal)
+        let previous = dispositions.withLock { $0[signal] }
+        if var previous { sigaction(signal, &previous, nil) }
         pthread_sigmask(SIG_UNBLOCK, &one, nil)
         raise(signal)
         pthread_sigmask(SIG_BLOCK, &one, nil)
+        if previous != nil {
+            var action = Self.forwardingAction
+            sigaction(signal, &action, nil)
+        }
+    }
+
+    /// Sends a handled signal caught on any thread on to the reading thread (async-signal-safe:
+    /// `pthread_kill` is a `tgkill`).
+    private static var forwardingAction: sigaction {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signal in _ = pthread_kill(strayTarget, signal) }
+        action.sa_flags = SA_RESTART
+        action.sa_mask = handledSet()
+        return action
     }
 
     private static func handledSet() -> sigset_t {
@@ -137,6 +171,10 @@ final class ProcessSignals: Sendable {
         return set
     }
 }
+
+/// The reading thread the forwarding handler sends to: written once, before the handler is
+/// installed (`ProcessSignals.start`), then only read, by the handler.
+nonisolated(unsafe) private var strayTarget = pthread_t()
 
 /// Why the signals cannot be read.
 enum SignalsError: Error, CustomStringConvertible {
