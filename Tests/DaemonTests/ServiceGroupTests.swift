@@ -3,6 +3,10 @@ import Synchronization
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import Daemon
 
 /// `ServiceGroup` and the graceful-shutdown functions (Sources/Daemon/Lifecycle): what
