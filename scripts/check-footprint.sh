@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Footprint gate for the board: the stripped, statically linked release cs-companiond is at most
 # 18 MB (16.8 MB measured; issue 20's target is 8) and links no Foundation module at all (issue
-# 20: not even FoundationEssentials), nor ICU, nor the Regex engine.
+# 20: not even FoundationEssentials), nor ICU, nor the Regex engine, nor swift-service-lifecycle.
 set -euo pipefail
 binary=${1:?usage: check-footprint.sh PATH/TO/cs-companiond}
 limit_mb=${FOOTPRINT_LIMIT_MB:-18}
@@ -35,6 +35,12 @@ fi
 # `replacing(_:with:)`, `contains(String)` brought it in: docs/FOOTPRINT.md, step 2).
 if grep -qE '17_StringProcessing|12_RegexParser' <<<"$symbols"; then
   echo "footprint: $binary contains Regex engine (_StringProcessing, _RegexParser) symbols"; fail=1
+fi
+
+# ... nor swift-service-lifecycle and what it brought (1.33 MB; the ServiceGroup, graceful shutdown
+# and signals are Sources/Daemon/Lifecycle now: docs/FOOTPRINT.md, step 3).
+if grep -qE '\$s(16ServiceLifecycle|11UnixSignals|15AsyncAlgorithms|18OrderedCollections)' <<<"$symbols"; then
+  echo "footprint: $binary contains swift-service-lifecycle, AsyncAlgorithms or OrderedCollections symbols"; fail=1
 fi
 
 # 4. Size of the stripped binary.
