@@ -32,6 +32,26 @@ struct ServiceGroupTests {
         return (ServiceGroup(services: services, shutdownRequests: requests, logger: Logger(label: "test")), continuation)
     }
 
+    /// Runs `group`, sends `signals` as its shutdown requests once `ready` yielded `count` elements,
+    /// and waits until `run()` returned (at most 10 s).
+    static func run<Ready: Sendable>(
+        _ group: ServiceGroup, requests: AsyncStream<Int32>.Continuation, after ready: AsyncStream<Ready>, count: Int = 1,
+        signals: [Int32] = [SIGTERM]
+    ) async throws {
+        try await withTimeout(.seconds(10)) {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var seen = 0
+                for await _ in ready {
+                    seen += 1
+                    if seen == count { break }
+                }
+                for signal in signals { requests.yield(signal) }
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
     /// Waits until graceful shutdown, then does a few suspending steps before it returns.
     static func stopsWhenTold(_ name: String, _ journal: Journal, started: AsyncStream<String>.Continuation? = nil) -> Probe {
         Probe(description: name) {
@@ -50,19 +70,8 @@ struct ServiceGroupTests {
         let journal = Journal()
         let (started, starts) = AsyncStream.makeStream(of: String.self)
         let (group, requests) = Self.group(["A", "B", "C", "D"].map { .init(service: Self.stopsWhenTold($0, journal, started: starts)) })
-        try await withTimeout(.seconds(10)) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                var count = 0
-                for await _ in started {
-                    count += 1
-                    if count == 4 { break }
-                }
-                requests.yield(SIGTERM)
-                requests.yield(SIGTERM)  // a second request changes nothing
-                try await tasks.waitForAll()
-            }
-        }
+        // A second request changes nothing.
+        try await Self.run(group, requests: requests, after: started, count: 4, signals: [SIGTERM, SIGTERM])
         #expect(journal.all == ["told D", "done D", "told C", "done C", "told B", "done B", "told A", "done A"])
     }
 
@@ -98,14 +107,7 @@ struct ServiceGroupTests {
                 finished.yield()
             }, successTerminationBehavior: .ignore),
         ])
-        try await withTimeout(.seconds(10)) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                for await _ in done { break }
-                requests.yield(SIGINT)
-                try await tasks.waitForAll()
-            }
-        }
+        try await Self.run(group, requests: requests, after: done, signals: [SIGINT])
         #expect(journal.all == ["one shot", "told A", "done A"])
     }
 
@@ -170,19 +172,8 @@ struct ServiceGroupTests {
                 journal.note(Task.isCancelled ? "ended cancelled" : "ended")
             })
         ])
-        try await withTimeout(.seconds(10)) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                for element in 1...3 { feed.yield(element) }
-                var count = 0
-                for await _ in seen {
-                    count += 1
-                    if count == 3 { break }
-                }
-                requests.yield(SIGTERM)
-                try await tasks.waitForAll()
-            }
-        }
+        for element in 1...3 { feed.yield(element) }
+        try await Self.run(group, requests: requests, after: seen, count: 3)
         #expect(journal.all == ["got 1", "got 2", "got 3", "ended"])
     }
 
@@ -220,14 +211,7 @@ struct ServiceGroupTests {
                 journal.note("late cancelled \(late)")
             })
         ])
-        try await withTimeout(.seconds(10)) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                for await _ in sleeping { break }
-                requests.yield(SIGTERM)
-                try await tasks.waitForAll()
-            }
-        }
+        try await Self.run(group, requests: requests, after: sleeping)
         #expect(journal.all == ["value 7", "cancelled", "late cancelled true"])
     }
 }
