@@ -15,8 +15,6 @@ let cold: [SwiftSetting] = strict + [.unsafeFlags(["-Osize"], .when(configuratio
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
-let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
-let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let flyingFox = Target.Dependency.product(name: "FlyingFox", package: "FlyingFox")
@@ -33,7 +31,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -44,7 +41,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>: mallopt for the daemon's MemoryPolicy
-        .systemLibrary(name: "CSocketPoller"),  // eventfd and thread name for Basics/SocketPoller.swift
+        .systemLibrary(name: "CLinux"),  // eventfd, signalfd, thread names: what Glibc's module map lacks (shim.h)
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),  // headers only: loaded with dlopen (shim.h)
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -53,12 +50,12 @@ let package = Package(
         // Libraries.
         // What several modules need once: civil time and ISO 8601 text, the wall clock and injected
         // clocks, UUIDs, POSIX files, the pthread-mutex lock (Sources/Basics/Basics.swift).
-        .target(name: "Basics", dependencies: ["CSocketPoller"], swiftSettings: strict),
+        .target(name: "Basics", dependencies: ["CLinux"], swiftSettings: strict),
         .target(name: "JSONSchema", swiftSettings: strict),
         // The daemon's Swift concurrency executor: every job on the main thread (MainLoopExecutor).
         .target(name: "MainLoop", swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSONSchema"], swiftSettings: cold),
-        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Basics"], swiftSettings: strict),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto", "CLinux", "Basics"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", logging], swiftSettings: strict),
         .target(name: "JosevContract", dependencies: ["Basics", "JSONSchema"], swiftSettings: strict),
         .target(name: "Station", dependencies: ["Basics", "JosevContract"], swiftSettings: strict),
@@ -93,7 +90,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Basics", "JSONSchema", "YAML", "Mosquitto", "Systemd", "JosevContract", "Station", "Modbus", "Store", "BackOffice",
-                "MeterDriver", "BoardDriver", "PhyVerso", "CMalloc", logging, unixSignals, serviceLifecycle,
+                "MeterDriver", "BoardDriver", "PhyVerso", "CMalloc", "CLinux", logging,
             ],
             swiftSettings: strict
         ),

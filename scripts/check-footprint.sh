@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Footprint gate for the board: the stripped, statically linked release cs-companiond is at most
-# 16 MB (14.1 MB measured without SwiftNIO; issue 20's target is 8) and links no Foundation module at all (issue
-# 20: not even FoundationEssentials), nor ICU, nor the Regex engine, nor SwiftNIO.
+# LIMIT_PLACEHOLDER and links no Foundation module at all (issue
+# 20: not even FoundationEssentials), nor ICU, nor the Regex engine, nor SwiftNIO, nor
+# swift-service-lifecycle.
 set -euo pipefail
 binary=${1:?usage: check-footprint.sh PATH/TO/cs-companiond}
 limit_mb=${FOOTPRINT_LIMIT_MB:-16}
@@ -47,6 +48,12 @@ fi
 # NIOCore, NIOPosix, _NIO*, NIOConcurrencyHelpers, nor of its C shims (CNIOLinux, c_nio_*).
 if grep -qE '\$s[0-9]+_?NIO|CNIOLinux|c_nio_' <<<"$symbols"; then
   echo "footprint: $binary contains SwiftNIO symbols"; fail=1
+fi
+
+# ... nor swift-service-lifecycle and what it brought (1.33 MB; the ServiceGroup, graceful shutdown
+# and signals are Sources/Daemon/Lifecycle now: docs/FOOTPRINT.md, step 3).
+if grep -qE '\$s(16ServiceLifecycle|11UnixSignals|15AsyncAlgorithms|18OrderedCollections)' <<<"$symbols"; then
+  echo "footprint: $binary contains swift-service-lifecycle, AsyncAlgorithms or OrderedCollections symbols"; fail=1
 fi
 
 # 4. Size of the stripped binary.

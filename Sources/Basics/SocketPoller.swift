@@ -1,4 +1,4 @@
-import CSocketPoller
+import CLinux
 import Glibc
 import Synchronization
 

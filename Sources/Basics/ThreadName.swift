@@ -1,4 +1,4 @@
-import CSocketPoller
+import CLinux
 
 /// Names the calling thread (`/proc/<pid>/task/<tid>/comm`, top -H, gdb; at most 15 bytes). A
 /// thread started with pthread_create otherwise inherits its creator's name: the control socket's

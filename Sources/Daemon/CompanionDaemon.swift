@@ -8,7 +8,6 @@ import Station
 import Store
 import Synchronization
 import Systemd
-import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -86,16 +85,24 @@ public enum CompanionDaemon {
 
     /// Runs the daemon until SIGTERM/SIGINT. Returns the exit code.
     public static func run(_ options: DaemonOptions) async -> DaemonExitCode {
+        // First, before this function starts any thread (each inherits the mask): SIGTERM, SIGINT
+        // and SIGHUP blocked, to be read from a signalfd (ProcessSignals); every other signal
+        // unblocked (a parent may have started us with signals blocked: Foundation's Process does).
+        // The main thread is not ours (libdispatch parks it in sigsuspend with an empty mask):
+        // ProcessSignals forwards what lands there to its reader.
+        ProcessSignals.blockHandled()
         MemoryPolicy.apply()
         signal(SIGPIPE, SIG_IGN)
-        // A parent may have started us with signals blocked (Foundation's Process does, from a
-        // worker thread): SIGHUP/SIGTERM must reach the daemon whatever its parent did.
-        var none = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, nil)
         let levelBox = LogSetup.bootstrap(identifier: "cs-companiond", level: options.logLevel ?? .info)
         let logger = Logger(label: "cs-companiond")
         let notifier = SystemdNotifier()
+        let signals: ProcessSignals
+        switch ProcessSignals.start() {
+        case .success(let started): signals = started
+        case .failure(let error):
+            logger.critical("cannot read signals: \(error)")
+            return .failure
+        }
 
         guard let schemaDirectory = schemaDirectory(options) else {
             logger.critical(
@@ -185,7 +192,7 @@ public enum CompanionDaemon {
             options: options, schemaDirectory: schemaDirectory, configuration: configuration, client: client, station: station,
             router: router, announcer: announcer, subscriptions: subscriptions, ocppIdentity: identity, registerMap: registerMap,
             notifier: notifier, levelBox: levelBox, logger: logger, sessions: sessions, deviceModel: deviceModel, backOffice: backOffice,
-            shedReporter: shedReporter)
+            shedReporter: shedReporter, signals: signals)
         return await runtime.run()
     }
 

@@ -3,7 +3,6 @@ import JosevContract
 import Logging
 import Modbus
 import Mosquitto
-import ServiceLifecycle
 import Station
 import Synchronization
 import Systemd
@@ -68,7 +67,7 @@ final class DaemonStatus: Sendable {
 }
 
 /// The running daemon: its parts, built by `CompanionDaemon.run` in dependency order, and the
-/// services of one `ServiceGroup` (graceful shutdown on SIGTERM/SIGINT, in reverse order):
+/// services of one `ServiceGroup` (Lifecycle/; graceful shutdown on SIGTERM/SIGINT, in reverse order):
 ///
 /// - broker connection: up/down, state re-published after every (re)connect, READY=1, DISCONNECT;
 /// - control socket and Modbus server (listening before the group starts, before READY=1);
@@ -98,12 +97,14 @@ final class DaemonRuntime: Sendable {
     let status: DaemonStatus
     let heartbeat = Heartbeat()
     let shedReporter: IntakeShedReporter
+    /// SIGTERM/SIGINT (graceful shutdown) and SIGHUP (reload).
+    let signals: ProcessSignals
 
     init(
         options: DaemonOptions, schemaDirectory: String, configuration: DaemonConfiguration, client: MosquittoClient, station: Station,
         router: ContractRouter, announcer: JosevAnnouncer, subscriptions: StationSubscriptions, ocppIdentity: OCPPIdentityBox,
         registerMap: AlfenRegisterMap?, notifier: SystemdNotifier, levelBox: LogLevelBox, logger: Logger, sessions: SessionRecorder?, deviceModel: DeviceModelStore?,
-        backOffice: BackOfficeServices, shedReporter: IntakeShedReporter
+        backOffice: BackOfficeServices, shedReporter: IntakeShedReporter, signals: ProcessSignals
     ) {
         self.options = options
         self.schemaDirectory = schemaDirectory
@@ -121,6 +122,7 @@ final class DaemonRuntime: Sendable {
         self.deviceModel = deviceModel
         self.backOffice = backOffice
         self.shedReporter = shedReporter
+        self.signals = signals
         status = DaemonStatus(configuration: configuration)
     }
 
@@ -132,7 +134,7 @@ final class DaemonRuntime: Sendable {
             return .failure
         }
         let configuration = status.configuration
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroup.Member] = [
             .init(service: BrokerConnection(client: client, announcer: announcer, runtime: self, notifier: notifier, logger: logger))
         ]
         if let control = startControlServer(path: configuration.controlSocket) {
@@ -205,15 +207,13 @@ final class DaemonRuntime: Sendable {
                 .init(service: Watchdog(interval: interval, station: station, heartbeat: heartbeat, notifier: notifier, logger: logger)))
         }
         services += [
-            .init(service: ReloadOnSIGHUP(runtime: self)),
+            .init(service: ReloadOnSIGHUP(runtime: self, signals: signals.stream([SIGHUP]))),
             .init(service: ShutdownNotice(notifier: notifier, logger: logger)),
         ]
 
         _ = notifier.status("connecting to broker \(configuration.mqtt.host):\(configuration.mqtt.port)")
         client.start()
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(services: services, shutdownRequests: signals.stream([SIGTERM, SIGINT]), logger: logger)
         do {
             try await group.run()
             return .success

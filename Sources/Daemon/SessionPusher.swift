@@ -2,7 +2,6 @@ import BackOffice
 import Basics
 import JSONSchema
 import Logging
-import ServiceLifecycle
 import Store
 import Synchronization
 

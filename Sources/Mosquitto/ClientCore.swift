@@ -542,6 +542,7 @@ final class ClientCore: @unchecked Sendable {
     }
 
     private func runNetworkThread() {
+        nameCurrentThread("mqtt")
         let clock = ContinuousClock()
         let c = configuration
         var nextAttempt = clock.now

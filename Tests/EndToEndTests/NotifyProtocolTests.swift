@@ -38,4 +38,25 @@ struct NotifyProtocolTests {
         #expect(!listener.assignments.contains("READY=1"))
         #expect(await daemon.stop() == 0)
     }
+
+    @Test("every SIGHUP is a reload; SIGTERM, SIGTERM again and SIGINT during the shutdown: one clean stop")
+    func repeatedSignals() async throws {
+        let broker = try await TestBroker()
+        let directory = try TemporaryDirectory()
+        let daemon = try DaemonProcess(config: stationConfigYAML(port: broker.port), directory: directory)
+        let listener = daemon.notify
+        #expect(await daemon.waitUntilReady(), "\(daemon.log)")
+        for reload in 1...3 {
+            daemon.signal(SIGHUP)
+            #expect(await daemon.waitUntilReady(count: 1 + reload), "\(listener.received)")
+        }
+        #expect(listener.count("RELOADING=1") == 3)
+
+        daemon.signal(SIGTERM)
+        daemon.signal(SIGTERM)
+        daemon.signal(SIGINT)
+        #expect(await daemon.waitForExit() == 0, "\(daemon.log)")
+        #expect(await waitUntil(timeout: .seconds(2)) { listener.count("STOPPING=1") >= 1 })
+        #expect(listener.count("STOPPING=1") == 1)
+    }
 }

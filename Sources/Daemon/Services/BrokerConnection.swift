@@ -1,7 +1,6 @@
 import JosevContract
 import Logging
 import Mosquitto
-import ServiceLifecycle
 import Systemd
 
 /// The broker connection: logs it up and down, has the announcer re-publish the station's state

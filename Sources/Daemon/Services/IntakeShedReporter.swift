@@ -1,7 +1,6 @@
 import JosevContract
 import Logging
 import Mosquitto
-import ServiceLifecycle
 import Systemd
 
 /// Logs the MQTT messages the client shed (its bounded intake was full): at once for the first,

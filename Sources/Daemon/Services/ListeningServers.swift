@@ -1,6 +1,5 @@
 import Logging
 import Modbus
-import ServiceLifecycle
 
 /// The Modbus TCP server, listening before the group starts (before READY=1), stopped at shutdown.
 struct ModbusService: Service, CustomStringConvertible {

@@ -1,5 +1,4 @@
 import Mosquitto
-import ServiceLifecycle
 
 /// Every MQTT message from `josev/cs` through the router, one at a time, in order. On the network
 /// thread itself (`ContractRouter.answerAtOnce`) a message the gate refuses is settled as it

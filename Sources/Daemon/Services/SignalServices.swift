@@ -1,15 +1,14 @@
 import Logging
-import ServiceLifecycle
 import Systemd
-import UnixSignals
 
 /// SIGHUP (`systemctl reload`) reloads the configuration.
 struct ReloadOnSIGHUP: Service, CustomStringConvertible {
     let runtime: DaemonRuntime
+    /// SIGHUP, from `ProcessSignals`.
+    let signals: AsyncStream<Int32>
     var description: String { "reload on SIGHUP" }
 
     func run() async {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             await runtime.reload()
         }

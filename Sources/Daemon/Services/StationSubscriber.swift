@@ -1,4 +1,3 @@
-import ServiceLifecycle
 import Station
 
 /// One independent subscriber of the station's notifications (the Josev announcer, the session

@@ -1,6 +1,5 @@
 import Logging
 import Modbus
-import ServiceLifecycle
 import Station
 import Synchronization
 

@@ -1,7 +1,6 @@
 import JosevContract
 import Logging
 import Mosquitto
-import ServiceLifecycle
 import Station
 
 /// The station uplink (StationUplink.swift) as a service: its own broker connection (with the

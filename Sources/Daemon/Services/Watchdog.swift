@@ -1,5 +1,4 @@
 import Logging
-import ServiceLifecycle
 import Station
 import Systemd
 
