@@ -88,7 +88,8 @@ public enum CompanionDaemon {
         // First, before this function starts any thread (each inherits the mask): SIGTERM, SIGINT
         // and SIGHUP blocked, to be read from a signalfd (ProcessSignals); every other signal
         // unblocked (a parent may have started us with signals blocked: Foundation's Process does).
-        // The main thread is not ours (libdispatch parks it in sigsuspend with an empty mask):
+        // In cs-companiond this runs on the main thread (MainLoop), so every thread blocks them;
+        // where an async main leaves the main thread to libdispatch (sigsuspend with an empty mask),
         // ProcessSignals forwards what lands there to its reader.
         ProcessSignals.blockHandled()
         MemoryPolicy.apply()

@@ -13,11 +13,11 @@ import Synchronization
 /// sleeps until a signal comes). A process-wide signal reaches the signalfd while every thread
 /// blocks it: `blockHandled()` blocks them in the calling thread, so it must come before any thread
 /// is started (every thread inherits the mask); a child process must unblock them (`posix_spawn`
-/// with `POSIX_SPAWN_SETSIGMASK`, as `InstallCommand` does). One thread does not block them: the
-/// main thread, which libdispatch parks for good in `sigsuspend` with an empty mask once an async
-/// `main` runs (`dispatch_main`). A handler catches what lands on such a thread and sends it on to
-/// the reading thread, where it is blocked and the signalfd reads it (libdispatch's own signal
-/// sources do the same).
+/// with `POSIX_SPAWN_SETSIGMASK`, as `InstallCommand` does). In the daemon every thread blocks them
+/// (`run` starts on the main thread, which `MainLoop` keeps). A process whose async `main` hands the
+/// main thread to libdispatch (the tests) has one that does not: it sits in `sigsuspend` with an
+/// empty mask. A handler catches what lands on such a thread and sends it on to the reading thread,
+/// where it is blocked and the signalfd reads it (libdispatch's own signal sources do the same).
 ///
 /// A signal that no consumer ever asked for takes its default action, as it would unblocked (an
 /// early SIGTERM ends the process at once; an inherited SIG_IGN still ignores). One that came after
