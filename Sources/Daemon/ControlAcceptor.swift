@@ -45,12 +45,19 @@ final class ControlAcceptor: SocketPollerClient, @unchecked Sendable {
 
     func socketReady(_ events: SocketPoller.Events) {
         while !stopped, waiting == nil {
-            let connection = accept(listener, nil, nil)
-            if connection < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN; or an error the next readiness reports again
+            let connection: Int32
+            switch acceptConnection(from: listener) {
+            case .accepted(let accepted, _):
+                connection = accepted
+            case .drained:
+                return
+            case .failed(let error):
+                // Out of descriptors (or worse): pause instead of spinning on a listener that stays readable.
+                server.acceptFailed(error)
+                poller.change(listener, to: [])
+                poller.setDeadline(listener, .now + AcceptOutcome.pauseAfterFailure)
+                return
             }
-            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
             if serving < maxConnections {
                 serve(connection)
             } else {
@@ -61,9 +68,12 @@ final class ControlAcceptor: SocketPollerClient, @unchecked Sendable {
         }
     }
 
-    /// The waiting connection found no free slot in time.
+    /// The waiting connection found no free slot in time, or the pause after a failed accept is over.
     func deadlineReached(now: ContinuousClock.Instant) {
-        guard let connection = waiting else { return }
+        guard let connection = waiting else {
+            if !stopped { poller.change(listener, to: .readable) }
+            return
+        }
         waiting = nil
         server.reply(connection, ["ok": false, "error": .string("busy: \(maxConnections) control connections already open")])
         close(connection)

@@ -99,6 +99,11 @@ public final class ControlServer: Sendable {
         }
     }
 
+    /// The acceptor could not take a connection (`errno`); it pauses accepting for a moment.
+    func acceptFailed(_ error: Int32) {
+        logger.error("control socket cannot accept: \(String(cString: strerror(error)))")
+    }
+
     /// One detached thread per connection: it serves, closes, and calls `done` (the acceptor counts).
     func serveOnOwnThread(_ connection: Int32, done: @escaping @Sendable () -> Void) -> Bool {
         let job = Unmanaged.passRetained(ConnectionJob(server: self, connection: connection, done: done))

@@ -20,9 +20,6 @@ final class ModbusListener: SocketPollerClient, @unchecked Sendable {
     private var nextConnectionID: UInt64 = 0
     private var stopped = false
 
-    /// How long accepting pauses when the process is out of descriptors.
-    static let descriptorPause: Duration = .milliseconds(100)
-
     init(
         socket: Int32, poller: SocketPoller, configuration: ModbusServerConfiguration, handler: any ModbusRequestHandler,
         logger: Logger, connectionCountChanged: @escaping @Sendable (Int) -> Void
@@ -52,26 +49,17 @@ final class ModbusListener: SocketPollerClient, @unchecked Sendable {
 
     func socketReady(_ events: SocketPoller.Events) {
         while !stopped {
-            var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let client = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &length) }
-            }
-            if client >= 0 {
-                // accept4 is not in Swift's Glibc module: close-on-exec and non-blocking after the fact.
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            switch acceptConnection(from: fd) {
+            case .accepted(let client, let peer):
                 _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-                admit(client, peer: PeerAddress(storage))
-                continue
-            }
-            switch errno {
-            case EINTR, ECONNABORTED: continue
-            case EAGAIN, EWOULDBLOCK: return
-            default:
+                admit(client, peer: PeerAddress(peer))
+            case .drained:
+                return
+            case .failed(let error):
                 // Out of descriptors (or worse): pause instead of spinning on a listener that stays readable.
-                logger.error("Modbus server cannot accept: \(ListeningSocket.lastError())")
+                logger.error("Modbus server cannot accept: \(String(cString: strerror(error)))")
                 poller.change(fd, to: [])
-                poller.setDeadline(fd, .now + Self.descriptorPause)
+                poller.setDeadline(fd, .now + AcceptOutcome.pauseAfterFailure)
                 return
             }
         }

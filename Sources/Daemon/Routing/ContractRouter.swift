@@ -173,10 +173,9 @@ public final class ContractRouter: Sendable {
             if MessageCatalog.knows(name: envelope.name) {
                 log(.debug, facts, "ignored \(envelope.name) \(envelope.type.rawValue): not a type the CS consumes")
             } else {
-                if logger.logLevel <= .notice, let unwritten = unknownLines.take() {
-                    let more = unwritten > 0 ? " (\(unwritten) more unknown message(s) since the last line)" : ""
-                    facts.logger(logger).notice("ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))\(more)")
-                }
+                logWithin(
+                    unknownLines, .notice, facts, "ignored unknown message '\(envelope.name)' (\(envelope.type.rawValue))",
+                    counting: "unknown message(s)")
             }
             return .settled(.ignored(reason: "unknown (name, type)"))
         }
@@ -190,12 +189,20 @@ public final class ContractRouter: Sendable {
         return .admitted(Admitted(envelope: envelope, route: route, facts: facts))
     }
 
-    /// The payload-invalid warning about one message, within `invalidLines` (a flood of bad input
-    /// writes one line per second with the count of those it did not write).
+    /// The payload-invalid warning about one message, within `invalidLines`.
     private func logInvalid(_ facts: MessageFacts, _ message: @autoclosure () -> String) {
-        guard logger.logLevel <= .warning, let unwritten = invalidLines.take() else { return }
-        let more = unwritten > 0 ? " (\(unwritten) more invalid message(s) since the last line)" : ""
-        facts.logger(logger).warning("\(message())\(more)", metadata: MessageID.payloadInvalid.metadata)
+        logWithin(invalidLines, .warning, facts, message(), counting: "invalid message(s)", metadata: MessageID.payloadInvalid.metadata)
+    }
+
+    /// A line about one message within `budget` (a flood of bad input writes one line per second,
+    /// with the count of those it did not write: "(N more `what` since the last line)").
+    private func logWithin(
+        _ budget: LineBudget, _ level: Logger.Level, _ facts: MessageFacts, _ message: @autoclosure () -> String,
+        counting what: String, metadata: Logger.Metadata? = nil
+    ) {
+        guard logger.logLevel <= level, let unwritten = budget.take() else { return }
+        let more = unwritten > 0 ? " (\(unwritten) more \(what) since the last line)" : ""
+        facts.logger(logger).log(level: level, "\(message())\(more)", metadata: metadata)
     }
 
     private func route(topic: String, payload: [UInt8]) async -> RouteOutcome {
