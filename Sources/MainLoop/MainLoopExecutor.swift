@@ -77,8 +77,8 @@ public final class MainLoopExecutor: @unchecked Sendable {
 
     /// Runs jobs on the calling thread until `stop()` (or for ever); `main` and `global` are the
     /// executors main-actor and other jobs run on.
-    func run(main: UnownedSerialExecutor, global: UnownedTaskExecutor, until condition: () -> Bool = { false }) {
-        while !condition() {
+    func run(main: UnownedSerialExecutor, global: UnownedTaskExecutor) {
+        while true {
             guard takeBatch() else { return }
             for entry in running {
                 if entry.onMainActor {

@@ -32,12 +32,6 @@ final class MainActorQueue: MainExecutor, @unchecked Sendable {
             main: asUnownedSerialExecutor(), global: MainLoopExecutors.Factory.defaultExecutor.asUnownedTaskExecutor())
     }
 
-    func runUntil(_ condition: () -> Bool) throws {
-        MainLoopExecutor.shared.run(
-            main: asUnownedSerialExecutor(), global: MainLoopExecutors.Factory.defaultExecutor.asUnownedTaskExecutor(),
-            until: condition)
-    }
-
     func stop() { MainLoopExecutor.shared.stop() }
 }
 
